@@ -1,0 +1,5 @@
+"""Custom actions for the Rasa action server (`rasa run actions`): one class per action.
+
+Where to look: the crisis path is actions/crisis.py, the check-in form and its validator
+actions/checkin_form.py, scoring bot/screening/scoring.py, storage calls actions/storage.py.
+"""

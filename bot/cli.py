@@ -5,6 +5,7 @@ Sub-commands are imported lazily so that `scrollcheck risk` does not pay for Fla
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -22,6 +23,10 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "review": ("bot.review.app:main", "serve the clinician review page on 127.0.0.1"),
     "clinician": ("bot.review.accounts:main", "manage clinician accounts (add EMAIL)"),
 }
+
+
+# spaCy's thinc probes TensorFlow on import; keep its C++ start-up chatter off the terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _load(target: str) -> Callable[[List[str]], int]:

@@ -1,0 +1,191 @@
+"""Validator of `checkin_form`: consent, age band, country, topics, the items, sharing.
+
+It owns extraction for every slot of the form (all mapped `type: custom` in domain.yml), so that
+one place decides what an answer means:
+- a message it cannot use and whose intent is an interruption (ask_why, stop, risk, …) yields no
+  events, the form rejects, and a rule answers the interruption before the form resumes;
+- an unclear answer is re-asked at most MAX_REASKS times, then recorded as skipped;
+- when the last item of a topic is answered, that topic's feedback is given and its summary saved.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import storage
+from actions.common import CHECKIN_FORM, chosen_topics, content, control
+from actions.profile import OUTSIDE_RANGE, PREFER_NOT, UNKNOWN_COUNTRY, parse_age_band, parse_country, parse_yes_no
+from actions.topic_feedback import give_topic_feedback
+from bot.screening.answers import parse_answer
+from bot.screening.content import TOPIC_ORDER
+
+MAX_REASKS = 2
+SKIPPED = "skipped"
+# Intents that mean "not an answer": the form rejects and a rule handles them, then resumes.
+INTERRUPTIONS = frozenset({
+    "ask_why", "ask_privacy", "ask_bot_identity", "request_diagnosis", "request_resources",
+    "out_of_scope", "stop", "delete_data", "goodbye", "thank", "greet", "start_screening",
+    "risk_disclosure",
+})
+_SKIP_WORDS = re.compile(r"^\s*(skip|pass|next|idk|i don'?t know|dunno|rather not( say)?|no idea)\b", re.I)
+_TOPIC_WORDS = {
+    "comparison": re.compile(r"compar|looks|influencer|body|jealous", re.I),
+    "fomo": re.compile(r"fomo|missing out|miss out|left out|checking", re.I),
+    "cyberbullying": re.compile(r"bull|mean comment|harass|hate", re.I),
+}
+_ALL_WORDS = re.compile(r"\b(all|every|everything|all three|all 3|each)\b", re.I)
+_CHOOSE_INTENTS = {
+    "choose_comparison": ["comparison"],
+    "choose_fomo": ["fomo"],
+    "choose_cyberbullying": ["cyberbullying"],
+    "choose_all": list(TOPIC_ORDER),
+}
+
+
+def required_slots(tracker: Tracker) -> List[str]:
+    if tracker.get_slot("consent") is None:
+        return ["consent", "age_band", "country", "topics"]
+    slots = ["consent", "age_band", "country", "topics"]
+    for topic_id in chosen_topics(tracker):
+        slots += [item.id for item in content().topics[topic_id].items]
+    if tracker.get_slot("consent") is True:
+        slots.append("share_results")
+    return slots
+
+
+def next_slot(tracker: Tracker, updates: Dict[str, Any]) -> Optional[str]:
+    merged = {**tracker.slots, **updates}
+    view = _SlotView(tracker, merged)
+    return next((s for s in required_slots(view) if merged.get(s) is None), None)
+
+
+class _SlotView:
+    """A tracker stand-in whose slots include this turn's updates (for required_slots)."""
+
+    def __init__(self, tracker: Tracker, slots: Dict[str, Any]) -> None:
+        self._slots = slots
+
+    def get_slot(self, name: str) -> Any:
+        return self._slots.get(name)
+
+
+class ValidateCheckinForm(Action):
+    def name(self) -> Text:
+        return f"validate_{CHECKIN_FORM}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        # Only a fresh user message answers the requested slot: not the form's activation, and
+        # not its return after an interruption (then the latest action is the interruption's).
+        if requested and tracker.latest_action_name == "action_listen":
+            updates = self._extract(requested, dispatcher, tracker)
+            if updates is None:
+                return []  # not an answer: reject, so the interruption rules can run
+        else:
+            updates = {}
+        events = [SlotSet(k, v) for k, v in updates.items()]
+        events.append(SlotSet("requested_slot", next_slot(tracker, updates)))
+        return events
+
+    # --- extraction per slot -------------------------------------------------------------
+    def _extract(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        if intent == "risk_disclosure":
+            return None  # crisis wins over everything: never read a risk message as an answer
+        if slot == "consent":
+            value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
+            return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
+        if slot == "age_band":
+            return self._settle(slot, parse_age_band(text), intent, dispatcher, tracker, fallback=PREFER_NOT)
+        if slot == "country":
+            return self._settle(slot, parse_country(text), intent, dispatcher, tracker, fallback=UNKNOWN_COUNTRY)
+        if slot == "topics":
+            value = _CHOOSE_INTENTS.get(intent) or _parse_topics(text)
+            return self._settle(slot, value, intent, dispatcher, tracker, fallback=list(TOPIC_ORDER))
+        if slot == "share_results":
+            value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
+            return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
+        return self._settle(slot, _parse_item_answer(intent, text), intent, dispatcher, tracker, fallback=SKIPPED)
+
+    def _settle(
+        self,
+        slot: str,
+        value: Any,
+        intent: Optional[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        *,
+        fallback: Any,
+    ) -> Optional[Dict[str, Any]]:
+        if value is None and intent in INTERRUPTIONS:
+            return None
+        if value is None:
+            reasks = int(tracker.get_slot("reask_count") or 0) + 1
+            if reasks <= MAX_REASKS:
+                dispatcher.utter_message(response=_reask_response(slot))
+                return {"reask_count": reasks}
+            if slot in content().item_slots:
+                dispatcher.utter_message(response="utter_item_skipped_unclear")
+            value = fallback
+        updates: Dict[str, Any] = {slot: value, "reask_count": 0}
+        updates.update(self._after_fill(slot, value, dispatcher, tracker))
+        return updates
+
+    # --- side effects once a slot is filled ------------------------------------------------
+    def _after_fill(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+        pseudonym = tracker.sender_id
+        extra: Dict[str, Any] = {}
+        if slot == "consent":
+            checkin_id = tracker.get_slot("checkin_id") or uuid.uuid4().hex
+            extra["checkin_id"] = checkin_id
+            if value is True:
+                storage.record_consent(pseudonym, scope="screening", given=True)
+            else:
+                storage.record_consent(pseudonym, scope="screening", given=False)
+                dispatcher.utter_message(response="utter_consent_declined")
+        elif slot == "age_band" and value == OUTSIDE_RANGE:
+            dispatcher.utter_message(response="utter_age_outside_range")
+        elif slot == "country":
+            dispatcher.utter_message(json_message=control(country=None if value == UNKNOWN_COUNTRY else value))
+        elif slot == "share_results":
+            checkin_id = tracker.get_slot("checkin_id") or "unknown"
+            storage.record_consent(pseudonym, scope="share", given=bool(value))
+            storage.set_sharing(pseudonym, checkin_id=checkin_id, shared=bool(value))
+            dispatcher.utter_message(response="utter_share_yes" if value else "utter_share_no")
+        elif slot in content().item_slots:
+            topic = content().topic_of_item(slot)
+            tracker.slots[slot] = value  # so scoring sees this turn's answer
+            if all(tracker.get_slot(item.id) is not None for item in topic.items):
+                give_topic_feedback(dispatcher, tracker, topic.id)
+        return extra
+
+
+def _reask_response(slot: str) -> str:
+    if slot in ("consent", "age_band", "country", "topics"):
+        return f"utter_reask_{slot}"
+    if slot == "share_results":
+        return "utter_reask_share_results"
+    return "utter_reask_item"
+
+
+def _parse_item_answer(intent: Optional[str], text: str) -> Any:
+    screening = content()
+    point = screening.point_for_intent(intent or "")
+    if point is not None:
+        return point.value
+    if intent == "skip_question" or _SKIP_WORDS.search(text):
+        return SKIPPED
+    return parse_answer(text, screening)
+
+
+def _parse_topics(text: str) -> Optional[List[str]]:
+    if _ALL_WORDS.search(text):
+        return list(TOPIC_ORDER)
+    found = [t for t in TOPIC_ORDER if _TOPIC_WORDS[t].search(text)]
+    return found or None

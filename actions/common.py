@@ -1,0 +1,76 @@
+"""Small helpers shared by the actions: content access, control messages, slot groups."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from bot.screening.content import TOPIC_ORDER, Screening, screening
+
+CHECKIN_FORM = "checkin_form"
+# Slots that belong to one check-in; a new check-in clears them (consent and profile are kept).
+PROFILE_SLOTS = ("consent", "age_band", "country")
+
+
+def content() -> Screening:
+    return screening()
+
+
+def item_slots() -> List[str]:
+    return content().item_slots
+
+
+def checkin_slots() -> List[str]:
+    return ["topics", *item_slots(), "share_results", "checkin_id", "reask_count"]
+
+
+def chosen_topics(tracker: Tracker) -> List[str]:
+    value = tracker.get_slot("topics")
+    if isinstance(value, str):
+        value = [value]
+    return [t for t in TOPIC_ORDER if value and t in value]
+
+
+def checkin_started(tracker: Tracker) -> bool:
+    """True once the user has answered anything of the current check-in."""
+    return any(tracker.get_slot(s) is not None for s in ("consent", "topics", *item_slots()))
+
+
+def checkin_finished(tracker: Tracker) -> bool:
+    return tracker.get_slot("share_results") is not None or (
+        tracker.get_slot("consent") is False and _all_items_done(tracker)
+    )
+
+
+def _all_items_done(tracker: Tracker) -> bool:
+    topics = chosen_topics(tracker)
+    if not topics:
+        return False
+    return all(tracker.get_slot(i.id) is not None for t in topics for i in content().topics[t].items)
+
+
+def reset_checkin_events() -> List[SlotSet]:
+    return [SlotSet(s, None) for s in checkin_slots()] + [SlotSet("requested_slot", None)]
+
+
+def language_code(tracker: Tracker) -> Optional[str]:
+    """Telegram's language code passed by the gateway as metadata (nothing else identifying)."""
+    metadata: Dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    code = metadata.get("language_code") if isinstance(metadata, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def user_country(tracker: Tracker) -> Optional[str]:
+    """The country the user told us; else a country implied by their language code; else None."""
+    country = tracker.get_slot("country")
+    if isinstance(country, str) and country not in ("", "unknown"):
+        return country
+    from bot.safety.resources import country_from_language_code
+
+    return country_from_language_code(language_code(tracker))
+
+
+def control(**payload: Any) -> Dict[str, Any]:
+    """A control message for the gateway (never shown to the user); see bot/gateway.py."""
+    return {"scrollcheck": payload}

@@ -1,0 +1,50 @@
+"""The actions' only door to the database (bot.storage). Failures never break a conversation.
+
+A locked or unreachable database must not stop a young person's check-in or, worse, a crisis
+reply: errors are logged by exception type and pseudonym-free context, and the chat goes on.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+
+def _call(function_name: str, *args: Any, **kwargs: Any) -> bool:
+    try:
+        from bot.storage import repository
+
+        getattr(repository, function_name)(*args, **kwargs)
+        return True
+    except Exception as exc:  # noqa: BLE001 — storage must never take the dialogue down
+        logger.error("storage call %s failed: %s", function_name, type(exc).__name__)
+        return False
+
+
+def record_consent(pseudonym: str, *, scope: str, given: bool) -> bool:
+    return _call("record_consent", pseudonym, scope=scope, given=given)
+
+
+def record_topic_summary(pseudonym: str, **fields: Any) -> bool:
+    return _call("record_topic_summary", pseudonym, **fields)
+
+
+def set_sharing(pseudonym: str, *, checkin_id: str, shared: bool) -> bool:
+    return _call("set_sharing", pseudonym, checkin_id=checkin_id, shared=shared)
+
+
+def record_escalation(*, level: str, category: str, pseudonym: "str | None") -> bool:
+    return _call("record_escalation", level=level, category=category, pseudonym=pseudonym)
+
+
+def erase_summaries(pseudonym: str) -> bool:
+    """Erase every app row for this pseudonym now; the gateway erases the tracker after the turn."""
+    try:
+        from bot.storage.erase import erase_pseudonym
+
+        erase_pseudonym(pseudonym)
+        return True
+    except Exception as exc:  # noqa: BLE001
+        logger.error("erasure failed: %s", type(exc).__name__)
+        return False
