@@ -320,15 +320,15 @@ class Gateway:
         crisis = False
         if turn.failure is not None:
             replies = self.fail_safe_replies(pseudonym, clean, language_code)
-            crisis = self._is_risk(clean)
+            crisis = self.is_risk(clean)
         else:
             replies = list(turn.replies)
-            if truncated and self._is_risk(clean) and not self._is_risk(bounded):
+            if truncated and self.is_risk(clean) and not self.is_risk(bounded):
                 # The risk was in the part Rasa never saw: crisis resources still come first.
                 replies = self._crisis_replies(pseudonym, clean, language_code, ask_acuity=False) + replies
                 crisis = True
             elif reminder_due and not turn.disclosed:
-                crisis = self._is_risk(clean)  # only needed to place the reminder
+                crisis = self.is_risk(clean)  # only needed to place the reminder
 
         if truncated:
             note = Reply(TRUNCATION_NOTE.format(limit=self.max_input_chars))
@@ -452,11 +452,12 @@ class Gateway:
             return [Reply(LAST_RESORT_REPLY)]
 
     @staticmethod
-    def _is_risk(text: str) -> bool:
+    def is_risk(text: str) -> bool:
+        """bot.safety.detect's verdict; if the detector itself fails, assume risk (the safe side)."""
         try:
             from bot.safety import detect
 
             return detect(text).is_risk
         except Exception as exc:
             logger.error("safety detector failed: %s", type(exc).__name__)
-            return False
+            return True

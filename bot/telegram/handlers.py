@@ -1,0 +1,268 @@
+"""The Telegram handlers: every update becomes a job in its chat's lane, then goes through the gateway.
+
+What a handler reads from an update: the chat id (only to compute the pseudonym and to reply), the
+message text or button data, and the user's language code (passed to Rasa as metadata). It never
+reads, logs or stores the user's first name, last name or username, although Telegram sends them
+with every update.
+
+Decisions worth knowing:
+* Edited messages are politely ignored ("send it again"), except when the edited text carries a risk
+  signal: then it is answered like a new message, because crisis resources must not be missed.
+* Non-text messages (stickers, photos, voice, video, documents, locations, contacts, ...) get
+  "I can only read text"; a caption with a risk signal is answered like a text message.
+* Group chats get a polite refusal and the bot leaves; nothing from a group reaches Rasa.
+* Free text that starts with "/" but is not a command (e.g. "/ hi") loses its slashes, so a user can
+  never inject a Rasa intent payload; known commands map to fixed payloads (texts.COMMAND_PAYLOADS).
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Awaitable, Callable, Optional
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.gateway import Gateway
+from bot.privacy.pseudonym import Pseudonymiser
+from bot.telegram import texts
+from bot.telegram.callback_data import CallbackDataMap
+from bot.telegram.delivery import KeyboardTracker, ReplySender, with_network_retries
+from bot.telegram.lanes import ChatLanes
+
+logger = logging.getLogger(__name__)
+
+PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# Service messages (pins, joins, ...) are not the user talking to us.
+USER_CONTENT = ~filters.StatusUpdate.ALL
+
+
+class TelegramFrontEnd:
+    """Wires the handlers of one Application to a Gateway and a Pseudonymiser."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        pseudonymiser: Pseudonymiser,
+        *,
+        lanes: Optional[ChatLanes] = None,
+    ) -> None:
+        self.gateway = gateway
+        self.pseudonymiser = pseudonymiser
+        self.callback_data = CallbackDataMap()
+        self.keyboards = KeyboardTracker()
+        self._lanes = lanes
+        self._refused_groups: "OrderedDict[str, None]" = OrderedDict()
+        self.application: Optional[Application] = None
+        self.sender: Optional[ReplySender] = None
+
+    # -- wiring
+
+    def install(self, application: Application) -> None:
+        self.application = application
+        self.sender = ReplySender(application.bot, self.callback_data, self.keyboards)
+        if self._lanes is None:
+            self._lanes = ChatLanes(spawn=lambda coro: application.create_task(coro, name="scrollcheck:lane"))
+        for command in texts.COMMAND_PAYLOADS:
+            application.add_handler(CommandHandler(command, self.on_command, filters=PRIVATE_MESSAGE))
+        application.add_handler(CommandHandler("help", self.on_help, filters=PRIVATE_MESSAGE))
+        application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, self.on_unknown_command))
+        application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.TEXT, self.on_text))
+        application.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.on_edited)
+        )
+        application.add_handler(MessageHandler(PRIVATE_MESSAGE & USER_CONTENT, self.on_non_text))
+        application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, self.on_group))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_error_handler(self.on_error)
+
+    @property
+    def lanes(self) -> ChatLanes:
+        assert self._lanes is not None, "install() first"
+        return self._lanes
+
+    async def post_init(self, application: Application) -> None:
+        """Register the command menu and load the safety detector before the first message."""
+        commands = [BotCommand(command, description) for command, description in texts.COMMANDS]
+        try:
+            await with_network_retries(lambda: application.bot.set_my_commands(commands))
+        except Exception as exc:  # the menu is a convenience; the bot works without it
+            logger.error("setMyCommands failed: %s", type(exc).__name__)
+        Gateway.warm_up_safety()
+
+    async def post_shutdown(self, application: Application) -> None:
+        await self.gateway.aclose()
+
+    # -- identity (the only place a chat id is turned into something that leaves this process)
+
+    def _pseudonym(self, update: Update) -> str:
+        assert update.effective_chat is not None
+        return self.pseudonymiser.pseudonym(update.effective_chat.id)
+
+    @staticmethod
+    def _language_code(update: Update) -> Optional[str]:
+        user = update.effective_user
+        return user.language_code if user is not None else None
+
+    # -- handlers (each only enqueues; the work runs in the chat's lane)
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+        payload = texts.COMMAND_PAYLOADS[command]
+        # /resources is the way to ask for help numbers: never dropped by flood control.
+        self._converse_later(update, payload, always=command == "resources")
+
+    async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._reply_later(update, texts.HELP)
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._reply_later(update, texts.UNKNOWN_COMMAND)
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        text = message.text.strip()
+        if text.startswith("/"):
+            text = text.lstrip("/ ")  # never let free text become a Rasa intent payload
+            if not text:
+                return
+        self._converse_later(update, text)
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.edited_message
+        assert message is not None
+        text = (message.text or message.caption or "").strip()
+        if text and self.gateway.is_risk(text):
+            self._converse_later(update, text.lstrip("/ "), always=True)
+        else:
+            self._reply_later(update, texts.EDITED_IGNORED)
+
+    async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        caption = (message.caption or "").strip()
+        if caption and self.gateway.is_risk(caption):
+            self._converse_later(update, caption.lstrip("/ "), always=True)
+        else:
+            self._reply_later(update, texts.NON_TEXT)
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        key = self._pseudonym(update)
+        if key in self._refused_groups:
+            return
+        self._refused_groups[key] = None
+        while len(self._refused_groups) > 10_000:
+            self._refused_groups.popitem(last=False)
+        chat_id = chat.id
+
+        async def refuse_and_leave() -> None:
+            await self._send().send_text(chat_id, texts.GROUP_REFUSAL)
+            await with_network_retries(lambda: self._send().bot.leave_chat(chat_id))
+
+        self._enqueue(update, key, refuse_and_leave)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        assert query is not None
+        sender = self._send()
+        if chat is None or chat.type != ChatType.PRIVATE:
+            self._spawn(sender.answer_callback(query.id, texts.GROUP_REFUSAL[:200]))
+            return
+        pseudonym = self._pseudonym(update)
+        if self.lanes.is_full(pseudonym):
+            self._spawn(sender.answer_callback(query.id, texts.FLOOD_NOTICE[:200]))
+            return
+        chat_id = chat.id
+        message_id = query.message.message_id if query.message is not None else None
+        data = query.data or ""
+        language_code = self._language_code(update)
+
+        async def press() -> None:
+            payload = self.callback_data.resolve(data)
+            if payload is None or (message_id is not None and not self.keyboards.accepts(pseudonym, message_id)):
+                await sender.answer_callback(
+                    query.id, texts.BUTTON_EXPIRED if payload is None else texts.BUTTON_ALREADY_ANSWERED
+                )
+                if message_id is not None:
+                    await sender.remove_keyboard(chat_id, message_id)
+                return
+            self.keyboards.set(pseudonym, None)  # this keyboard is used up, even before Rasa answers
+            await sender.answer_callback(query.id)
+            if message_id is not None:
+                await sender.remove_keyboard(chat_id, message_id)
+            await self._converse(chat_id, pseudonym, payload, language_code)
+
+        self._enqueue(update, pseudonym, press)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Exception type and pseudonym only: never the update, the text or the traceback's locals."""
+        pseudonym = "-"
+        if isinstance(update, Update) and update.effective_chat is not None:
+            pseudonym = self._pseudonym(update)
+        logger.error("telegram error for %s: %s", pseudonym, type(context.error).__name__)
+
+    # -- jobs
+
+    def _converse_later(self, update: Update, text: str, *, always: bool = False) -> None:
+        """Queue a message to the gateway; when the chat floods, drop it unless it may be a risk."""
+        chat = update.effective_chat
+        assert chat is not None
+        pseudonym = self._pseudonym(update)
+        if self.lanes.is_full(pseudonym) and not always and not self.gateway.is_risk(text):
+            if self.lanes.first_overflow(pseudonym):
+                self._spawn(self._send().send_text(chat.id, texts.FLOOD_NOTICE))
+            logger.info("flood: dropped a message from %s", pseudonym)
+            return
+        chat_id, language_code = chat.id, self._language_code(update)
+        self._enqueue(update, pseudonym, lambda: self._converse(chat_id, pseudonym, text, language_code))
+
+    def _reply_later(self, update: Update, text: str) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        pseudonym = self._pseudonym(update)
+        if self.lanes.is_full(pseudonym):
+            return  # a local canned reply is never worth growing a flooding chat's queue
+        chat_id = chat.id
+        self._enqueue(update, pseudonym, lambda: self._send_plain(chat_id, text))
+
+    async def _send_plain(self, chat_id: int, text: str) -> None:
+        await self._send().send_text(chat_id, text)
+
+    async def _converse(self, chat_id: int, pseudonym: str, text: str, language_code: Optional[str]) -> None:
+        sender = self._send()
+        async with sender.typing(chat_id):
+            replies = await self.gateway.handle(pseudonym, text, language_code=language_code)
+        await sender.send_replies(chat_id, pseudonym, replies)
+
+    def _enqueue(self, update: Update, key: str, job: Callable[[], Awaitable[None]]) -> None:
+        application = self.application
+        assert application is not None
+
+        async def guarded() -> None:
+            try:
+                await job()
+            except Exception as exc:
+                await application.process_error(update=update, error=exc)
+
+        self.lanes.submit(key, guarded)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        assert self.application is not None
+        self.application.create_task(coroutine, name="scrollcheck:notice")  # type: ignore[arg-type]
+
+    def _send(self) -> ReplySender:
+        assert self.sender is not None, "install() first"
+        return self.sender

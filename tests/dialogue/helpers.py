@@ -1,0 +1,71 @@
+"""Run custom actions the way the action server does: a rasa_sdk Tracker in, events + messages out.
+
+Messages are rendered through domain.yml, so assertions read what the user would actually see.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import PROJECT_ROOT
+
+DOMAIN: Dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def all_slots() -> Dict[str, Any]:
+    return {name: None for name in DOMAIN["slots"]} | {"requested_slot": None}
+
+
+def tracker(
+    *,
+    slots: Optional[Dict[str, Any]] = None,
+    intent: Optional[str] = None,
+    text: str = "",
+    latest_action: str = "action_listen",
+    active_loop: Optional[str] = "checkin_form",
+    sender: str = "pseudonym-abc",
+    metadata: Optional[Dict[str, Any]] = None,
+    risk: Optional[Dict[str, Any]] = None,
+) -> Tracker:
+    latest = {"intent": {"name": intent, "confidence": 1.0} if intent else {}, "text": text, "entities": [], "metadata": metadata or {}}
+    if risk:
+        latest["risk"] = risk
+    return Tracker(
+        sender_id=sender,
+        slots=all_slots() | (slots or {}),
+        latest_message=latest,
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name=latest_action,
+    )
+
+
+def run(action: Action, t: Tracker) -> tuple[List[Dict[str, Any]], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, DOMAIN))
+    return events, dispatcher
+
+
+def slot_updates(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(dispatcher: CollectingDispatcher) -> List[str]:
+    """What the user sees: literal texts, and domain responses rendered to their first variation."""
+    shown = []
+    for message in dispatcher.messages:
+        if message.get("text"):
+            shown.append(message["text"])
+        elif message.get("response"):
+            shown.append(DOMAIN["responses"][message["response"]][0].get("text", ""))
+    return shown
+
+
+def controls(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
+    return [m["custom"]["scrollcheck"] for m in dispatcher.messages if isinstance(m.get("custom"), dict) and "scrollcheck" in m["custom"]]
