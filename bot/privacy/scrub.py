@@ -209,7 +209,14 @@ def _classify_number(candidate: str) -> Optional[str]:
     return None
 
 
+# German / Austrian habit: area code, slash, number ("030/1234567").
+_PHONE_SLASHED = re.compile(r"(?<![\w/.-])(?:\+\d{2}\s?|0)\d{2,5}\s?/\s?\d{3,9}(?:[ -]\d{1,5})?(?![\w/])")
+
+
 def _phones(text: str) -> Iterator[Span]:
+    for m in _PHONE_SLASHED.finditer(text):
+        if sum(ch.isdigit() for ch in m.group()) >= 8:
+            yield Span(m.start(), m.end(), "phone")
     for m in _PHONE_CANDIDATE.finditer(text):
         start, end = m.start(), m.end()
         while start < end and text[start] == " ":

@@ -1,0 +1,216 @@
+"""`scrollcheck telegram`: the python-telegram-bot Application, in polling or webhook mode.
+
+Environment (see docs/telegram.md):
+  TELEGRAM_BOT_TOKEN        required; from @BotFather
+  TELEGRAM_API_BASE_URL     optional; PTB `base_url`, e.g. http://127.0.0.1:8081/bot for a
+                            self-hosted Bot API server (and for the tests' stand-in)
+  TELEGRAM_WEBHOOK_URL      optional; when set, run a webhook server instead of long polling
+  TELEGRAM_WEBHOOK_LISTEN   webhook listen address, default 127.0.0.1 (put a TLS proxy in front)
+  TELEGRAM_WEBHOOK_PORT     webhook port, default 8443
+  TELEGRAM_WEBHOOK_SECRET   the secret token Telegram must send; default: generated once and kept
+                            in .secrets/telegram-webhook.secret (requests without it get 403)
+  SCROLLCHECK_RASA_URL      Rasa's URL, default http://127.0.0.1:5005 (or --rasa-url)
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, List, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
+
+from telegram import TelegramObject, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.gateway import DEFAULT_TIMEOUT_SECONDS, Gateway
+from bot.privacy.pseudonym import DEFAULT_SECRETS_DIR, Pseudonymiser, SecretError, load_or_create_secret_file
+from bot.telegram.handlers import TelegramFrontEnd
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8443
+WEBHOOK_SECRET_FILE = DEFAULT_SECRETS_DIR / "telegram-webhook.secret"
+RATE_LIMIT_RETRIES = 3          # AIORateLimiter: retries after a 429, each after retry_after
+TELEGRAM_READ_TIMEOUT = 10.0    # per Bot API call (getUpdates adds its long-poll time to this)
+BOOTSTRAP_RETRIES = 10         # getMe/setWebhook at start: retried on network errors
+POLL_TIMEOUT_SECONDS = 30       # long-polling: how long Telegram may hold a getUpdates open
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+
+# Third-party loggers that would print tokens (httpx logs every URL, and the Bot API URL contains
+# the token) or whole updates with names (PTB at DEBUG).
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "hpack", "tornado.access", "aiohttp.access")
+
+
+class ConfigError(ValueError):
+    """A missing or malformed setting; the message says which environment variable."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    base_url: Optional[str] = None
+    webhook_url: Optional[str] = None
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+    webhook_secret: Optional[str] = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, secret_file: Path = WEBHOOK_SECRET_FILE) -> "TelegramSettings":
+        token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if not token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather, see docs/telegram.md)")
+        webhook_url = environ.get("TELEGRAM_WEBHOOK_URL", "").strip() or None
+        port_text = environ.get("TELEGRAM_WEBHOOK_PORT", "").strip() or str(DEFAULT_WEBHOOK_PORT)
+        try:
+            port = int(port_text)
+            if not 0 < port < 65536:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"TELEGRAM_WEBHOOK_PORT must be a port number, not {port_text!r}") from None
+        secret = None
+        if webhook_url:
+            if urlsplit(webhook_url).scheme != "https":
+                raise ConfigError("TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram only calls HTTPS webhooks)")
+            secret = environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or load_or_create_secret_file(secret_file)
+            if not _SECRET_TOKEN.match(secret):
+                raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return cls(
+            token=token,
+            base_url=environ.get("TELEGRAM_API_BASE_URL", "").strip() or None,
+            webhook_url=webhook_url,
+            webhook_listen=environ.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN,
+            webhook_port=port,
+            webhook_secret=secret,
+        )
+
+    @property
+    def webhook_path(self) -> str:
+        """The path part of the webhook URL: the local server listens on the same path."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
+
+    def __repr__(self) -> str:  # keep the token and the secret out of any traceback or log
+        return f"TelegramSettings(webhook={'on' if self.webhook_url else 'off'}, base_url={self.base_url!r})"
+
+
+def build_application(settings: TelegramSettings, gateway: Gateway, pseudonymiser: Pseudonymiser) -> Application:
+    """The Application with our handlers; no JobQueue (the extra is not installed, nor needed)."""
+    front_end = TelegramFrontEnd(gateway, pseudonymiser)
+    builder: ApplicationBuilder = (
+        Application.builder()
+        .token(settings.token)
+        .job_queue(None)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .read_timeout(TELEGRAM_READ_TIMEOUT)
+        .post_init(front_end.post_init)
+        .post_shutdown(front_end.post_shutdown)
+    )
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+    application = builder.build()
+    front_end.install(application)
+    application.bot_data["front_end"] = front_end
+    return application
+
+
+def run(
+    application: Application,
+    settings: TelegramSettings,
+    *,
+    handle_signals: bool = True,
+    poll_timeout: int = POLL_TIMEOUT_SECONDS,
+) -> None:
+    """Run until stopped: webhook mode when TELEGRAM_WEBHOOK_URL is set, else long polling.
+
+    With `handle_signals` SIGINT/SIGTERM/SIGABRT stop it gracefully (PTB's default); a caller that
+    runs it in a thread passes False and stops it with `application.stop_running()`.
+    """
+    common: dict = {"allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": BOOTSTRAP_RETRIES}
+    if not handle_signals:
+        common["stop_signals"] = None
+    if settings.webhook_url:
+        logger.info("starting the Telegram front end (webhook on %s:%d)", settings.webhook_listen, settings.webhook_port)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            **common,
+        )
+    else:
+        logger.info("starting the Telegram front end (long polling)")
+        application.run_polling(timeout=poll_timeout, **common)
+
+
+# --- logging ------------------------------------------------------------------------------------
+
+class RedactingFormatter(logging.Formatter):
+    """Belt and braces: Telegram objects in log arguments become their type name, and the bot token
+    and webhook secret never appear in a formatted line (tracebacks included)."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self._secrets = [secret for secret in secrets if secret]
+
+    def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record.args, tuple) and any(isinstance(arg, TelegramObject) for arg in record.args):
+            record = logging.makeLogRecord(record.__dict__)
+            record.args = tuple(
+                f"<{type(arg).__name__}>" if isinstance(arg, TelegramObject) else arg for arg in record.args or ()
+            )
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def quiet_third_party_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure_logging(secrets: Iterable[str] = (), level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    quiet_third_party_loggers()
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scrollcheck telegram", description="Run the Telegram front end.")
+    parser.add_argument(
+        "--rasa-url",
+        default=os.environ.get("SCROLLCHECK_RASA_URL", DEFAULT_RASA_URL),
+        help="Rasa server URL (default: $SCROLLCHECK_RASA_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--rasa-timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
+        help="total seconds to wait for Rasa per message before the fail-safe answers (default %(default)s)",
+    )
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = TelegramSettings.from_env(os.environ)
+        pseudonymiser = Pseudonymiser.from_environment()
+    except (ConfigError, SecretError) as exc:
+        print(f"scrollcheck telegram: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(secrets=(settings.token, settings.webhook_secret or ""))
+    gateway = Gateway(args.rasa_url, timeout=args.rasa_timeout)
+    application = build_application(settings, gateway, pseudonymiser)
+    run(application, settings)
+    return 0
