@@ -56,16 +56,23 @@ def slot_updates(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def texts(dispatcher: CollectingDispatcher) -> List[str]:
-    """What the user sees: literal texts, and domain responses rendered to their first variation."""
-    shown = []
+def rendered(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
+    """The messages as Rasa sends them: domain responses replaced by their (first) variation."""
+    out = []
     for message in dispatcher.messages:
-        if message.get("text"):
-            shown.append(message["text"])
-        elif message.get("response"):
-            shown.append(DOMAIN["responses"][message["response"]][0].get("text", ""))
-    return shown
+        if message.get("response"):
+            template = DOMAIN["responses"][message["response"]][0]
+            out.append({k: v for k, v in template.items() if k in ("text", "buttons", "custom")})
+        else:
+            out.append({k: v for k, v in (("text", message.get("text")), ("buttons", message.get("buttons")), ("custom", message.get("custom"))) if v})
+    return out
+
+
+def texts(dispatcher: CollectingDispatcher) -> List[str]:
+    """What the user sees: the texts, in order."""
+    return [m["text"] for m in rendered(dispatcher) if m.get("text")]
 
 
 def controls(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
-    return [m["custom"]["scrollcheck"] for m in dispatcher.messages if isinstance(m.get("custom"), dict) and "scrollcheck" in m["custom"]]
+    """Control messages for the gateway (never shown to the user)."""
+    return [m["custom"]["scrollcheck"] for m in rendered(dispatcher) if isinstance(m.get("custom"), dict) and "scrollcheck" in m["custom"]]

@@ -1,0 +1,110 @@
+"""Asking items, starting/resuming/stopping a check-in, session start, erasure confirmation."""
+from __future__ import annotations
+
+from actions.ask_items import answer_buttons
+from actions.forget_form import ActionForgetOutcome, ValidateForgetForm
+from actions.greet import ActionGreet, ActionStartCheckin
+from actions.session_start import ActionSessionStart
+from actions.stop import ActionStop
+from bot.screening.content import screening
+from rasa_sdk.executor import ActionExecutor
+from tests.dialogue.helpers import controls, rendered, run, slot_updates, texts, tracker
+
+
+def _executor() -> ActionExecutor:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    return executor
+
+
+def test_every_domain_action_is_served_by_the_action_server():
+    from tests.dialogue.helpers import DOMAIN
+
+    served = set(_executor().actions)
+    missing = [a for a in DOMAIN["actions"] if a not in served]
+    assert missing == []
+
+
+def test_item_question_shows_progress_text_and_answer_buttons():
+    executor = _executor()
+    ask = executor.actions["action_ask_fomo_2"]
+    _, dispatcher = run(ask, tracker(slots={"topics": ["fomo"], "fomo_1": 3}))
+    [message] = dispatcher.messages
+    assert message["text"] == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text
+    assert [b["title"] for b in message["buttons"]] == ["Never", "Rarely", "Sometimes", "Often", "Very often", "Skip"]
+    assert all(len(b["payload"].encode()) <= 64 for b in message["buttons"])
+
+
+def test_first_question_of_a_topic_is_introduced_once():
+    ask = _executor().actions["action_ask_cyberbullying_1"]
+    _, first = run(ask, tracker(slots={"topics": ["cyberbullying"]}))
+    assert texts(first)[0].startswith("Cyberbullying — This part is about how people treat you online")
+    assert texts(first)[1].startswith("Question 1 of 5:")
+    _, again = run(ask, tracker(slots={"topics": ["cyberbullying"], "reask_count": 1}))
+    assert len(again.messages) == 1
+
+
+def test_answer_buttons_come_from_the_scale_yaml():
+    assert answer_buttons()[3] == {"title": "Often", "payload": "/answer_often"}
+
+
+def test_session_start_discloses_and_keeps_a_paused_checkin_without_a_stale_question():
+    events, dispatcher = run(ActionSessionStart(), tracker(slots={"consent": True, "fomo_1": 3, "requested_slot": "fomo_2"}, active_loop=None))
+    assert "automated assistant" in texts(dispatcher)[0]
+    assert controls(dispatcher) == [{"disclosed": True}]
+    assert events[0]["event"] == "session_started"
+    carried = slot_updates(events)
+    assert carried["fomo_1"] == 3 and "requested_slot" not in carried
+    assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
+
+
+def test_greeting_mid_checkin_resumes_where_we_were():
+    events, dispatcher = run(ActionGreet(), tracker(slots={"consent": True, "topics": ["fomo"], "fomo_1": 2}, active_loop=None, intent="greet"))
+    assert "pick up where we left off" in texts(dispatcher)[0]
+    updates = slot_updates(events)
+    assert updates["requested_slot"] is None and "fomo_1" not in updates
+
+
+def test_starting_after_a_finished_checkin_starts_a_new_one_keeping_the_profile():
+    finished = {"consent": True, "age_band": "16-17", "country": "GB", "topics": ["fomo"], **{f"fomo_{i}": 2 for i in range(1, 6)}, "share_results": False, "checkin_id": "old"}
+    events, _ = run(ActionStartCheckin(), tracker(slots=finished, active_loop=None, intent="start_screening"))
+    updates = slot_updates(events)
+    assert updates["fomo_1"] is None and updates["share_results"] is None and updates["checkin_id"] is None
+    assert "consent" not in updates and "country" not in updates
+
+
+def test_naming_a_topic_outside_the_checkin_preselects_it():
+    events, _ = run(ActionStartCheckin(), tracker(active_loop=None, intent="choose_cyberbullying", text="/choose_cyberbullying"))
+    assert slot_updates(events)["topics"] == ["cyberbullying"]
+
+
+def test_stop_mid_checkin_pauses_with_an_offer_to_continue():
+    events, dispatcher = run(ActionStop(), tracker(slots={"consent": True, "topics": ["fomo"], "fomo_1": 2}, intent="stop"))
+    assert "carry on later" in texts(dispatcher)[0]
+    assert rendered(dispatcher)[0]["buttons"] == [{"title": "Continue the check-in", "payload": "/start_screening"}]
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events
+
+
+def test_stop_with_nothing_running_says_goodbye_and_changes_nothing():
+    events, dispatcher = run(ActionStop(), tracker(active_loop=None, intent="stop"))
+    assert events == []
+    assert "/resources" in texts(dispatcher)[0]
+
+
+def test_forget_needs_a_clear_yes():
+    v = ValidateForgetForm()
+    yes, _ = run(v, tracker(slots={"requested_slot": "forget_confirmed"}, intent="affirm", text="yes", active_loop="forget_form"))
+    assert slot_updates(yes)["forget_confirmed"] is True
+    unclear, _ = run(v, tracker(slots={"requested_slot": "forget_confirmed"}, intent="out_of_scope", text="hmm what", active_loop="forget_form"))
+    assert slot_updates(unclear)["forget_confirmed"] is False
+    crisis, _ = run(v, tracker(slots={"requested_slot": "forget_confirmed"}, intent="risk_disclosure", text="i want to die", active_loop="forget_form"))
+    assert crisis == []
+
+
+def test_forget_confirmed_tells_the_gateway_to_erase_the_tracker():
+    events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": True}, active_loop=None))
+    assert controls(dispatcher) == [{"erase": True}]
+    assert "erased" in texts(dispatcher)[0]
+    assert events == [{"event": "reset_slots", "timestamp": None}]
+    events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": False}, active_loop=None))
+    assert controls(dispatcher) == [] and "nothing was erased" in texts(dispatcher)[0]
