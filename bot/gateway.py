@@ -160,9 +160,8 @@ def parse_rasa_messages(body: Any) -> RasaTurn:
             continue
         custom = message.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get(CONTROL_KEY), dict):
-            controls.append(custom[CONTROL_KEY])
-            continue
-        if custom is not None:
+            controls.append(custom[CONTROL_KEY])  # never shown; a text beside it still is
+        elif custom is not None:
             logger.debug("ignoring a custom message of type %s", type(custom).__name__)
         reply = _reply_from_message(message)
         if reply is not None:
