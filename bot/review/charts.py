@@ -30,28 +30,18 @@ def _attr(value: object) -> str:
     return escape(str(value), {'"': "&quot;"})
 
 
-def _nice_max(value: int) -> int:
-    """A round axis maximum with at most ~5 gridlines."""
+def _scale(value: int) -> Tuple[int, int]:
+    """A round axis maximum and gridline step: at most 5 steps of 1, 2 or 5 times a power of 10."""
     if value <= 5:
-        return max(value, 1)
-    magnitude = 10 ** int(math.floor(math.log10(value)))
-    for step in (1, 2, 5, 10):
-        top = math.ceil(value / (step * magnitude / 2)) * (step * magnitude / 2)
-        if top / (step * magnitude / 2) <= 6:
-            return int(top)
-    return value
+        return max(value, 1), 1
+    magnitude = 10 ** int(math.floor(math.log10(value / 5)))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude * 5 >= value)
+    return int(math.ceil(value / step) * step), step
 
 
-def _ticks(top: int) -> List[int]:
-    if top <= 5:
-        return list(range(0, top + 1))
-    step = top / 5
-    return sorted({int(round(i * step)) for i in range(6)})
-
-
-def _axis(top: int, plot_height: float) -> List[str]:
+def _axis(top: int, step: int, plot_height: float) -> List[str]:
     parts = []
-    for tick in _ticks(top):
+    for tick in range(0, top + 1, step):
         y = MARGIN_TOP + plot_height - plot_height * tick / top
         parts.append(
             f'<line class="grid" x1="{MARGIN_LEFT}" y1="{y:.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{y:.1f}"/>'
@@ -89,8 +79,8 @@ def grouped_bars(
     """One cluster of bars per group (e.g. per topic), one bar per series (e.g. per band)."""
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    top = _nice_max(max([v for _, values in groups for v in values] + [0]))
-    body = _axis(top, plot_h)
+    top, step = _scale(max([v for _, values in groups for v in values] + [0]))
+    body = _axis(top, step, plot_h)
     group_w = plot_w / max(len(groups), 1)
     bar_w = min(40.0, (group_w - 16) / max(len(series), 1))
     sentences = []
@@ -126,8 +116,8 @@ def weekly_bars(
     """One stacked bar per week (Monday dates), segments per series."""
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    top = _nice_max(max([sum(values) for _, values in weeks] + [0]))
-    body = _axis(top, plot_h)
+    top, step = _scale(max([sum(values) for _, values in weeks] + [0]))
+    body = _axis(top, step, plot_h)
     slot = plot_w / max(len(weeks), 1)
     bar_w = max(2.0, min(36.0, slot - 4))
     label_every = max(1, math.ceil(len(weeks) / 12))

@@ -47,7 +47,7 @@ def utcnow() -> dt.datetime:
 
 def new_ref() -> str:
     """A random reference for a check-in, unrelated to the pseudonym (safe to show clinicians)."""
-    return secrets.token_urlsafe(9)
+    return secrets.token_hex(8)
 
 
 class CheckIn(Base):

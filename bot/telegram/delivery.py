@@ -8,8 +8,9 @@
   (connection failures, timeouts, 5xx answered as NetworkError) are retried here with exponential
   backoff and jitter. A retried send whose first attempt did reach Telegram can show up twice; for a
   safety message a duplicate is better than a loss.
-* Only the newest keyboard of a chat is live: when a newer question arrives the old keyboard is
-  removed, and a press on an old one is refused (see KeyboardTracker).
+* Only the newest keyboard of a chat is live: when a newer question with buttons arrives the old
+  keyboard is removed, and a press on an old one is refused (see KeyboardTracker). A turn without
+  buttons leaves the open question's keyboard alone.
 """
 from __future__ import annotations
 
@@ -156,9 +157,11 @@ class ReplySender:
                 message = await self.send_text(chat_id, part, markup if last else None)
                 if last and markup is not None:
                     newest_keyboard = message.message_id
+        if newest_keyboard is None:
+            return  # a turn without buttons (e.g. "sorry, tap one of the buttons") keeps the open question
         self.keyboards.set(pseudonym, newest_keyboard)
-        if previous is not None and previous != newest_keyboard:
-            await self.remove_keyboard(chat_id, previous)  # an unanswered older question
+        if previous is not None:
+            await self.remove_keyboard(chat_id, previous)  # superseded by the newer question
 
     async def send_text(self, chat_id: int, text: str, markup: Optional[InlineKeyboardMarkup] = None) -> Message:
         return await with_network_retries(

@@ -43,20 +43,19 @@ class TokenBucket:
         self._tokens = burst
         self._updated = clock()
 
-    def delay(self) -> float:
-        """Seconds until a token is available (0 when one is available now)."""
+    def try_take(self) -> float:
+        """Take a token and return 0, or return the seconds until one is available (taking none)."""
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.per_second)
         self._updated = now
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.per_second
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self.per_second
 
-    async def wait(self) -> float:
-        waited = 0.0
-        while (delay := self.delay()) > 0:
+    async def wait(self) -> None:
+        while (delay := self.try_take()) > 0:
             await asyncio.sleep(delay)
-            waited += delay
-        self._tokens -= 1
-        return waited
 
 
 @dataclass

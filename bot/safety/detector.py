@@ -1,0 +1,417 @@
+"""The risk detector: normalise, tokenise with a blank spaCy pipeline, match the lexicon, decide.
+
+Decision steps for one message (all data-driven from data/safety/lexicon/<lang>.yml):
+  1. Every rule, modifier and guard pattern is matched (spaCy Matcher on LOWER/LEMMA, and a
+     PhraseMatcher on LOWER for literal phrases). For each entry only its longest spans count.
+  2. Guards ("dying of laughter", "cut myself shaving") cancel every rule or modifier span they
+     overlap.
+  3. Negation: a negatable span is cancelled when a negation word ("not", "never", "nobody")
+     stands shortly before it in the same clause, before any new subject ("i never thought I'd
+     ..." keeps the signal). Phrases like "not gonna lie" or "not okay" negate nothing. Spans
+     inside a negated span are negated too.
+  4. Attribution: a self_harm or abuse signal about a third person ("my friend said she wants to
+     die", "my friend's dad beats him") counts as friend_at_risk.
+  5. Rules with `requires` only count when one of the named modifiers (or another rule of the
+     same category) is present.
+  6. Level per category: the highest rule level; a concern becomes urgent when a modifier that
+     applies to the category (time, means, plan, acting, goodbye, possessions, danger nearby)
+     fired outside the concern's own words. Intent-only urgent rules marked `softenable` drop to
+     concern when the message is flippant ("lol", "😂") and nothing else makes it urgent.
+  7. The result: the most severe level; ties are broken by result.CATEGORY_PRIORITY.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import spacy
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from bot.content.yamlsource import ContentError
+from bot.safety.lexicon import DEFAULT_LANGUAGE, LEXICON_DIR, Entry, Lexicon, available_languages, read_lexicon, lexicon_path
+from bot.safety.normalize import Normaliser
+from bot.safety.patterns import PatternContext, PatternError, compile_pattern, literal_words
+from bot.safety.result import NO_RISK, RiskResult, pick, severity
+
+_NEUTRAL_KEY = "__neutral__"
+_FLIPPANT_KEY = "__flippant__"
+_SENTENCE_END = {".", "!", "?", ";", "...", "…"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One span of one lexicon entry, and what became of it."""
+
+    entry: Entry
+    start: int
+    end: int
+    status: str = "fired"  # fired | guarded | negated | requires | (modifiers: fired)
+    category: Optional[str] = None  # rules: the category after attribution
+    reason: str = ""
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
+
+    def inside(self, start: int, end: int) -> bool:
+        return start <= self.start and self.end <= end
+
+
+@dataclass
+class Analysis:
+    """Everything the detector saw in one message (for `scrollcheck risk --explain` and tests)."""
+
+    normalised: str
+    tokens: Tuple[str, ...]
+    lemmas: Tuple[str, ...]
+    hits: List[Hit] = field(default_factory=list)
+    flippant: bool = False
+    result: RiskResult = NO_RISK
+
+
+def _build_nlp(language: str):
+    nlp = spacy.blank(language)
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()  # lookup tables come from the installed spacy-lookups-data; no download
+    return nlp
+
+
+class Detector:
+    """A compiled lexicon for one language. Build with `compile_lexicon`; reuse for every message."""
+
+    def __init__(self, lexicon: Lexicon, nlp, normaliser: Normaliser, matcher: Matcher, phrases: PhraseMatcher) -> None:
+        self.lexicon = lexicon
+        self.nlp = nlp
+        self.normalise = normaliser
+        self._matcher = matcher
+        self._phrases = phrases
+        self._entries: Dict[str, Entry] = {e.id: e for e in lexicon.entries}
+        neg = lexicon.negation
+        self._cues = frozenset(neg.cues)
+        self._clause_breaks = frozenset(neg.clause_breaks)
+        self._subjects = frozenset(neg.subjects)
+        attr = lexicon.attribution
+        self._first = frozenset(attr.first_person)
+        self._third = frozenset(attr.third_person)
+        self._household = frozenset(attr.household)
+        self._reporting = frozenset(attr.reporting_verbs)
+
+    # -- public ------------------------------------------------------------------------------
+    def detect(self, text: str) -> RiskResult:
+        return self.analyse(text).result
+
+    def analyse(self, text: str) -> Analysis:
+        if not isinstance(text, str):
+            raise TypeError(f"detect() needs text, got {type(text).__name__}")
+        normalised = self.normalise(text)
+        doc = self.nlp(normalised)
+        analysis = Analysis(
+            normalised=normalised,
+            tokens=tuple(t.text for t in doc),
+            lemmas=tuple(t.lemma_ for t in doc),
+        )
+        if not len(doc):
+            return analysis
+        spans = self._spans(doc)
+        neutral = [False] * len(doc)
+        for start, end in spans.pop(_NEUTRAL_KEY, ()):
+            for i in range(start, end):
+                neutral[i] = True
+        analysis.flippant = bool(spans.pop(_FLIPPANT_KEY, ()))
+        analysis.hits = self._judge(doc, spans, neutral)
+        analysis.result = self._decide(analysis.hits, analysis.flippant)
+        return analysis
+
+    # -- matching ----------------------------------------------------------------------------
+    def _spans(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
+        strings = self.nlp.vocab.strings
+        found: Dict[str, Set[Tuple[int, int]]] = {}
+        for match_id, start, end in list(self._matcher(doc)) + list(self._phrases(doc)):
+            found.setdefault(strings[match_id], set()).add((start, end))
+        # Keep only the longest spans per entry: optional words must not create a shorter
+        # duplicate that escapes a guard or leaves a modifier "outside" its own rule.
+        longest: Dict[str, List[Tuple[int, int]]] = {}
+        for key, spans in found.items():
+            longest[key] = sorted(
+                s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)
+            )
+        return longest
+
+    def _negated(self, doc: Doc, start: int, neutral: Sequence[bool]) -> bool:
+        i, steps = start - 1, 0
+        while i >= 0 and steps < self.lexicon.negation.window:
+            token = doc[i]
+            word = token.lower_
+            if token.is_punct or word in self._clause_breaks:
+                return False
+            if word in self._cues and not neutral[i]:
+                return True
+            if word in self._subjects:
+                return False
+            i -= 1
+            steps += 1
+        return False
+
+    def _judge(self, doc: Doc, spans: Dict[str, List[Tuple[int, int]]], neutral: Sequence[bool]) -> List[Hit]:
+        guards = [(key, s, e) for key, found in spans.items() if self._entries[key].role == "guard" for s, e in found]
+        hits: List[Hit] = []
+        for key, found in spans.items():
+            entry = self._entries[key]
+            for start, end in found:
+                if entry.role == "guard":
+                    hits.append(Hit(entry, start, end, "fired"))
+                    continue
+                guard = next((g for g, gs, ge in guards if gs < end and start < ge), None)
+                if guard:
+                    hits.append(Hit(entry, start, end, "guarded", reason=guard))
+                elif entry.negatable and self._negated(doc, start, neutral):
+                    hits.append(Hit(entry, start, end, "negated"))
+                else:
+                    hits.append(Hit(entry, start, end, "fired"))
+        # Whatever sits inside a negated span is negated with it
+        # ("I don't have thoughts of hurting myself" also cancels "hurting myself").
+        negated = [h for h in hits if h.status == "negated"]
+        hits = [
+            Hit(h.entry, h.start, h.end, "negated", reason="inside a negated phrase")
+            if h.status == "fired" and h.entry.role != "guard" and any(h.inside(n.start, n.end) for n in negated)
+            else h
+            for h in hits
+        ]
+        friend_spans = [
+            (h.start, h.end) for h in hits
+            if h.status == "fired" and h.entry.role == "rule" and h.entry.category == "friend_at_risk"
+        ]
+        judged: List[Hit] = []
+        for h in hits:
+            if h.status == "fired" and h.entry.role == "rule":
+                category = self._attribute(doc, h, friend_spans)
+                h = Hit(h.entry, h.start, h.end, h.status, category=category)
+            judged.append(h)
+        return sorted(judged, key=lambda h: (h.start, h.end, h.entry.id))
+
+    # -- attribution ---------------------------------------------------------------------------
+    def _marker(self, word: str) -> Optional[str]:
+        if word in self._household:
+            return "household"
+        if word in self._third:
+            return "third"
+        if word in self._first:
+            return "first"
+        return None
+
+    def _attribute(self, doc: Doc, hit: Hit, friend_spans: Iterable[Tuple[int, int]]) -> str:
+        category = hit.entry.category or ""
+        if category == "friend_at_risk":
+            return category
+        if any(hit.inside(s, e) for s, e in friend_spans):
+            return "friend_at_risk"
+        inside = None
+        for i in range(hit.start, hit.end):
+            inside = self._marker(doc[i].lower_) or inside
+        back, reported = None, False
+        i, steps = hit.start - 1, 0
+        while i >= 0 and steps < self.lexicon.attribution.window:
+            word = doc[i].lower_
+            if word in _SENTENCE_END or word == "but":
+                break
+            if word in self._reporting:
+                reported = True
+            back = self._marker(word)
+            if back:
+                break
+            i -= 1
+            steps += 1
+
+        def third_party(marker: Optional[str]) -> bool:
+            if marker == "third":
+                return True
+            # A hurt mum or sister at home is violence at home (abuse); at risk herself otherwise.
+            return marker == "household" and category != "abuse"
+
+        if inside in ("third", "household"):
+            return "friend_at_risk" if third_party(inside) else category
+        if inside == "first":
+            # Quoted talk about oneself: "my friend keeps saying kms" is the friend's risk.
+            if category == "self_harm" and reported and back in ("third", "household"):
+                return "friend_at_risk"
+            return category
+        return "friend_at_risk" if third_party(back) else category
+
+    # -- decision ------------------------------------------------------------------------------
+    def _decide(self, hits: List[Hit], flippant: bool) -> RiskResult:
+        rules = [h for h in hits if h.status == "fired" and h.entry.role == "rule"]
+        modifiers = [h for h in hits if h.status == "fired" and h.entry.role == "modifier"]
+        counted: List[Hit] = []
+        for h in rules:
+            if self._requirements_met(h, rules, modifiers):
+                counted.append(h)
+            else:
+                hits[hits.index(h)] = Hit(h.entry, h.start, h.end, "requires", h.category, "requirement missing")
+        if not counted:
+            return NO_RISK
+        matched: List[Tuple[int, str]] = [(h.start, h.entry.id) for h in counted]
+        levels: Dict[str, str] = {}
+        for category in {h.category for h in counted}:
+            own = [h for h in counted if h.category == category]
+            level = max((h.entry.level or "concern" for h in own), key=severity)
+            applicable = [m for m in modifiers if category in m.entry.applies_to]
+            if level == "concern":
+                escalators = [
+                    m for m in applicable if any(not m.overlaps(h.start, h.end) for h in own)
+                ]
+                if escalators:
+                    level = "urgent"
+                    matched += [(m.start, m.entry.id) for m in escalators]
+            elif flippant and not applicable and all(h.entry.softenable for h in own if h.entry.level == "urgent"):
+                level = "concern"
+            levels[category] = level
+        level, category = pick(levels.items())
+        ordered = tuple(dict.fromkeys(entry_id for _, entry_id in sorted(matched)))
+        return RiskResult(level, category, ordered)
+
+    @staticmethod
+    def _requirements_met(hit: Hit, rules: List[Hit], modifiers: List[Hit]) -> bool:
+        needs = hit.entry.requires
+        if not needs:
+            return True
+        kinds = {m.entry.kind for m in modifiers if hit.category in m.entry.applies_to}
+        if kinds.intersection(needs):
+            return True
+        if "concern" in needs:
+            return any(r.entry.id != hit.entry.id and r.category == hit.category and not r.entry.requires for r in rules)
+        return False
+
+
+# -- compiling -------------------------------------------------------------------------------------
+def _vocabulary(lexicon: Lexicon, nlp) -> Set[str]:
+    words: Set[str] = set(lexicon.vocabulary)
+    words.update(nlp.Defaults.stop_words)
+    for entries in lexicon.sets.values():
+        for entry in entries:
+            words.update(entry.split())
+    for entry in lexicon.entries:
+        for pattern in entry.patterns:
+            words.update(literal_words(pattern))
+        for phrase in entry.phrases:
+            words.update(phrase.lower().split())
+    words.update(lexicon.normalise.censor_targets)
+    for value in lexicon.normalise.rewrites.values():
+        words.update(value.split())
+    for phrase in lexicon.negation.neutral + lexicon.flippant:
+        words.update(phrase.split())
+    try:
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        words.update(v for v in table.values() if isinstance(v, str))
+    except (KeyError, ValueError):  # a language without lookup lemmas still works, just less forgiving
+        pass
+    return words
+
+
+def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], List[ContentError]]:
+    """Compile every pattern and phrase; returns (detector or None, problems with file:line)."""
+    nlp = nlp or _build_nlp(lexicon.language)
+    try:
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    except (KeyError, ValueError):
+        table = {}
+    words = _vocabulary(lexicon, nlp)
+    normaliser = Normaliser(lexicon.normalise, lambda w: w in words or w in table)
+    rewrite_keys = set(normaliser.config.rewrites)
+    errors: List[ContentError] = []
+
+    def check_word(word: str) -> Optional[str]:
+        if word in rewrite_keys:
+            return f"`{word}` is rewritten to `{lexicon.normalise.rewrites[word]}` before matching; write that instead"
+        if len(nlp.make_doc(word)) != 1:
+            pieces = " ".join(t.text for t in nlp.make_doc(word))
+            return f"`{word}` is split by the tokenizer into `{pieces}`; write those as separate words"
+        return None
+
+    context = PatternContext(sets=lexicon.sets, negation_words=lexicon.negation.cues, check_word=check_word)
+    for name, entries in lexicon.sets.items():
+        for entry in entries:
+            for word in entry.split():
+                problem = check_word(word)
+                if problem:
+                    errors.append(ContentError(lexicon.path, lexicon.set_lines.get(name, 1), f"set `{name}`: {problem}"))
+    matcher = Matcher(nlp.vocab, validate=True)
+    phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for entry in lexicon.entries:
+        compiled = []
+        for pattern, line in zip(entry.patterns, entry.pattern_lines):
+            try:
+                compiled.extend(compile_pattern(pattern, context))
+            except PatternError as exc:
+                errors.append(ContentError(lexicon.path, line, f"`{entry.id}` pattern `{pattern}`: {exc}"))
+        if compiled:
+            matcher.add(entry.id, compiled)
+        docs = []
+        for phrase, line in zip(entry.phrases, entry.phrase_lines):
+            doc = nlp.make_doc(normaliser(phrase))
+            if not len(doc):
+                errors.append(ContentError(lexicon.path, line, f"`{entry.id}` phrase `{phrase}` is empty after normalisation"))
+                continue
+            docs.append(doc)
+        if docs:
+            phrases.add(entry.id, docs)
+    for key, texts in ((_NEUTRAL_KEY, lexicon.negation.neutral), (_FLIPPANT_KEY, lexicon.flippant)):
+        docs = [nlp.make_doc(normaliser(t)) for t in texts]
+        docs = [d for d in docs if len(d)]
+        if docs:
+            phrases.add(key, docs)
+    if errors:
+        return None, errors
+    return Detector(lexicon, nlp, normaliser, matcher, phrases), []
+
+
+def build_detector(language: str, directory: Optional[Path] = None) -> Detector:
+    """Read and compile one language's lexicon; raises the first ContentError."""
+    lexicon, errors = read_lexicon(lexicon_path(language, directory))
+    if not errors and lexicon is not None:
+        detector, errors = compile_lexicon(lexicon)
+        if detector is not None:
+            return detector
+    raise errors[0]
+
+
+# -- process-wide cache ----------------------------------------------------------------------------
+_DETECTORS: Dict[str, Detector] = {}
+_LOCK = threading.Lock()
+
+
+_LANGUAGES: Optional[Tuple[str, ...]] = None
+
+
+def resolve_language(lang: Optional[str]) -> str:
+    """"en-GB" -> "en"; a language without its own lexicon falls back to English."""
+    global _LANGUAGES
+    if _LANGUAGES is None:
+        _LANGUAGES = available_languages(LEXICON_DIR)
+    base = str(lang or DEFAULT_LANGUAGE).replace("_", "-").split("-")[0].strip().lower()
+    return base if base in _LANGUAGES else DEFAULT_LANGUAGE
+
+
+def get_detector(lang: Optional[str] = DEFAULT_LANGUAGE) -> Detector:
+    """The detector for `lang`, built once per process (about half a second) and then reused."""
+    language = resolve_language(lang)
+    detector = _DETECTORS.get(language)
+    if detector is None:
+        with _LOCK:
+            detector = _DETECTORS.get(language)
+            if detector is None:
+                detector = build_detector(language)
+                _DETECTORS[language] = detector
+    return detector
+
+
+def detect(text: str, lang: str = DEFAULT_LANGUAGE) -> RiskResult:
+    """Classify one message: RiskResult(level, category, matched)."""
+    return get_detector(lang).detect(text)
+
+
+def preload(languages: Sequence[str] = (DEFAULT_LANGUAGE,)) -> None:
+    """Build detectors up front (e.g. at gateway start) so the first user does not wait."""
+    for language in languages:
+        get_detector(language)
