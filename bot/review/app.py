@@ -154,6 +154,18 @@ def create_app(
     def _score(value: Optional[float]) -> str:
         return "–" if value is None else f"{value:.1f}"
 
+    @app.template_filter("item_groups")
+    def _item_groups(items: List[str]) -> List[Tuple[str, List[str]]]:
+        """["fomo_1", "fomo_2", "comparison_4"] -> [("fomo", ["1", "2"]), ("comparison", ["4"])]."""
+        groups: dict = {}
+        for item in items:
+            prefix, _, number = item.rpartition("_")
+            if prefix and number.isdigit():
+                groups.setdefault(prefix, []).append(number)
+            else:
+                groups.setdefault(item, [])
+        return list(groups.items())
+
     @app.context_processor
     def _globals() -> dict:
         return {

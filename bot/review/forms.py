@@ -27,10 +27,12 @@ class LoginForm(FlaskForm):
 class FilterForm(Form):
     date_from = DateField("From (date)", validators=[OptionalValue()])
     date_to = DateField("To (date)", validators=[OptionalValue()])
-    topic = SelectField("Topic", validate_choice=True)
-    band = SelectField("Band", validate_choice=True)
+    # default="": an absent parameter means "any", not an invalid choice.
+    topic = SelectField("Topic", default="")
+    band = SelectField("Band", default="")
     escalation = SelectField(
         "Crisis escalation",
+        default="",
         choices=[("", "Any"), ("yes", "With escalation"), ("no", "Without escalation")],
     )
 

@@ -97,6 +97,7 @@ class Detector:
         self._third = frozenset(attr.third_person)
         self._household = frozenset(attr.household)
         self._reporting = frozenset(attr.reporting_verbs)
+        self._things = frozenset(attr.thing_pronouns)
 
     # -- public ------------------------------------------------------------------------------
     def detect(self, text: str) -> RiskResult:
@@ -208,8 +209,13 @@ class Detector:
         if any(hit.inside(s, e) for s, e in friend_spans):
             return "friend_at_risk"
         inside = None
-        for i in range(hit.start, hit.end):
-            inside = self._marker(doc[i].lower_) or inside
+        # "my friend texted me goodbye": the one who texted is the subject before the verb.
+        if doc[hit.start].lower_ not in self._reporting:
+            for i in range(hit.start, hit.end):
+                word = doc[i].lower_
+                if category == "self_harm" and word in self._things:
+                    continue
+                inside = self._marker(word) or inside
         back, reported = None, False
         i, steps = hit.start - 1, 0
         while i >= 0 and steps < self.lexicon.attribution.window:
@@ -291,6 +297,8 @@ def _vocabulary(lexicon: Lexicon, nlp) -> Set[str]:
     for entries in lexicon.sets.values():
         for entry in entries:
             words.update(entry.split())
+    for text in lexicon.macros.values():
+        words.update(literal_words(text))
     for entry in lexicon.entries:
         for pattern in entry.patterns:
             words.update(literal_words(pattern))
@@ -329,7 +337,14 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             return f"`{word}` is split by the tokenizer into `{pieces}`; write those as separate words"
         return None
 
-    context = PatternContext(sets=lexicon.sets, negation_words=lexicon.negation.cues, check_word=check_word)
+    context = PatternContext(
+        sets=lexicon.sets, negation_words=lexicon.negation.cues, macros=lexicon.macros, check_word=check_word
+    )
+    for name, text in lexicon.macros.items():
+        try:
+            compile_pattern(f"({text})", context)
+        except PatternError as exc:
+            errors.append(ContentError(lexicon.path, lexicon.macro_lines.get(name, 1), f"macro `{name}`: {exc}"))
     for name, entries in lexicon.sets.items():
         for entry in entries:
             for word in entry.split():

@@ -63,6 +63,7 @@ class AttributionConfig:
     first_person: Tuple[str, ...]
     third_person: Tuple[str, ...]
     household: Tuple[str, ...]  # a hurt household member is violence at home (abuse), not "a friend"
+    thing_pronouns: Tuple[str, ...]  # ignored inside self_harm spans ("take them all")
     reporting_verbs: Tuple[str, ...]
     window: int
 
@@ -72,6 +73,7 @@ class Lexicon:
     language: str
     path: Path
     sets: Dict[str, Tuple[str, ...]]
+    macros: Dict[str, str]
     vocabulary: Tuple[str, ...]
     normalise: NormaliseConfig
     negation: NegationConfig
@@ -81,6 +83,7 @@ class Lexicon:
     modifiers: Tuple[Entry, ...]
     guards: Tuple[Entry, ...]
     set_lines: Dict[str, int] = field(default_factory=dict)
+    macro_lines: Dict[str, int] = field(default_factory=dict)
 
     @property
     def entries(self) -> Tuple[Entry, ...]:
@@ -129,7 +132,14 @@ class _Reader:
         texts: List[str] = []
         lines: List[int] = []
         for index, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, (str, int)) or not str(item).strip():
+            if isinstance(item, bool):
+                self.error(
+                    value.line_of(index),
+                    f"`{key}`: an entry was read as {str(item).lower()} (YAML turns bare yes/no/on/off into "
+                    "true/false); put the word in quotes",
+                )
+                continue
+            if not isinstance(item, (str, int)) or not str(item).strip():
                 self.error(value.line_of(index), f"`{key}` entries must be non-empty text")
                 continue
             texts.append(str(item).strip())
@@ -298,6 +308,24 @@ def _read_sets(r: _Reader, root: LineDict) -> Tuple[Dict[str, Tuple[str, ...]], 
     return sets, lines
 
 
+def _read_macros(r: _Reader, root: LineDict) -> Tuple[Dict[str, str], Dict[str, int]]:
+    macros: Dict[str, str] = {}
+    lines: Dict[str, int] = {}
+    node = r.mapping(root, "macros", required=False)
+    if node is None:
+        return macros, lines
+    for name, text in node.items():
+        if not isinstance(name, str) or not _SET_NAME_RE.match(name):
+            r.error(node.line_of(name), f"macro name `{name}` must be lower-case letters, digits and _")
+            continue
+        if not isinstance(text, str) or not text.strip():
+            r.error(node.line_of(name), f"macro `{name}` must be pattern text")
+            continue
+        macros[name] = text.strip()
+        lines[name] = node.line_of(name)
+    return macros, lines
+
+
 def _read_normalise(r: _Reader, root: LineDict) -> NormaliseConfig:
     node = r.mapping(root, "normalise")
     if node is None:
@@ -346,18 +374,19 @@ def _read_negation(r: _Reader, root: LineDict) -> NegationConfig:
 def _read_attribution(r: _Reader, root: LineDict) -> AttributionConfig:
     node = r.mapping(root, "attribution")
     if node is None:
-        return AttributionConfig((), (), (), (), 0)
+        return AttributionConfig((), (), (), (), (), 0)
     return AttributionConfig(
         first_person=r.lower_list(node, "first_person"),
         third_person=r.lower_list(node, "third_person"),
         household=r.lower_list(node, "household"),
+        thing_pronouns=r.lower_list(node, "thing_pronouns", required=False),
         reporting_verbs=r.lower_list(node, "reporting_verbs"),
         window=r.integer(node, "window", 1, 12),
     )
 
 
 _TOP_KEYS = {
-    "language", "sets", "vocabulary", "normalise", "negation", "attribution", "flippant",
+    "language", "sets", "macros", "vocabulary", "normalise", "negation", "attribution", "flippant",
     "guards", "modifiers", "categories",
 }
 
@@ -382,6 +411,7 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
     elif language != path.stem:
         r.error(root.line_of("language"), f"`language: {language}` must match the file name ({path.stem}.yml)")
     sets, set_lines = _read_sets(r, root)
+    macros, macro_lines = _read_macros(r, root)
     vocabulary = r.lower_list(root, "vocabulary", required=False)
     normalise = _read_normalise(r, root)
     negation = _read_negation(r, root)
@@ -397,6 +427,7 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
         language=language,
         path=path,
         sets=sets,
+        macros=macros,
         vocabulary=vocabulary,
         normalise=normalise,
         negation=negation,
@@ -406,6 +437,7 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
         modifiers=tuple(modifiers),
         guards=tuple(guards),
         set_lines=set_lines,
+        macro_lines=macro_lines,
     )
     return lexicon, r.errors
 

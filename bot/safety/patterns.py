@@ -9,6 +9,7 @@ normalize.py), token by token:
     <kill>              any word whose lemma is "kill" (kill, kills, killed, killing)
     <hit|beat>          lemma alternatives
     $self               any entry of the word set `self` (sets are defined in the lexicon file)
+    @intent             the pattern text of the macro `intent` (macros are defined in the lexicon)
     #num                a number ("20", "twenty")
     #many               a number of five or more ("20", "twenty"), for "took 20 pills"
     _                   exactly one word (not punctuation)
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 TokenSpec = Dict[str, object]
@@ -37,7 +38,7 @@ _MANY_REGEX = (
     r"^([5-9]|[1-9][0-9]+|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
     r"fifty|hundred|dozens?|loads|heaps)$"
 )
-_WORD_RE = re.compile(r"^[^\s()|<>$#?]+$")
+_WORD_RE = re.compile(r"^[^\s()|<>$#?@]+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -70,6 +71,7 @@ class PatternContext:
 
     sets: Mapping[str, Sequence[str]]
     negation_words: Sequence[str]
+    macros: Mapping[str, str] = field(default_factory=dict)
     # Returns an error message when `word` is not a valid literal (e.g. not normalised).
     check_word: Optional[Callable[[str], Optional[str]]] = None
 
@@ -217,17 +219,54 @@ class _Compiler:
             return [[spec]]
         assert isinstance(node, _Group)
         options: List[TokenPattern] = []
+        # Single-word alternatives on the same attribute become one `IN` token: fewer Matcher
+        # patterns keep matching fast however many words a maintainer lists.
+        merged: Dict[str, List[str]] = {}
         for alternative in node.alternatives:
+            single = alternative[0] if len(alternative) == 1 else None
+            if isinstance(single, _Token) and not single.optional and set(single.spec) <= {"LOWER", "LEMMA"} and len(single.spec) == 1:
+                attr, value = next(iter(single.spec.items()))
+                if isinstance(value, str):
+                    merged.setdefault(attr, []).append(value)
+                    continue
+                if isinstance(value, dict) and set(value) == {"IN"}:
+                    merged.setdefault(attr, []).extend(value["IN"])
+                    continue
             options.extend(self.expand(alternative))
+        for attr, values in merged.items():
+            unique = sorted(set(values))
+            spec: TokenSpec = {attr: unique[0] if len(unique) == 1 else {"IN": unique}}
+            if node.optional and not options and len(merged) == 1:
+                spec["OP"] = "?"
+                return [[spec]]
+            options.append([spec])
         if node.optional:
             options.append([])
         return options
+
+
+_MACRO_RE = re.compile(r"@([a-z][a-z0-9_]*)")
+
+
+def expand_macros(pattern: str, macros: Mapping[str, str]) -> str:
+    """Replace each `@name` by `(macro text)`; macros may not use other macros."""
+
+    def replace(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        if name not in macros:
+            raise PatternError(f"unknown macro `@{name}` (define it under `macros:`)")
+        return f"({macros[name]})"
+
+    return _MACRO_RE.sub(replace, pattern)
 
 
 def compile_pattern(pattern: str, context: PatternContext) -> List[TokenPattern]:
     """Compile one pattern line into spaCy Matcher patterns; raises PatternError."""
     if not isinstance(pattern, str) or not pattern.strip():
         raise PatternError("a pattern must be non-empty text")
+    pattern = expand_macros(pattern, context.macros)
+    if "@" in pattern:
+        raise PatternError("a macro may not use another macro")
     compiler = _Compiler(context)
     variants = compiler.expand(compiler.parse_sequence(pattern))
     compiled = [v for v in variants if v]
@@ -241,5 +280,5 @@ def compile_pattern(pattern: str, context: PatternContext) -> List[TokenPattern]
 
 def literal_words(pattern: str) -> Iterable[str]:
     """The plain and lemma words a pattern mentions (for the normaliser's vocabulary)."""
-    without_names = re.sub(r"[$#][a-z0-9_]+", " ", pattern)
+    without_names = re.sub(r"[$#@][a-z0-9_]+", " ", pattern)
     yield from re.findall(r"[a-z][a-z']*", without_names)

@@ -99,7 +99,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server: LiveServer):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, viewport={"width": 1440, "height": 900})
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="en-GB",
+                                  viewport={"width": 1440, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:

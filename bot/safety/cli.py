@@ -1,0 +1,112 @@
+"""`scrollcheck risk`: classify JSON lines on stdin, or report on a labelled set.
+
+    echo '{"text": "i want to die", "lang": "en"}' | scrollcheck risk
+    {"level": "concern", "category": "self_harm", "matched": ["self_harm.wants_to_die"]}
+
+One output line per input line, in order. A malformed input line gets {"error": "..."} in its
+place and the command exits 1 after the last line. Blank input lines are skipped.
+
+    scrollcheck risk --report tests/safety/eval_en.jsonl [--min-recall 0.98]
+        [--min-urgent-recall 0.95] [--max-fpr 0.03]
+
+prints recall, urgent recall, false-positive rate, the misses and the false positives, and exits
+1 when a threshold fails (2 when the file cannot be read).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import IO, List, Optional
+
+from bot.content.yamlsource import ContentError
+from bot.safety.detector import get_detector
+from bot.safety.evaluation import (
+    DEFAULT_MAX_FPR,
+    DEFAULT_MIN_RECALL,
+    DEFAULT_MIN_URGENT_RECALL,
+    Thresholds,
+    evaluate,
+    format_report,
+    load_labelled,
+)
+
+
+def _classify_line(raw: str, explain: bool) -> dict:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return {"error": f"not valid JSON: {exc.msg}"}
+    if not isinstance(data, dict):
+        return {"error": "each line must be a JSON object like {\"text\": \"...\", \"lang\": \"en\"}"}
+    text = data.get("text")
+    if not isinstance(text, str):
+        return {"error": "`text` must be a string"}
+    lang = data.get("lang", "en")
+    if lang is not None and not isinstance(lang, str):
+        return {"error": "`lang` must be a string such as \"en\""}
+    analysis = get_detector(lang).analyse(text)
+    result = analysis.result
+    output = {"level": result.level, "category": result.category, "matched": list(result.matched)}
+    if explain:
+        output["normalised"] = analysis.normalised
+        output["hits"] = [
+            {"id": h.entry.id, "status": h.status, "words": " ".join(analysis.tokens[h.start:h.end]),
+             **({"category": h.category} if h.category else {}), **({"reason": h.reason} if h.reason else {})}
+            for h in analysis.hits
+        ]
+    return output
+
+
+def classify_stream(lines: IO[str], out: IO[str], explain: bool = False) -> int:
+    """Classify each JSON line of `lines` to `out`; 1 if any line was malformed."""
+    status = 0
+    for raw in lines:
+        if not raw.strip():
+            continue
+        output = _classify_line(raw, explain)
+        if "error" in output:
+            status = 1
+        out.write(json.dumps(output, ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
+def report(path: Path, thresholds: Thresholds, out: IO[str]) -> int:
+    try:
+        items = load_labelled(path)
+    except (OSError, ContentError) as exc:
+        print(f"scrollcheck risk: {exc}", file=sys.stderr)
+        return 2
+    result = evaluate(items, lambda text, lang: get_detector(lang).detect(text))
+    out.write(format_report(result, thresholds, str(path)) + "\n")
+    failures = thresholds.failures(result)
+    if failures:
+        out.write("\nFAILED: " + "; ".join(failures) + "\n")
+        return 1
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck risk",
+        description="Classify JSON lines {\"text\": ..., \"lang\": \"en\"} from stdin for risk, or report on a labelled set.",
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE", help="labelled JSON-lines file to measure")
+    parser.add_argument("--min-recall", type=float, default=DEFAULT_MIN_RECALL)
+    parser.add_argument("--min-urgent-recall", type=float, default=DEFAULT_MIN_URGENT_RECALL)
+    parser.add_argument("--max-fpr", type=float, default=DEFAULT_MAX_FPR)
+    parser.add_argument(
+        "--explain", action="store_true",
+        help="also print the normalised text and every pattern hit (for maintainers tuning the lexicon)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.report:
+            thresholds = Thresholds(args.min_recall, args.min_urgent_recall, args.max_fpr)
+            return report(args.report, thresholds, sys.stdout)
+        return classify_stream(sys.stdin, sys.stdout, explain=args.explain)
+    except ContentError as exc:  # a broken lexicon: say where, do not print a traceback
+        print(f"scrollcheck risk: {exc}", file=sys.stderr)
+        return 2
