@@ -32,7 +32,7 @@ def test_zero_leaks_and_zero_changes_on_the_labelled_set():
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.get("clean")], ids=lambda c: c["id"])
-def test_clean_text_is_the_same_object_content(case):
+def test_clean_text_is_unchanged(case):
     assert scrub(case["text"], case.get("names") or []) == case["text"]
 
 

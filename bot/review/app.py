@@ -30,7 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import PROJECT_ROOT
 from bot.review import charts, exports
-from bot.review.content import ReviewContent, category_label, level_label, load_review_content
+from bot.review.content import category_label, level_label, load_review_content
 from bot.review.forms import FilterForm, LoginForm, filter_args, parse_date
 from bot.review.queries import (
     Filters,
@@ -179,6 +179,8 @@ def create_app(
     @app.before_request
     def _require_login() -> Optional[Response]:
         g.actor = None
+        if request.endpoint in ("static", "healthz"):
+            return None  # no database work for style sheets and health checks
         token = session.get("token")
         if token:
             with db(write=True) as s:

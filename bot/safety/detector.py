@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import spacy
 from spacy.matcher import Matcher, PhraseMatcher
@@ -39,6 +39,59 @@ from bot.safety.result import NO_RISK, RiskResult, pick, severity
 _NEUTRAL_KEY = "__neutral__"
 _FLIPPANT_KEY = "__flippant__"
 _SENTENCE_END = {".", "!", "?", ";", "...", "…"}
+
+
+@dataclass
+class _EntryMatcher:
+    """One entry's compiled patterns plus the words that must occur for it to possibly match.
+
+    Running ~100 small matchers only when their anchor words are present is an order of
+    magnitude faster than one big Matcher that tries every pattern at every token.
+    """
+
+    matcher: Matcher
+    lower: FrozenSet[str]
+    lemma: FrozenSet[str]
+    always: bool
+
+    def may_match(self, lowers: Set[str], lemmas: Set[str]) -> bool:
+        return self.always or not self.lower.isdisjoint(lowers) or not self.lemma.isdisjoint(lemmas)
+
+
+def _anchor(pattern: List[dict]) -> Optional[Tuple[str, FrozenSet[str]]]:
+    """The required LOWER/LEMMA token with the fewest alternatives, or None if there is none."""
+    best: Optional[Tuple[str, FrozenSet[str]]] = None
+    for spec in pattern:
+        if spec.get("OP") == "?":
+            continue
+        for attr in ("LOWER", "LEMMA"):
+            value = spec.get(attr)
+            if isinstance(value, str):
+                values = frozenset([value])
+            elif isinstance(value, dict) and set(value) == {"IN"}:
+                values = frozenset(value["IN"])
+            else:
+                continue
+            if best is None or len(values) < len(best[1]):
+                best = (attr, values)
+    return best
+
+
+def _entry_matcher(nlp, key: str, patterns: List[List[dict]]) -> _EntryMatcher:
+    matcher = Matcher(nlp.vocab, validate=True)
+    matcher.add(key, patterns)
+    lower: Set[str] = set()
+    lemma: Set[str] = set()
+    always = False
+    for pattern in patterns:
+        anchor = _anchor(pattern)
+        if anchor is None:
+            always = True
+        elif anchor[0] == "LOWER":
+            lower.update(anchor[1])
+        else:
+            lemma.update(anchor[1])
+    return _EntryMatcher(matcher, frozenset(lower), frozenset(lemma), always)
 
 
 @dataclass(frozen=True)
@@ -81,11 +134,13 @@ def _build_nlp(language: str):
 class Detector:
     """A compiled lexicon for one language. Build with `compile_lexicon`; reuse for every message."""
 
-    def __init__(self, lexicon: Lexicon, nlp, normaliser: Normaliser, matcher: Matcher, phrases: PhraseMatcher) -> None:
+    def __init__(
+        self, lexicon: Lexicon, nlp, normaliser: Normaliser, matchers: Dict[str, _EntryMatcher], phrases: PhraseMatcher
+    ) -> None:
         self.lexicon = lexicon
         self.nlp = nlp
         self.normalise = normaliser
-        self._matcher = matcher
+        self._matchers = matchers
         self._phrases = phrases
         self._entries: Dict[str, Entry] = {e.id: e for e in lexicon.entries}
         neg = lexicon.negation
@@ -129,7 +184,13 @@ class Detector:
     def _spans(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
         strings = self.nlp.vocab.strings
         found: Dict[str, Set[Tuple[int, int]]] = {}
-        for match_id, start, end in list(self._matcher(doc)) + list(self._phrases(doc)):
+        lowers = {t.lower_ for t in doc}
+        lemmas = {t.lemma_ for t in doc}
+        matches = list(self._phrases(doc))
+        for entry_matcher in self._matchers.values():
+            if entry_matcher.may_match(lowers, lemmas):
+                matches.extend(entry_matcher.matcher(doc))
+        for match_id, start, end in matches:
             found.setdefault(strings[match_id], set()).add((start, end))
         # Keep only the longest spans per entry: optional words must not create a shorter
         # duplicate that escapes a guard or leaves a modifier "outside" its own rule.
@@ -216,7 +277,7 @@ class Detector:
                 if category == "self_harm" and word in self._things:
                     continue
                 inside = self._marker(word) or inside
-        back, reported = None, False
+        back, reported, receiver_first = None, False, False
         i, steps = hit.start - 1, 0
         while i >= 0 and steps < self.lexicon.attribution.window:
             word = doc[i].lower_
@@ -224,7 +285,10 @@ class Detector:
                 break
             if word in self._reporting:
                 reported = True
-            back = self._marker(word)
+            # "she sent me a goodbye message": "me" after a reporting verb is the receiver.
+            receiver = i > 0 and doc[i - 1].lower_ in self._reporting and self._marker(word) == "first"
+            receiver_first = receiver_first or receiver
+            back = None if receiver else self._marker(word)
             if back:
                 break
             i -= 1
@@ -236,6 +300,9 @@ class Detector:
             # A hurt mum or sister at home is violence at home (abuse); at risk herself otherwise.
             return marker == "household" and category != "abuse"
 
+        if category == "abuse" and inside is None and receiver_first:
+            # "this guy told me to keep it secret": the third person is the abuser, the user the target.
+            return category
         if inside in ("third", "household"):
             return "friend_at_risk" if third_party(inside) else category
         if inside == "first":
@@ -351,7 +418,7 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
                 problem = check_word(word)
                 if problem:
                     errors.append(ContentError(lexicon.path, lexicon.set_lines.get(name, 1), f"set `{name}`: {problem}"))
-    matcher = Matcher(nlp.vocab, validate=True)
+    matchers: Dict[str, _EntryMatcher] = {}
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     for entry in lexicon.entries:
         compiled = []
@@ -361,7 +428,7 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             except PatternError as exc:
                 errors.append(ContentError(lexicon.path, line, f"`{entry.id}` pattern `{pattern}`: {exc}"))
         if compiled:
-            matcher.add(entry.id, compiled)
+            matchers[entry.id] = _entry_matcher(nlp, entry.id, compiled)
         docs = []
         for phrase, line in zip(entry.phrases, entry.phrase_lines):
             doc = nlp.make_doc(normaliser(phrase))
@@ -378,7 +445,7 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             phrases.add(key, docs)
     if errors:
         return None, errors
-    return Detector(lexicon, nlp, normaliser, matcher, phrases), []
+    return Detector(lexicon, nlp, normaliser, matchers, phrases), []
 
 
 def build_detector(language: str, directory: Optional[Path] = None) -> Detector:

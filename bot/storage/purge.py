@@ -57,12 +57,18 @@ def purge_trackers(older_than: dt.timedelta, url: Optional[str] = None) -> int:
     return deleted
 
 
+def _default_retention() -> str:
+    # The same setting `scrollcheck run` uses for its hourly purge.
+    days = os.environ.get("SCROLLCHECK_RETENTION_DAYS", "").strip()
+    return f"{days}d" if days.isdigit() and int(days) > 0 else DEFAULT_RETENTION
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="scrollcheck purge", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--older-than",
-        default=os.environ.get("SCROLLCHECK_RETENTION", DEFAULT_RETENTION),
-        help="retention, e.g. 30d, 12h, 45m (default: env SCROLLCHECK_RETENTION or 30d)",
+        default=_default_retention(),
+        help="retention, e.g. 30d, 12h, 45m (default: SCROLLCHECK_RETENTION_DAYS days, else 30d)",
     )
     parser.add_argument("--database-url", help="default: env DATABASE_URL, else SQLite under var/")
     args = parser.parse_args(argv)
