@@ -21,12 +21,16 @@ Decision steps for one message (all data-driven from data/safety/lexicon/<lang>.
 """
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-import spacy
+# spaCy's thinc probes TensorFlow on import; keep its start-up chatter out of the gateway's logs.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import spacy  # noqa: E402
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -36,31 +40,28 @@ from bot.safety.normalize import Normaliser
 from bot.safety.patterns import PatternContext, PatternError, compile_pattern, literal_words
 from bot.safety.result import NO_RISK, RiskResult, pick, severity
 
+# Function words that appear in most messages; a pattern is never anchored on them if it has a
+# rarer required word. (spaCy's stop-word list is too broad for this: it contains "done", "show".)
+_COMMON_WORDS = frozenset(
+    """a an the and or but if so to of in on at for with from by about as into than then
+    i me my myself you your he him his she her they them their we us our it its this that these
+    those is am are was were be been being do does did have has had will would can could should
+    might may must not no never just really so very too all some any every what when where why
+    how who which there here up out down off over again also only even still""".split()
+)
 _NEUTRAL_KEY = "__neutral__"
 _FLIPPANT_KEY = "__flippant__"
 _SENTENCE_END = {".", "!", "?", ";", "...", "…"}
 
 
-@dataclass
-class _EntryMatcher:
-    """One entry's compiled patterns plus the words that must occur for it to possibly match.
+def _anchor(pattern: List[dict], common: FrozenSet[str]) -> Optional[Tuple[str, FrozenSet[str]]]:
+    """The most selective required LOWER/LEMMA token, or None if the pattern has none.
 
-    Running ~100 small matchers only when their anchor words are present is an order of
-    magnitude faster than one big Matcher that tries every pattern at every token.
+    Selective = none of its words is a common function word ("my", "to", "i"), then the fewest
+    alternatives.
     """
-
-    matcher: Matcher
-    lower: FrozenSet[str]
-    lemma: FrozenSet[str]
-    always: bool
-
-    def may_match(self, lowers: Set[str], lemmas: Set[str]) -> bool:
-        return self.always or not self.lower.isdisjoint(lowers) or not self.lemma.isdisjoint(lemmas)
-
-
-def _anchor(pattern: List[dict]) -> Optional[Tuple[str, FrozenSet[str]]]:
-    """The required LOWER/LEMMA token with the fewest alternatives, or None if there is none."""
     best: Optional[Tuple[str, FrozenSet[str]]] = None
+    best_score: Tuple[int, int] = (2, 0)
     for spec in pattern:
         if spec.get("OP") == "?":
             continue
@@ -72,26 +73,59 @@ def _anchor(pattern: List[dict]) -> Optional[Tuple[str, FrozenSet[str]]]:
                 values = frozenset(value["IN"])
             else:
                 continue
-            if best is None or len(values) < len(best[1]):
-                best = (attr, values)
+            score = (1 if values & common else 0, len(values))
+            if best is None or score < best_score:
+                best, best_score = (attr, values), score
     return best
 
 
-def _entry_matcher(nlp, key: str, patterns: List[List[dict]]) -> _EntryMatcher:
-    matcher = Matcher(nlp.vocab, validate=True)
-    matcher.add(key, patterns)
-    lower: Set[str] = set()
-    lemma: Set[str] = set()
-    always = False
-    for pattern in patterns:
-        anchor = _anchor(pattern)
-        if anchor is None:
-            always = True
-        elif anchor[0] == "LOWER":
-            lower.update(anchor[1])
-        else:
-            lemma.update(anchor[1])
-    return _EntryMatcher(matcher, frozenset(lower), frozenset(lemma), always)
+@dataclass(frozen=True)
+class _Group:
+    """Patterns of one entry that share an anchor: a word at least one of which must occur."""
+
+    key: str
+    matcher: Matcher
+
+
+class _PatternIndex:
+    """Small matchers indexed by their anchor words.
+
+    One big Matcher tries every pattern at every token; here a message only runs the handful of
+    pattern groups whose anchor words (a required, preferably rare word) it actually contains.
+    That keeps detection well under a millisecond however large the lexicon grows.
+    """
+
+    def __init__(self) -> None:
+        self.groups: List[_Group] = []
+        self.by_lower: Dict[str, List[int]] = {}
+        self.by_lemma: Dict[str, List[int]] = {}
+        self.always: List[int] = []
+
+    def add(self, nlp, key: str, patterns: List[List[dict]], common: FrozenSet[str]) -> None:
+        buckets: Dict[Optional[Tuple[str, FrozenSet[str]]], List[List[dict]]] = {}
+        for pattern in patterns:
+            buckets.setdefault(_anchor(pattern, common), []).append(pattern)
+        for anchor, members in buckets.items():
+            matcher = Matcher(nlp.vocab, validate=True)
+            matcher.add(key, members)
+            index = len(self.groups)
+            self.groups.append(_Group(key, matcher))
+            if anchor is None:
+                self.always.append(index)
+                continue
+            target = self.by_lower if anchor[0] == "LOWER" else self.by_lemma
+            for word in anchor[1]:
+                target.setdefault(word, []).append(index)
+
+    def candidates(self, doc: Doc) -> List[_Group]:
+        chosen: Set[int] = set(self.always)
+        for token in doc:
+            chosen.update(self.by_lower.get(token.lower_, ()))
+            chosen.update(self.by_lemma.get(token.lemma_, ()))
+        return [self.groups[i] for i in sorted(chosen)]
+
+    def pattern_count(self) -> int:
+        return sum(len(g.matcher.get(g.key)[1]) for g in self.groups)
 
 
 @dataclass(frozen=True)
@@ -135,24 +169,29 @@ class Detector:
     """A compiled lexicon for one language. Build with `compile_lexicon`; reuse for every message."""
 
     def __init__(
-        self, lexicon: Lexicon, nlp, normaliser: Normaliser, matchers: Dict[str, _EntryMatcher], phrases: PhraseMatcher
+        self, lexicon: Lexicon, nlp, normaliser: Normaliser, index: _PatternIndex, phrases: PhraseMatcher
     ) -> None:
         self.lexicon = lexicon
         self.nlp = nlp
         self.normalise = normaliser
-        self._matchers = matchers
+        self._index = index
         self._phrases = phrases
         self._entries: Dict[str, Entry] = {e.id: e for e in lexicon.entries}
+        self._combinations = [e for e in lexicon.rules if e.is_combination]
         neg = lexicon.negation
         self._cues = frozenset(neg.cues)
         self._clause_breaks = frozenset(neg.clause_breaks)
         self._subjects = frozenset(neg.subjects)
+        self._denied_reports = frozenset(neg.denied_reports)
         attr = lexicon.attribution
         self._first = frozenset(attr.first_person)
         self._third = frozenset(attr.third_person)
         self._household = frozenset(attr.household)
         self._reporting = frozenset(attr.reporting_verbs)
         self._things = frozenset(attr.thing_pronouns)
+        self._possessives = frozenset(attr.possessives)
+        self._object_pronouns = frozenset(attr.object_pronouns)
+        self._receivers = frozenset(attr.receivers)
 
     # -- public ------------------------------------------------------------------------------
     def detect(self, text: str) -> RiskResult:
@@ -176,7 +215,7 @@ class Detector:
             for i in range(start, end):
                 neutral[i] = True
         analysis.flippant = bool(spans.pop(_FLIPPANT_KEY, ()))
-        analysis.hits = self._judge(doc, spans, neutral)
+        analysis.hits = self._judge(doc, spans, neutral, analysis.flippant)
         analysis.result = self._decide(analysis.hits, analysis.flippant)
         return analysis
 
@@ -184,14 +223,28 @@ class Detector:
     def _spans(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
         strings = self.nlp.vocab.strings
         found: Dict[str, Set[Tuple[int, int]]] = {}
-        lowers = {t.lower_ for t in doc}
-        lemmas = {t.lemma_ for t in doc}
-        matches = list(self._phrases(doc))
-        for entry_matcher in self._matchers.values():
-            if entry_matcher.may_match(lowers, lemmas):
-                matches.extend(entry_matcher.matcher(doc))
-        for match_id, start, end in matches:
+        groups = self._index.candidates(doc)
+
+        def run(selected: Iterable[_Group]) -> None:
+            for group in selected:
+                for match_id, start, end in group.matcher(doc):
+                    found.setdefault(strings[match_id], set()).add((start, end))
+
+        for match_id, start, end in self._phrases(doc):
             found.setdefault(strings[match_id], set()).add((start, end))
+        run(g for g in groups if not self._entries[g.key].requires)
+        for rule in self._combinations:
+            pairs = self._combine(doc, found.get(rule.first or "", ()), found.get(rule.then or "", ()), rule.within)
+            if pairs:
+                found.setdefault(rule.id, set()).update(pairs)
+        # Rules with `requires` only count next to a modifier of the named kinds (or another
+        # rule); skip matching them when nothing they need was found.
+        found_kinds = {e.kind for e in (self._entries.get(k) for k in found) if e is not None and e.kind}
+        run(
+            g for g in groups
+            if self._entries[g.key].requires
+            and (found_kinds.intersection(self._entries[g.key].requires) or "concern" in self._entries[g.key].requires)
+        )
         # Keep only the longest spans per entry: optional words must not create a shorter
         # duplicate that escapes a guard or leaves a modifier "outside" its own rule.
         longest: Dict[str, List[Tuple[int, int]]] = {}
@@ -200,6 +253,19 @@ class Detector:
                 s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)
             )
         return longest
+
+    def _combine(self, doc: Doc, firsts, thens, within: int) -> Set[Tuple[int, int]]:
+        """Spans where a `first` part is followed closely by a `then` part in the same clause."""
+        spans: Set[Tuple[int, int]] = set()
+        for a_start, a_end in firsts:
+            for b_start, b_end in thens:
+                if not 0 <= b_start - a_end <= within:
+                    continue
+                between = doc[a_end:b_start]
+                if any(t.is_punct or t.lower_ in self._cues or t.lower_ in self._clause_breaks for t in between):
+                    continue
+                spans.add((a_start, b_end))
+        return spans
 
     def _negated(self, doc: Doc, start: int, neutral: Sequence[bool]) -> bool:
         i, steps = start - 1, 0
@@ -211,17 +277,30 @@ class Detector:
             if word in self._cues and not neutral[i]:
                 return True
             if word in self._subjects:
-                return False
+                # "i never said i wanted to die": a denied report negates what was reported.
+                before = [doc[j] for j in range(max(0, i - 3), i)]
+                return any(t.lower_ in self._denied_reports for t in before) and any(
+                    t.lower_ in self._cues and not neutral[t.i] for t in before
+                )
             i -= 1
             steps += 1
         return False
 
-    def _judge(self, doc: Doc, spans: Dict[str, List[Tuple[int, int]]], neutral: Sequence[bool]) -> List[Hit]:
-        guards = [(key, s, e) for key, found in spans.items() if self._entries[key].role == "guard" for s, e in found]
+    def _judge(
+        self, doc: Doc, spans: Dict[str, List[Tuple[int, int]]], neutral: Sequence[bool], flippant: bool
+    ) -> List[Hit]:
+        guards = [
+            (key, s, e) for key, found in spans.items()
+            if self._entries[key].role == "guard" and (flippant or not self._entries[key].when_flippant)
+            for s, e in found
+        ]
         hits: List[Hit] = []
         for key, found in spans.items():
             entry = self._entries[key]
             for start, end in found:
+                if entry.role == "part":
+                    hits.append(Hit(entry, start, end, "part"))
+                    continue
                 if entry.role == "guard":
                     hits.append(Hit(entry, start, end, "fired"))
                     continue
@@ -237,7 +316,7 @@ class Detector:
         negated = [h for h in hits if h.status == "negated"]
         hits = [
             Hit(h.entry, h.start, h.end, "negated", reason="inside a negated phrase")
-            if h.status == "fired" and h.entry.role != "guard" and any(h.inside(n.start, n.end) for n in negated)
+            if h.status == "fired" and h.entry.role not in ("guard", "part") and any(h.inside(n.start, n.end) for n in negated)
             else h
             for h in hits
         ]
@@ -270,13 +349,22 @@ class Detector:
         if any(hit.inside(s, e) for s, e in friend_spans):
             return "friend_at_risk"
         inside = None
+        first_inside = False
         # "my friend texted me goodbye": the one who texted is the subject before the verb.
         if doc[hit.start].lower_ not in self._reporting:
             for i in range(hit.start, hit.end):
                 word = doc[i].lower_
                 if category == "self_harm" and word in self._things:
                     continue
-                inside = self._marker(word) or inside
+                if category == "abuse" and (word in self._possessives or (
+                    self._marker(word) == "third" and word not in self._object_pronouns
+                )):
+                    continue
+                marker = self._marker(word)
+                first_inside = first_inside or marker == "first"
+                inside = marker or inside
+        if category == "abuse" and first_inside:
+            return category  # "he makes me touch him": the user is the one being hurt
         back, reported, receiver_first = None, False, False
         i, steps = hit.start - 1, 0
         while i >= 0 and steps < self.lexicon.attribution.window:
@@ -286,7 +374,7 @@ class Detector:
             if word in self._reporting:
                 reported = True
             # "she sent me a goodbye message": "me" after a reporting verb is the receiver.
-            receiver = i > 0 and doc[i - 1].lower_ in self._reporting and self._marker(word) == "first"
+            receiver = i > 0 and doc[i - 1].lower_ in self._reporting and word in self._receivers
             receiver_first = receiver_first or receiver
             back = None if receiver else self._marker(word)
             if back:
@@ -353,7 +441,8 @@ class Detector:
         if kinds.intersection(needs):
             return True
         if "concern" in needs:
-            return any(r.entry.id != hit.entry.id and r.category == hit.category and not r.entry.requires for r in rules)
+            # Another rule of the same category; two different vague cues may support each other.
+            return any(r.entry.id != hit.entry.id and r.category == hit.category for r in rules)
         return False
 
 
@@ -371,7 +460,7 @@ def _vocabulary(lexicon: Lexicon, nlp) -> Set[str]:
             words.update(literal_words(pattern))
         for phrase in entry.phrases:
             words.update(phrase.lower().split())
-    words.update(lexicon.normalise.censor_targets)
+    words.update(lexicon.normalise.risk_words)
     for value in lexicon.normalise.rewrites.values():
         words.update(value.split())
     for phrase in lexicon.negation.neutral + lexicon.flippant:
@@ -418,7 +507,7 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
                 problem = check_word(word)
                 if problem:
                     errors.append(ContentError(lexicon.path, lexicon.set_lines.get(name, 1), f"set `{name}`: {problem}"))
-    matchers: Dict[str, _EntryMatcher] = {}
+    index = _PatternIndex()
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     for entry in lexicon.entries:
         compiled = []
@@ -428,7 +517,7 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             except PatternError as exc:
                 errors.append(ContentError(lexicon.path, line, f"`{entry.id}` pattern `{pattern}`: {exc}"))
         if compiled:
-            matchers[entry.id] = _entry_matcher(nlp, entry.id, compiled)
+            index.add(nlp, entry.id, compiled, _COMMON_WORDS)
         docs = []
         for phrase, line in zip(entry.phrases, entry.phrase_lines):
             doc = nlp.make_doc(normaliser(phrase))
@@ -445,7 +534,7 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             phrases.add(key, docs)
     if errors:
         return None, errors
-    return Detector(lexicon, nlp, normaliser, matchers, phrases), []
+    return Detector(lexicon, nlp, normaliser, index, phrases), []
 
 
 def build_detector(language: str, directory: Optional[Path] = None) -> Detector:

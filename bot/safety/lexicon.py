@@ -34,7 +34,7 @@ class Entry:
     """One rule, modifier or guard, with the lines of its patterns for error messages."""
 
     id: str  # full id as reported in RiskResult.matched, e.g. "self_harm.intent_kill_self"
-    role: str  # "rule" | "modifier" | "guard"
+    role: str  # "rule" | "modifier" | "guard" | "part"
     line: int
     patterns: Tuple[str, ...] = ()
     pattern_lines: Tuple[int, ...] = ()
@@ -47,6 +47,16 @@ class Entry:
     requires: Tuple[str, ...] = ()  # rules: only count when one of these is present
     kind: Optional[str] = None  # modifiers
     applies_to: Tuple[str, ...] = ()  # modifiers
+    # Combination rules: a span of part `first`, then (at most `within` words later, same
+    # clause, no negation in between) a span of part `then`.
+    when_flippant: bool = False  # guards: only active in light-hearted messages ("lol")
+    first: Optional[str] = None
+    then: Optional[str] = None
+    within: int = 0
+
+    @property
+    def is_combination(self) -> bool:
+        return self.first is not None
 
 
 @dataclass(frozen=True)
@@ -56,16 +66,22 @@ class NegationConfig:
     window: int
     clause_breaks: Tuple[str, ...]
     subjects: Tuple[str, ...]  # a new subject ends the look-back ("i never thought i'd ...")
+    denied_reports: Tuple[str, ...] = ()  # "never said i ...": the negation reaches the report
 
 
 @dataclass(frozen=True)
 class AttributionConfig:
-    first_person: Tuple[str, ...]
-    third_person: Tuple[str, ...]
-    household: Tuple[str, ...]  # a hurt household member is violence at home (abuse), not "a friend"
-    thing_pronouns: Tuple[str, ...]  # ignored inside self_harm spans ("take them all")
-    reporting_verbs: Tuple[str, ...]
-    window: int
+    """Who a signal is about; see detector.Detector._attribute."""
+
+    first_person: Tuple[str, ...] = ()
+    third_person: Tuple[str, ...] = ()
+    household: Tuple[str, ...] = ()  # a hurt household member is violence at home (abuse), not "a friend"
+    thing_pronouns: Tuple[str, ...] = ()  # ignored inside self_harm spans ("take them all")
+    possessives: Tuple[str, ...] = ()  # ignored inside abuse spans ("his special girl")
+    object_pronouns: Tuple[str, ...] = ()  # third-person victims inside abuse spans
+    receivers: Tuple[str, ...] = ()  # "sent me", "told me"
+    reporting_verbs: Tuple[str, ...] = ()
+    window: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,12 +98,13 @@ class Lexicon:
     rules: Tuple[Entry, ...]
     modifiers: Tuple[Entry, ...]
     guards: Tuple[Entry, ...]
+    parts: Tuple[Entry, ...] = ()
     set_lines: Dict[str, int] = field(default_factory=dict)
     macro_lines: Dict[str, int] = field(default_factory=dict)
 
     @property
     def entries(self) -> Tuple[Entry, ...]:
-        return self.rules + self.modifiers + self.guards
+        return self.rules + self.modifiers + self.guards + self.parts
 
 
 class _Reader:
@@ -169,12 +186,15 @@ class _Reader:
         return value
 
 
-_RULE_KEYS = {"id", "patterns", "phrases", "negatable", "softenable", "requires", "note"}
+_RULE_KEYS = {"id", "patterns", "phrases", "negatable", "softenable", "requires", "note", "first", "then", "within"}
+_PART_KEYS = {"id", "patterns", "phrases", "note"}
 _MODIFIER_KEYS = {"id", "kind", "applies_to", "patterns", "phrases", "negatable", "note"}
-_GUARD_KEYS = {"id", "patterns", "phrases", "note"}
+_GUARD_KEYS = {"id", "patterns", "phrases", "note", "when_flippant"}
 
 
-def _read_matchable(r: _Reader, raw: LineDict, allowed: set, seen: Dict[str, int], prefix: str) -> Optional[Dict[str, Any]]:
+def _read_matchable(
+    r: _Reader, raw: LineDict, allowed: set, seen: Dict[str, int], prefix: str, *, combination: bool = False
+) -> Optional[Dict[str, Any]]:
     unknown = [k for k in raw if k not in allowed]
     for key in unknown:
         r.error(raw.line_of(key), f"unknown field `{key}` (expected one of: {', '.join(sorted(allowed))})")
@@ -189,8 +209,10 @@ def _read_matchable(r: _Reader, raw: LineDict, allowed: set, seen: Dict[str, int
     seen[full_id] = raw.line_of("id")
     patterns, pattern_lines = r.text_list(raw, "patterns", required=False, min_len=0)
     phrases, phrase_lines = r.text_list(raw, "phrases", required=False, min_len=0)
-    if not patterns and not phrases:
-        r.error(raw.line, f"`{full_id}` needs at least one entry under `patterns` or `phrases`")
+    if combination and (patterns or phrases):
+        r.error(raw.line, f"`{full_id}` combines `first` and `then`; it cannot also have `patterns` or `phrases`")
+    elif not combination and not patterns and not phrases:
+        r.error(raw.line, f"`{full_id}` needs at least one entry under `patterns` or `phrases` (or `first` and `then`)")
     return {
         "id": full_id,
         "line": raw.line,
@@ -199,6 +221,24 @@ def _read_matchable(r: _Reader, raw: LineDict, allowed: set, seen: Dict[str, int
         "phrases": phrases,
         "phrase_lines": phrase_lines,
     }
+
+
+def _read_combination(r: _Reader, raw: LineDict, parts: Dict[str, int]) -> Dict[str, Any]:
+    if "first" not in raw and "then" not in raw:
+        return {}
+    result: Dict[str, Any] = {}
+    for key in ("first", "then"):
+        value = raw.get(key)
+        if not isinstance(value, str) or f"part.{value}" not in parts:
+            known = ", ".join(sorted(p.split(".", 1)[1] for p in parts)) or "none defined"
+            r.error(raw.line_of(key) if key in raw else raw.line, f"`{key}` must name a part from `parts:` ({known})")
+            continue
+        result[key] = f"part.{value}"
+    if "within" in raw:
+        result["within"] = r.integer(raw, "within", 0, 8)
+    else:
+        r.error(raw.line, "a combination needs `within:` (how many words may stand between the parts)")
+    return result
 
 
 def _read_rules(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry]:
@@ -226,9 +266,11 @@ def _read_rules(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry]
                 if not isinstance(raw, LineDict):
                     r.error(entries.line_of(index), "each rule must be a mapping with `id` and `patterns`/`phrases`")
                     continue
-                base = _read_matchable(r, raw, _RULE_KEYS, seen, category)
+                combination = "first" in raw or "then" in raw
+                base = _read_matchable(r, raw, _RULE_KEYS, seen, category, combination=combination)
                 if base is None:
                     continue
+                base.update(_read_combination(r, raw, seen))
                 requires = r.lower_list(raw, "requires", required=False)
                 for requirement in requires:
                     if requirement not in REQUIREMENTS:
@@ -289,8 +331,26 @@ def _read_guards(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry
             continue
         base = _read_matchable(r, raw, _GUARD_KEYS, seen, "guard")
         if base is not None:
-            guards.append(Entry(role="guard", negatable=False, **base))
+            guards.append(Entry(role="guard", negatable=False, when_flippant=r.boolean(raw, "when_flippant", False), **base))
     return guards
+
+
+def _read_parts(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry]:
+    parts: List[Entry] = []
+    raw_list = root.get("parts")
+    if raw_list is None:
+        return parts
+    if not isinstance(raw_list, LineList):
+        r.error(root.line_of("parts"), "`parts` must be a list")
+        return parts
+    for index, raw in enumerate(raw_list):
+        if not isinstance(raw, LineDict):
+            r.error(raw_list.line_of(index), "each part must be a mapping")
+            continue
+        base = _read_matchable(r, raw, _PART_KEYS, seen, "part")
+        if base is not None:
+            parts.append(Entry(role="part", negatable=False, **base))
+    return parts
 
 
 def _read_sets(r: _Reader, root: LineDict) -> Tuple[Dict[str, Tuple[str, ...]], Dict[str, int]]:
@@ -329,7 +389,7 @@ def _read_macros(r: _Reader, root: LineDict) -> Tuple[Dict[str, str], Dict[str, 
 def _read_normalise(r: _Reader, root: LineDict) -> NormaliseConfig:
     node = r.mapping(root, "normalise")
     if node is None:
-        return NormaliseConfig(leet={}, censor_targets=(), rewrites={})
+        return NormaliseConfig(leet={}, risk_words=(), rewrites={})
     leet: Dict[str, str] = {}
     leet_node = r.mapping(node, "leet")
     if leet_node is not None:
@@ -354,8 +414,8 @@ def _read_normalise(r: _Reader, root: LineDict) -> NormaliseConfig:
                 r.error(rewrites_node.line_of(key), f"rewrite `{key_text}`: use a straight apostrophe ' (curly ones are straightened first)")
                 continue
             rewrites[key_text] = value
-    censor = r.lower_list(node, "censor_targets")
-    return NormaliseConfig(leet=leet, censor_targets=censor, rewrites=rewrites)
+    risk_words = r.lower_list(node, "risk_words")
+    return NormaliseConfig(leet=leet, risk_words=risk_words, rewrites=rewrites)
 
 
 def _read_negation(r: _Reader, root: LineDict) -> NegationConfig:
@@ -368,18 +428,22 @@ def _read_negation(r: _Reader, root: LineDict) -> NegationConfig:
         window=r.integer(node, "window", 1, 8),
         clause_breaks=r.lower_list(node, "clause_breaks"),
         subjects=r.lower_list(node, "subjects"),
+        denied_reports=r.lower_list(node, "denied_reports", required=False),
     )
 
 
 def _read_attribution(r: _Reader, root: LineDict) -> AttributionConfig:
     node = r.mapping(root, "attribution")
     if node is None:
-        return AttributionConfig((), (), (), (), (), 0)
+        return AttributionConfig()
     return AttributionConfig(
         first_person=r.lower_list(node, "first_person"),
         third_person=r.lower_list(node, "third_person"),
         household=r.lower_list(node, "household"),
         thing_pronouns=r.lower_list(node, "thing_pronouns", required=False),
+        possessives=r.lower_list(node, "possessives", required=False),
+        object_pronouns=r.lower_list(node, "object_pronouns", required=False),
+        receivers=r.lower_list(node, "receivers", required=False),
         reporting_verbs=r.lower_list(node, "reporting_verbs"),
         window=r.integer(node, "window", 1, 12),
     )
@@ -387,7 +451,7 @@ def _read_attribution(r: _Reader, root: LineDict) -> AttributionConfig:
 
 _TOP_KEYS = {
     "language", "sets", "macros", "vocabulary", "normalise", "negation", "attribution", "flippant",
-    "guards", "modifiers", "categories",
+    "guards", "modifiers", "parts", "categories",
 }
 
 
@@ -420,6 +484,7 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
     seen: Dict[str, int] = {}
     guards = _read_guards(r, root, seen)
     modifiers = _read_modifiers(r, root, seen)
+    parts = _read_parts(r, root, seen)
     rules = _read_rules(r, root, seen)
     if not rules and not r.errors:
         r.error(root.line, "the lexicon has no rules under `categories`")
@@ -436,6 +501,7 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
         rules=tuple(rules),
         modifiers=tuple(modifiers),
         guards=tuple(guards),
+        parts=tuple(parts),
         set_lines=set_lines,
         macro_lines=macro_lines,
     )

@@ -11,6 +11,8 @@ Order matters and each step is cheap (a few regex passes, set look-ups):
   3. spaced or dotted letters joined ("d i e", "k.i.l.l m.y.s.e.l.f") and split into words.
   4. per word: leetspeak ("k1ll", "d!e"), censoring ("s*icide"), repeated letters ("diiie") —
      a rewrite is only accepted when it yields a known word, so "2nd" or "10pm" stay intact.
+     An unknown word one typo away from a risk word ("kil", "suicde", "mysefl") becomes that
+     word (two typos for long words: "suicidle"); known words are never "corrected".
   5. punctuation spacing, stray quotes removed, hyphens inside words become spaces.
   6. lexicon rewrites: contractions and slang to plain words ("i'm" -> "i am", "gonna" ->
      "going to", "kms" -> "kill myself"), longest phrase first, in one pass.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 _TRANSLATE = str.maketrans(
     {
@@ -49,7 +51,7 @@ class NormaliseConfig:
     """The language-specific part of normalisation, from the lexicon's `normalise:` section."""
 
     leet: Mapping[str, str]
-    censor_targets: Sequence[str]
+    risk_words: Sequence[str]  # what a censor star or a typo may stand for
     rewrites: Mapping[str, str]
     single_letter_words: Sequence[str] = ("a", "i")
 
@@ -63,7 +65,8 @@ class Normaliser:
         self._is_known = lambda w: is_word(w) or w in self._rewrites
         self._leet_table = str.maketrans(dict(config.leet))
         self._leet_chars = frozenset(config.leet)
-        self._censor_targets = tuple(config.censor_targets)
+        self._risk_words = tuple(config.risk_words)
+        self._typo_index = _typo_index(self._risk_words)
         self._single_letters = frozenset(config.single_letter_words)
         keys = sorted(self._rewrites, key=len, reverse=True)
         self._rewrite_re: Optional[re.Pattern] = (
@@ -150,10 +153,66 @@ class Normaliser:
             for variant in (candidate, _RUN3_RE.sub(r"\1\1", candidate), _RUN2_RE.sub(r"\1", candidate)):
                 if self._is_known(variant):
                     return lead + variant + trail
+        squeezed = _RUN3_RE.sub(r"\1", core)
+        repaired = self._repair_typo(squeezed)
+        if repaired:
+            return lead + repaired + trail
         # Unknown word: still squeeze shouted letters ("lmaooo" -> "lmao").
-        return lead + _RUN3_RE.sub(r"\1", core) + trail
+        return lead + squeezed + trail
 
     def _uncensor(self, core: str) -> Optional[str]:
         pattern = re.compile("^" + "".join("[a-z]" if c == "*" else re.escape(c) for c in core) + "$")
-        matches = [t for t in self._censor_targets if pattern.match(t)]
+        matches = [t for t in self._risk_words if pattern.match(t)]
         return matches[0] if len(matches) == 1 else None
+
+    def _repair_typo(self, word: str) -> Optional[str]:
+        if len(word) < 3 or not word.isalpha():
+            return None
+        candidates = set()
+        for key in _deletions(word, 2 if len(word) >= 7 else 1):
+            candidates.update(self._typo_index.get(key, ()))
+        best = sorted(
+            (distance, target)
+            for target in candidates
+            for distance in [_edit_distance(word, target)]
+            if distance <= (2 if len(target) >= 8 and len(word) >= 7 else 1)
+        )
+        if not best or (len(best) > 1 and best[0][0] == best[1][0]):
+            return None  # nothing close, or two risk words equally close: leave it alone
+        return best[0][1]
+
+
+def _deletions(word: str, depth: int) -> Set[str]:
+    """The word and every string made by deleting up to `depth` letters (a SymSpell index key)."""
+    result = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w)) if len(w) > 1}
+        result |= frontier
+    return result
+
+
+def _typo_index(words: Sequence[str]) -> Dict[str, Tuple[str, ...]]:
+    """Deletion keys -> risk words, so typo look-up costs a few dict hits instead of a scan."""
+    index: Dict[str, Set[str]] = {}
+    for word in words:
+        if len(word) < 4:  # "die" and "cut" are too short to guess at
+            continue
+        for key in _deletions(word, 2 if len(word) >= 8 else 1):
+            index.setdefault(key, set()).add(word)
+    return {key: tuple(sorted(value)) for key, value in index.items()}
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance (insert, delete, substitute, swap neighbours)."""
+    previous2: List[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
