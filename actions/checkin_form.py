@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import storage
-from actions.common import CHECKIN_FORM, chosen_topics, content, control
+from actions.common import CHECKIN_FORM, chosen_topics, content, control, user_just_answered
 from actions.profile import OUTSIDE_RANGE, PREFER_NOT, UNKNOWN_COUNTRY, parse_age_band, parse_country, parse_yes_no
 from actions.topic_feedback import give_topic_feedback
 from bot.screening.answers import parse_answer
@@ -82,7 +82,7 @@ class ValidateCheckinForm(Action):
         requested = tracker.get_slot("requested_slot")
         # Only a fresh user message answers the requested slot: not the form's activation, and
         # not its return after an interruption (then the latest action is the interruption's).
-        if requested and tracker.latest_action_name == "action_listen":
+        if requested and user_just_answered(tracker, CHECKIN_FORM):
             updates = self._extract(requested, dispatcher, tracker)
             if updates is None:
                 return []  # not an answer: reject, so the interruption rules can run

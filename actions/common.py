@@ -71,6 +71,23 @@ def user_country(tracker: Tracker) -> Optional[str]:
     return country_from_language_code(language_code(tracker))
 
 
+def user_just_answered(tracker: Tracker, form_name: str) -> bool:
+    """True when the form runs on a fresh user message (so it may read it as an answer).
+
+    Rasa hands the validator a temporary tracker that ends with the form's own ActionExecuted;
+    the action before it tells the cases apart: `action_listen` means the user just replied;
+    anything else is the form's activation or its return after an interruption (utter_why, …),
+    when the latest message was already handled and must not be read again.
+    """
+    events = list(tracker.events)
+    if events and events[-1].get("event") == "action" and events[-1].get("name") == form_name:
+        events = events[:-1]
+    for event in reversed(events):
+        if event.get("event") == "action":
+            return event.get("name") == "action_listen"
+    return False
+
+
 def control(**payload: Any) -> Dict[str, Any]:
     """A control message for the gateway (never shown to the user); see bot/gateway.py."""
     return {"scrollcheck": payload}

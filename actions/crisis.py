@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import storage
-from actions.common import checkin_finished, checkin_started, user_country
+from actions.common import checkin_finished, checkin_started, user_country, user_just_answered
 from actions.profile import parse_yes_no
 from bot.safety import RiskResult, detect
 from bot.safety.replies import acuity_question, crisis_reply, urgent_reply
@@ -80,7 +80,7 @@ class ValidateAcuityForm(Action):
         return "validate_acuity_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "acuity_now" or tracker.latest_action_name != "action_listen":
+        if tracker.get_slot("requested_slot") != "acuity_now" or not user_just_answered(tracker, "acuity_form"):
             return [SlotSet("requested_slot", "acuity_now" if tracker.get_slot("acuity_now") is None else None)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in ("risk_disclosure", "stop", "goodbye"):

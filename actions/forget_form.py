@@ -12,6 +12,7 @@ from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import storage
+from actions.common import user_just_answered
 from actions.profile import parse_yes_no
 
 
@@ -20,7 +21,7 @@ class ValidateForgetForm(Action):
         return "validate_forget_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "forget_confirmed" or tracker.latest_action_name != "action_listen":
+        if tracker.get_slot("requested_slot") != "forget_confirmed" or not user_just_answered(tracker, "forget_form"):
             return [SlotSet("requested_slot", "forget_confirmed" if tracker.get_slot("forget_confirmed") is None else None)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in ("risk_disclosure", "stop", "goodbye"):

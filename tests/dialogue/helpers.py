@@ -31,6 +31,13 @@ def tracker(
     metadata: Optional[Dict[str, Any]] = None,
     risk: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
+    # The event tail Rasa sends a form validator: the previous action, the user message (when the
+    # previous action was action_listen), then the form's own ActionExecuted.
+    events: List[Dict[str, Any]] = [{"event": "action", "name": latest_action}]
+    if latest_action == "action_listen":
+        events.append({"event": "user", "text": text})
+    if active_loop:
+        events.append({"event": "action", "name": active_loop})
     latest = {"intent": {"name": intent, "confidence": 1.0} if intent else {}, "text": text, "entities": [], "metadata": metadata or {}}
     if risk:
         latest["risk"] = risk
@@ -38,11 +45,11 @@ def tracker(
         sender_id=sender,
         slots=all_slots() | (slots or {}),
         latest_message=latest,
-        events=[],
+        events=events,
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name=latest_action,
+        latest_action_name=active_loop or latest_action,
     )
 
 

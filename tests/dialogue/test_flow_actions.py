@@ -1,6 +1,7 @@
 """Asking items, starting/resuming/stopping a check-in, session start, erasure confirmation."""
 from __future__ import annotations
 
+from actions import ask_items
 from actions.ask_items import answer_buttons
 from actions.forget_form import ActionForgetOutcome, ValidateForgetForm
 from actions.greet import ActionGreet, ActionStartCheckin
@@ -26,8 +27,7 @@ def test_every_domain_action_is_served_by_the_action_server():
 
 
 def test_item_question_shows_progress_text_and_answer_buttons():
-    executor = _executor()
-    ask = executor.actions["action_ask_fomo_2"]
+    ask = ask_items.AskItem_fomo_2()
     _, dispatcher = run(ask, tracker(slots={"topics": ["fomo"], "fomo_1": 3}))
     [message] = dispatcher.messages
     assert message["text"] == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text
@@ -36,7 +36,7 @@ def test_item_question_shows_progress_text_and_answer_buttons():
 
 
 def test_first_question_of_a_topic_is_introduced_once():
-    ask = _executor().actions["action_ask_cyberbullying_1"]
+    ask = ask_items.AskItem_cyberbullying_1()
     _, first = run(ask, tracker(slots={"topics": ["cyberbullying"]}))
     assert texts(first)[0].startswith("Cyberbullying — This part is about how people treat you online")
     assert texts(first)[1].startswith("Question 1 of 5:")
