@@ -556,6 +556,7 @@ def measure_serving(name: str, model: Path, action_port: int, users: int, messag
     endpoints.write_text(yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}}), encoding="utf-8")
     port = free_port()
     log_path = log_dir / f"rasa_run_{name}.log"
+    load_before = load_average()
     base_url = f"http://127.0.0.1:{port}"
     process = start([
         str(BIN / "rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
@@ -581,6 +582,7 @@ def measure_serving(name: str, model: Path, action_port: int, users: int, messag
         "peak_rss_mb": round(peak, 1),
         "warmup": warmup.summary(),
         "load": load.summary(),
+        "load_average": f"{load_before} → {load_average()}",
         "transcripts": transcripts,
     }
 
@@ -700,6 +702,7 @@ def markdown(report: Dict[str, Any]) -> str:
         row(f"**messages / s** ({users} users, {total} messages)", [f"**{serving[n]['load']['msgs_per_s']:.1f}**" for n in names],
             ratio(lambda n: serving[n]["load"]["msgs_per_s"]))
         row("latency p50 / p95 (ms)", [f"{serving[n]['load']['p50_ms']:.0f} / {serving[n]['load']['p95_ms']:.0f}" for n in names])
+        row("load average during the run (1/5/15 min, start → end)", [serving[n]["load_average"] for n in names])
         row("HTTP errors / empty / fallback replies", [
             f"{serving[n]['load']['http_errors']} / {serving[n]['load']['empty_replies']} / {serving[n]['load']['fallback_replies']}" for n in names])
     lines.append("")
@@ -771,19 +774,40 @@ def load_average() -> str:
         return "?"
 
 
+def preflight(args: argparse.Namespace) -> Optional[str]:
+    """Fail in seconds, not after 20 minutes of training, when a dependency is broken."""
+    if not (PROJECT_ROOT / "models" / "spacy" / "en_blank" / "meta.json").exists() and "ours" in args.names:
+        return "models/spacy/en_blank is missing: run `.venv/bin/scrollcheck build-spacy` first."
+    try:
+        if not args.without_risk_detector:
+            from bot.safety import detect  # the RiskDetector's detector
+
+            detect("i'm fine thanks", "en")
+        if not args.skip_serving:
+            import importlib
+            import pkgutil
+
+            import actions
+
+            for module in pkgutil.iter_modules(actions.__path__):
+                importlib.import_module(f"actions.{module.name}")
+    except Exception as exc:  # noqa: BLE001 — reported, nothing started yet
+        return (f"Pre-flight check failed: {type(exc).__name__}: {exc}\n"
+                "The RiskDetector needs bot.safety and the action server needs actions/. "
+                "For the NLU part alone: --without-risk-detector --skip-serving.")
+    return None
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     os.chdir(PROJECT_ROOT)
     os.environ.update(BENCH_ENV)
     invoked = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     command = f".venv/bin/python benchmarks/nlu_pipelines.py {invoked}".strip()
-    if not args.without_risk_detector:
-        try:
-            from bot.safety import detect  # noqa: F401 — the RiskDetector and the actions need it
-        except ImportError as exc:
-            print(f"bot.safety is not importable ({exc}); the RiskDetector and the action server need it.\n"
-                  "Use --without-risk-detector --skip-serving for the NLU part alone.", file=sys.stderr)
-            return 2
+    problem = preflight(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     log_dir = RESULTS_DIR / "logs"
     log_dir.mkdir(exist_ok=True)

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import List, Optional, Sequence, TextIO, Tuple
 
-from bot.gateway import DEFAULT_TIMEOUT_SECONDS, Button, Gateway, Reply
+from bot.gateway import DEFAULT_ACTION_URL, DEFAULT_TIMEOUT_SECONDS, Button, Gateway, Reply
 from bot.privacy.pseudonym import Pseudonymiser, SecretError
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
@@ -36,6 +36,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--rasa-url",
         default=os.environ.get("SCROLLCHECK_RASA_URL", DEFAULT_RASA_URL),
         help="Rasa server URL (default: $SCROLLCHECK_RASA_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--action-url",
+        default=os.environ.get("SCROLLCHECK_ACTION_URL", DEFAULT_ACTION_URL),
+        help="the action server's webhook URL; its /health is checked with every message "
+        "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
     parser.add_argument(
         "--wait", type=float, default=DEFAULT_WAIT_SECONDS,
@@ -107,7 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     pseudonym = pseudonymiser.pseudonym(local_id)
 
     loop = asyncio.new_event_loop()
-    gateway = Gateway(args.rasa_url, timeout=DEFAULT_TIMEOUT_SECONDS)
+    gateway = Gateway(args.rasa_url, action_url=args.action_url or None, timeout=DEFAULT_TIMEOUT_SECONDS)
     try:
         if not wait_for_rasa(loop, gateway, args.wait, out):
             print(

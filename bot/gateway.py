@@ -17,6 +17,12 @@ show, in order. The gateway:
   (plus the ASQ acuity question, whose yes/no answer it also handles) and with "briefly unavailable,
   here is how to get help now" for anything else. It never raises to the front end.
 
+Detecting a dead action server needs more than Rasa's answer: Rasa logs the failed custom action,
+drops its events and carries on, so the user gets [] or, worse, a misleading fallback text
+("Sorry, I didn't understand that") even for a message that should have got crisis resources. So
+with each message the gateway also asks the action server's /health (same host and port as its
+webhook, over loopback, in parallel with Rasa), and a failed check makes the turn a failure.
+
 Logs carry pseudonyms and exception types only, never message text.
 """
 from __future__ import annotations
@@ -29,6 +35,7 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Tuple, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -39,6 +46,8 @@ logger = logging.getLogger(__name__)
 # Bounds, all documented in docs/telegram.md.
 DEFAULT_TIMEOUT_SECONDS = 10.0      # total per message, Rasa + action server included
 CONNECT_TIMEOUT_SECONDS = 2.0       # Rasa is on loopback: a slow connect means it is not there
+HEALTH_TIMEOUT_SECONDS = 2.0        # the action server's /health, checked beside each message
+DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as in endpoints.yml and `make run`
 MAX_INPUT_CHARS = 2000              # longer messages are cut (with a note) before Rasa sees them
 ACUITY_ANSWER_WINDOW_SECONDS = 30 * 60
 MAX_REMEMBERED_PSEUDONYMS = 100_000  # per in-memory table; least recently used entries go first
@@ -130,6 +139,12 @@ def bound_length(text: str, limit: int = MAX_INPUT_CHARS) -> Tuple[str, bool]:
     return cut.rstrip(), True
 
 
+def action_health_url(action_url: str) -> str:
+    """rasa_sdk serves GET /health on the host and port of its /webhook."""
+    parts = urlsplit(action_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/health", "", ""))
+
+
 # --- Rasa's answer ------------------------------------------------------------------------------
 
 @dataclass
@@ -219,6 +234,7 @@ class Gateway:
         self,
         rasa_url: str,
         *,
+        action_url: Optional[str] = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_input_chars: int = MAX_INPUT_CHARS,
         disclosure: Optional[DisclosureClock] = None,
@@ -226,6 +242,8 @@ class Gateway:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
+        # None: do not check the action server (e.g. a Rasa without custom actions).
+        self.action_health_url = action_health_url(action_url) if action_url else None
         self.timeout = timeout
         self.max_input_chars = max_input_chars
         self.disclosure = disclosure or DisclosureClock(clock=clock)
@@ -351,6 +369,28 @@ class Gateway:
     # -- Rasa
 
     async def _ask_rasa(self, pseudonym: str, text: str, language_code: Optional[str]) -> RasaTurn:
+        if self.action_health_url is None:
+            return await self._post_to_rasa(pseudonym, text, language_code)
+        turn, actions_ok = await asyncio.gather(
+            self._post_to_rasa(pseudonym, text, language_code), self.action_server_is_up()
+        )
+        if not actions_ok and turn.failure is None:
+            logger.warning("rasa unavailable for %s: action server down", pseudonym)
+            turn.failure = "action server down"
+        return turn
+
+    async def action_server_is_up(self) -> bool:
+        if self.action_health_url is None:
+            return True
+        try:
+            response = await asyncio.wait_for(
+                self._http().get(self.action_health_url), min(HEALTH_TIMEOUT_SECONDS, self.timeout)
+            )
+        except (httpx.HTTPError, asyncio.TimeoutError, OSError):
+            return False
+        return response.status_code == 200
+
+    async def _post_to_rasa(self, pseudonym: str, text: str, language_code: Optional[str]) -> RasaTurn:
         payload: Dict[str, Any] = {"sender": pseudonym, "message": text}
         if language_code:
             payload["metadata"] = {"language_code": language_code}

@@ -211,6 +211,7 @@ class StandInRasa:
         self.responder = responder
         self.requests: List[RasaRequest] = []
         self.root_status = 200
+        self.health_status = 200  # GET /health, as rasa_sdk's action server answers it
         # Like Rasa's greeting: the first answer to each sender carries the `disclosed` control.
         self.disclose_first = False
         self._disclosed_to: set = set()
@@ -247,6 +248,14 @@ class StandInRasa:
     async def _root(self, request: web.Request) -> web.Response:
         return web.Response(status=self.root_status, text="Hello from the stand-in Rasa")
 
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"}, status=self.health_status)
+
+    @property
+    def action_url(self) -> str:
+        """The stand-in also plays the action server, as far as its /health goes."""
+        return f"{self.url}/webhook"
+
     def start(self, port: int = 0) -> "StandInRasa":
         ready = threading.Event()
 
@@ -257,6 +266,7 @@ class StandInRasa:
             app = web.Application()
             app.router.add_post("/webhooks/rest/webhook", self._webhook)
             app.router.add_get("/", self._root)
+            app.router.add_get("/health", self._health)
             runner = web.AppRunner(app, access_log=None)
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, "127.0.0.1", port)

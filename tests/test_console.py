@@ -19,10 +19,11 @@ from tests.stack import PROJECT_ROOT, CannedAnswer, RasaRequest, StandInRasa, fr
 SECRET = "console-test-secret-0123456789"
 
 
-def console(rasa_url: str, *extra: str) -> subprocess.Popen:
+def console(rasa_url: str, *extra: str, action_url: Optional[str] = None) -> subprocess.Popen:
     env = dict(os.environ, **{ENV_SECRET: SECRET}, PYTHONUNBUFFERED="1")
+    action_url = action_url or f"{rasa_url}/webhook"  # the stand-in answers /health too
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "console", "--rasa-url", rasa_url, *extra],
+        [sys.executable, "-m", "bot.cli", "console", "--rasa-url", rasa_url, "--action-url", action_url, *extra],
         cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
@@ -137,7 +138,7 @@ def test_console_with_the_real_rasa(rasa_stack) -> None:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
     disclosure = domain["responses"]["utter_disclosure"][0]["text"]
     age_question = domain["responses"]["utter_ask_age_band"][0]["text"]
-    process = console(rasa_stack.rasa_url, "--fresh")
+    process = console(rasa_stack.rasa_url, "--fresh", action_url=rasa_stack.action_url)
     out, err = process.communicate("1\n", timeout=180)
     assert process.returncode == 0, err
     assert disclosure.splitlines()[0] in out

@@ -82,8 +82,10 @@ async def test_long_text_is_bounded_with_a_note_first(gateway, stand_in_rasa) ->
 
 def test_bound_length_cuts_at_a_word_when_one_is_near() -> None:
     assert bound_length("short", 10) == ("short", False)
-    cut, truncated = bound_length("aaaa bbbb cccc", 12)
-    assert truncated and cut == "aaaa bbbb"
+    cut, truncated = bound_length("aaaaaaaaa bbbbbbbbb cccc", 22)
+    assert truncated and cut == "aaaaaaaaa bbbbbbbbb"
+    cut, truncated = bound_length("aaaa bbbbbbbbbbbbbbbbbbbb", 12)  # no space near the end: hard cut
+    assert truncated and cut == "aaaa bbbbbbb"
     cut, truncated = bound_length("x" * 30, 12)
     assert truncated and cut == "x" * 12
 
@@ -280,3 +282,33 @@ async def test_rasa_is_ready_follows_get_root(stand_in_rasa) -> None:
     assert not await gateway.rasa_is_ready()
     assert not await Gateway(closed_port_url()).rasa_is_ready()
     await gateway.aclose()
+
+
+# --- a dead action server behind a living Rasa ----------------------------------------------------
+
+async def test_action_server_down_is_detected_even_when_rasa_answers_text(stand_in_rasa) -> None:
+    # What a real Rasa answers when its custom actions cannot run: a misleading fallback text.
+    answer_with(stand_in_rasa, said("Sorry, I didn't understand that."))
+    gateway = Gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0)
+    gateway.disclosure.mark_disclosed(P)
+    assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == ["Sorry, I didn't understand that."]
+    stand_in_rasa.health_status = 503
+    assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == [unavailable_reply("GB")]
+    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
+    assert texts(replies)[0] == crisis_reply(detect(RISK_TEXT), "GB").messages[0]
+    await gateway.aclose()
+
+
+async def test_unreachable_action_server_counts_as_down(stand_in_rasa) -> None:
+    gateway = Gateway(stand_in_rasa.url, action_url=closed_port_url() + "/webhook", timeout=2.0)
+    gateway.disclosure.mark_disclosed(P)
+    assert not await gateway.action_server_is_up()
+    assert texts(await gateway.handle(P, "hello")) == [unavailable_reply(None)]
+    await gateway.aclose()
+
+
+def test_health_url_is_derived_from_the_webhook_url() -> None:
+    from bot.gateway import action_health_url
+
+    assert action_health_url("http://127.0.0.1:5055/webhook") == "http://127.0.0.1:5055/health"
+    assert action_health_url("https://actions.internal:8443/custom/webhook?x=1") == "https://actions.internal:8443/health"

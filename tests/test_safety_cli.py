@@ -45,6 +45,16 @@ def test_classifies_json_lines_in_order_and_marks_malformed_lines():
     assert "kill myself tonight" not in proc.stdout
 
 
+def test_a_line_that_is_not_utf8_gets_an_error_and_the_stream_goes_on():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    stdin = b'{"text": "hi"}\n{"text": "\xff\xfe broken"}\n{"text": "i want to die"}\n'
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "risk"], input=stdin, capture_output=True,
+                          cwd=PROJECT_ROOT, env=env, timeout=120)
+    out = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+    assert proc.returncode == 1
+    assert [o.get("level", "error") for o in out] == ["none", "error", "concern"]
+
+
 def test_well_formed_input_exits_zero_and_explain_shows_the_reasoning():
     proc = run_risk(["--explain"], json.dumps({"text": "I’m not suicidal"}) + "\n")
     assert proc.returncode == 0, proc.stderr

@@ -70,6 +70,14 @@ def test_lexicon_structure_errors(safety_copy):
     assert any(e.startswith(f"{lexicon}:{no_line}:") and "put the word in quotes" in e for e in errors), errors
 
 
+def test_a_combination_must_name_existing_parts(safety_copy):
+    lexicon = safety_copy / "lexicon" / "en.yml"
+    line = edit(lexicon, "        first: wish\n        then: death\n", "        first: wish\n        then: deaths\n")
+    _, errors = read_lexicon(lexicon)
+    errors = messages(errors)
+    assert any(e.startswith(f"{lexicon}:{line + 1}:") and "`then` must name a part" in e for e in errors), errors
+
+
 def test_a_yaml_syntax_error_names_the_line(safety_copy):
     lexicon = safety_copy / "lexicon" / "en.yml"
     line = edit(lexicon, "language: en\n", "language: [en\n")

@@ -1,6 +1,7 @@
 """Unit behaviour of the risk detector: normalisation, guards, negation, attribution, levels."""
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -176,6 +177,13 @@ def test_unseen_phrasings_of_common_signals(text):
     assert detect(text).is_risk, text
 
 
+def test_combinations_allow_only_filler_words_between_their_parts():
+    assert level_of("i keep wishing i could just stop existing") == "concern"
+    assert level_of("i want to see death stranding") == "none"  # a game, not a wish to die
+    assert level_of("i hope my dog does not die") == "none"
+    assert level_of("tonight i am going to walk into traffic") == "urgent"
+
+
 def test_flippant_intent_drops_to_concern_but_is_never_cleared():
     assert detect("im gonna kms if i fail this test lol") == RiskResult(
         "concern", "self_harm", detect("im gonna kms if i fail this test lol").matched
@@ -242,6 +250,16 @@ def test_odd_input():
     assert detect(long_text).level == "urgent"
     with pytest.raises(TypeError):
         detect(None)  # type: ignore[arg-type]
+
+
+def test_random_input_never_raises():
+    # The gateway's fail-safe calls detect() on whatever arrives; it must never crash.
+    rng = random.Random(3)
+    alphabet = "abcdefghijklmnopqrstuvwxyz  ’'\".,!?*@$|0123456789-_💀😂\u200b\u0301ÄéЖ漢\ud800\udfff\U0001F600\n\t#<>()"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
+        assert detect(text).level in ("none", "concern", "urgent")
+    assert detect("i want to die\ud800").level == "concern"
 
 
 def test_explain_shows_what_was_suppressed(detector):

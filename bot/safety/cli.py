@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import IO, List, Optional
+from typing import IO, Iterable, List, Optional, Union
 
 from bot.content.yamlsource import ContentError
 from bot.safety.detector import get_detector
@@ -59,10 +59,18 @@ def _classify_line(raw: str, explain: bool) -> dict:
     return output
 
 
-def classify_stream(lines: IO[str], out: IO[str], explain: bool = False) -> int:
+def classify_stream(lines: Iterable[Union[str, bytes]], out: IO[str], explain: bool = False) -> int:
     """Classify each JSON line of `lines` to `out`; 1 if any line was malformed."""
     status = 0
     for raw in lines:
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                # One bad line must not stop the stream (or shift the answers of later lines).
+                out.write(json.dumps({"error": "line is not valid UTF-8"}) + "\n")
+                status = 1
+                continue
         if not raw.strip():
             continue
         output = _classify_line(raw, explain)
@@ -106,7 +114,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.report:
             thresholds = Thresholds(args.min_recall, args.min_urgent_recall, args.max_fpr)
             return report(args.report, thresholds, sys.stdout)
-        return classify_stream(sys.stdin, sys.stdout, explain=args.explain)
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        return classify_stream(sys.stdin.buffer, sys.stdout, explain=args.explain)
     except ContentError as exc:  # a broken lexicon: say where, do not print a traceback
         print(f"scrollcheck risk: {exc}", file=sys.stderr)
         return 2

@@ -1,8 +1,10 @@
 """The risk detector: normalise, tokenise with a blank spaCy pipeline, match the lexicon, decide.
 
 Decision steps for one message (all data-driven from data/safety/lexicon/<lang>.yml):
-  1. Every rule, modifier and guard pattern is matched (spaCy Matcher on LOWER/LEMMA, and a
-     PhraseMatcher on LOWER for literal phrases). For each entry only its longest spans count.
+  1. Every rule, modifier, guard and part pattern is matched (spaCy Matcher on LOWER/LEMMA, and
+     a PhraseMatcher on LOWER for literal phrases); only pattern groups whose anchor word occurs
+     in the message are run (see _PatternIndex). Combination rules are spans where one part is
+     followed closely by another ("wish" ... "death"). For each entry only its longest spans count.
   2. Guards ("dying of laughter", "cut myself shaving") cancel every rule or modifier span they
      overlap.
   3. Negation: a negatable span is cancelled when a negation word ("not", "never", "nobody")
@@ -135,7 +137,7 @@ class Hit:
     entry: Entry
     start: int
     end: int
-    status: str = "fired"  # fired | guarded | negated | requires | (modifiers: fired)
+    status: str = "fired"  # fired | guarded | negated | requires (a rule whose requirement is missing) | part
     category: Optional[str] = None  # rules: the category after attribution
     reason: str = ""
 
@@ -178,6 +180,7 @@ class Detector:
         self._phrases = phrases
         self._entries: Dict[str, Entry] = {e.id: e for e in lexicon.entries}
         self._combinations = [e for e in lexicon.rules if e.is_combination]
+        self._gap_words = frozenset(lexicon.combination_gap_words)
         neg = lexicon.negation
         self._cues = frozenset(neg.cues)
         self._clause_breaks = frozenset(neg.clause_breaks)
@@ -215,7 +218,7 @@ class Detector:
             for i in range(start, end):
                 neutral[i] = True
         analysis.flippant = bool(spans.pop(_FLIPPANT_KEY, ()))
-        analysis.hits = self._judge(doc, spans, neutral, analysis.flippant)
+        analysis.hits = self._apply_requirements(self._judge(doc, spans, neutral, analysis.flippant))
         analysis.result = self._decide(analysis.hits, analysis.flippant)
         return analysis
 
@@ -255,16 +258,14 @@ class Detector:
         return longest
 
     def _combine(self, doc: Doc, firsts, thens, within: int) -> Set[Tuple[int, int]]:
-        """Spans where a `first` part is followed closely by a `then` part in the same clause."""
+        """Spans where a `first` part is followed closely, with only filler words between, by a `then` part."""
         spans: Set[Tuple[int, int]] = set()
         for a_start, a_end in firsts:
             for b_start, b_end in thens:
                 if not 0 <= b_start - a_end <= within:
                     continue
-                between = doc[a_end:b_start]
-                if any(t.is_punct or t.lower_ in self._cues or t.lower_ in self._clause_breaks for t in between):
-                    continue
-                spans.add((a_start, b_end))
+                if all(t.lower_ in self._gap_words for t in doc[a_end:b_start]):
+                    spans.add((a_start, b_end))
         return spans
 
     def _negated(self, doc: Doc, start: int, neutral: Sequence[bool]) -> bool:
@@ -356,6 +357,8 @@ class Detector:
                 word = doc[i].lower_
                 if category == "self_harm" and word in self._things:
                     continue
+                if i + 1 < len(doc) and doc[i + 1].lower_ == "'s":
+                    continue  # "my mum's tablets": an owner, not the person at risk
                 if category == "abuse" and (word in self._possessives or (
                     self._marker(word) == "third" and word not in self._object_pronouns
                 )):
@@ -401,15 +404,20 @@ class Detector:
         return "friend_at_risk" if third_party(back) else category
 
     # -- decision ------------------------------------------------------------------------------
-    def _decide(self, hits: List[Hit], flippant: bool) -> RiskResult:
+    def _apply_requirements(self, hits: List[Hit]) -> List[Hit]:
+        """Mark fired rules whose `requires` is not met; they do not count."""
         rules = [h for h in hits if h.status == "fired" and h.entry.role == "rule"]
         modifiers = [h for h in hits if h.status == "fired" and h.entry.role == "modifier"]
-        counted: List[Hit] = []
-        for h in rules:
-            if self._requirements_met(h, rules, modifiers):
-                counted.append(h)
-            else:
-                hits[hits.index(h)] = Hit(h.entry, h.start, h.end, "requires", h.category, "requirement missing")
+        return [
+            Hit(h.entry, h.start, h.end, "requires", h.category, "requirement missing")
+            if h.status == "fired" and h.entry.role == "rule" and not self._requirements_met(h, rules, modifiers)
+            else h
+            for h in hits
+        ]
+
+    def _decide(self, hits: List[Hit], flippant: bool) -> RiskResult:
+        counted = [h for h in hits if h.status == "fired" and h.entry.role == "rule"]
+        modifiers = [h for h in hits if h.status == "fired" and h.entry.role == "modifier"]
         if not counted:
             return NO_RISK
         matched: List[Tuple[int, str]] = [(h.start, h.entry.id) for h in counted]
@@ -550,8 +558,9 @@ def build_detector(language: str, directory: Optional[Path] = None) -> Detector:
 # -- process-wide cache ----------------------------------------------------------------------------
 _DETECTORS: Dict[str, Detector] = {}
 _LOCK = threading.Lock()
-
-
+# spaCy interns every new token string for good, so a gateway that runs for months would grow
+# without bound; past this many strings the detector is rebuilt (one to two seconds, rarely).
+MAX_INTERNED_STRINGS = 2_000_000
 _LANGUAGES: Optional[Tuple[str, ...]] = None
 
 
@@ -565,13 +574,13 @@ def resolve_language(lang: Optional[str]) -> str:
 
 
 def get_detector(lang: Optional[str] = DEFAULT_LANGUAGE) -> Detector:
-    """The detector for `lang`, built once per process (about half a second) and then reused."""
+    """The detector for `lang`, built once per process (one to two seconds) and then reused."""
     language = resolve_language(lang)
     detector = _DETECTORS.get(language)
-    if detector is None:
+    if detector is None or len(detector.nlp.vocab.strings) > MAX_INTERNED_STRINGS:
         with _LOCK:
             detector = _DETECTORS.get(language)
-            if detector is None:
+            if detector is None or len(detector.nlp.vocab.strings) > MAX_INTERNED_STRINGS:
                 detector = build_detector(language)
                 _DETECTORS[language] = detector
     return detector

@@ -99,6 +99,7 @@ class Lexicon:
     modifiers: Tuple[Entry, ...]
     guards: Tuple[Entry, ...]
     parts: Tuple[Entry, ...] = ()
+    combination_gap_words: Tuple[str, ...] = ()
     set_lines: Dict[str, int] = field(default_factory=dict)
     macro_lines: Dict[str, int] = field(default_factory=dict)
 
@@ -451,7 +452,7 @@ def _read_attribution(r: _Reader, root: LineDict) -> AttributionConfig:
 
 _TOP_KEYS = {
     "language", "sets", "macros", "vocabulary", "normalise", "negation", "attribution", "flippant",
-    "guards", "modifiers", "parts", "categories",
+    "guards", "modifiers", "parts", "combination_gap_words", "categories",
 }
 
 
@@ -502,6 +503,7 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
         modifiers=tuple(modifiers),
         guards=tuple(guards),
         parts=tuple(parts),
+        combination_gap_words=r.lower_list(root, "combination_gap_words", required=False),
         set_lines=set_lines,
         macro_lines=macro_lines,
     )

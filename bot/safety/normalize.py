@@ -35,6 +35,7 @@ _TRANSLATE = str.maketrans(
     }
 )
 _INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\ufe0e\ufe0f]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _SPACED_RE = re.compile(r"(?<![\w'])(?:[a-z0-9][ .\-_*]{1,3}){2,}[a-z0-9](?![\w'])")
 _CHUNK_RE = re.compile(r"[a-z0-9@$!|*]+")
 _EDGE_SYMBOLS = "@$!|*"
@@ -91,6 +92,8 @@ class Normaliser:
     # -- steps ----------------------------------------------------------------------------------
     @staticmethod
     def _unicode(text: str) -> str:
+        # JSON can smuggle in lone surrogates ("\ud800"); they are not text and break encoders.
+        text = _SURROGATE_RE.sub("", text)
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
         text = _INVISIBLE_RE.sub("", text)
         # Strip accents and "zalgo" marks, which people also use to get past filters.

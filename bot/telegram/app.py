@@ -10,6 +10,8 @@ Environment (see docs/telegram.md):
   TELEGRAM_WEBHOOK_SECRET   the secret token Telegram must send; default: generated once and kept
                             in .secrets/telegram-webhook.secret (requests without it get 403)
   SCROLLCHECK_RASA_URL      Rasa's URL, default http://127.0.0.1:5005 (or --rasa-url)
+  SCROLLCHECK_ACTION_URL    the action server's webhook, default http://127.0.0.1:5055/webhook (or
+                            --action-url; its /health tells the gateway when custom actions are down)
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from urllib.parse import urlsplit
 from telegram import TelegramObject, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.gateway import DEFAULT_TIMEOUT_SECONDS, Gateway
+from bot.gateway import DEFAULT_ACTION_URL, DEFAULT_TIMEOUT_SECONDS, Gateway
 from bot.privacy.pseudonym import DEFAULT_SECRETS_DIR, Pseudonymiser, SecretError, load_or_create_secret_file
 from bot.telegram.handlers import TelegramFrontEnd
 
@@ -195,6 +197,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="Rasa server URL (default: $SCROLLCHECK_RASA_URL or %(default)s)",
     )
     parser.add_argument(
+        "--action-url",
+        default=os.environ.get("SCROLLCHECK_ACTION_URL", DEFAULT_ACTION_URL),
+        help="the action server's webhook URL; its /health is checked with every message "
+        "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
+    )
+    parser.add_argument(
         "--rasa-timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
         help="total seconds to wait for Rasa per message before the fail-safe answers (default %(default)s)",
     )
@@ -210,7 +218,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"scrollcheck telegram: {exc}", file=sys.stderr)
         return 2
     configure_logging(secrets=(settings.token, settings.webhook_secret or ""))
-    gateway = Gateway(args.rasa_url, timeout=args.rasa_timeout)
+    gateway = Gateway(args.rasa_url, action_url=args.action_url or None, timeout=args.rasa_timeout)
     application = build_application(settings, gateway, pseudonymiser)
     run(application, settings)
     return 0

@@ -41,13 +41,14 @@ StartFrontEnd = Callable[..., FrontEndThread]
 
 @pytest.fixture
 def start_front_end(fake_api: FakeBotApi, pseudonymiser: Pseudonymiser) -> Iterator[StartFrontEnd]:
-    """start_front_end(rasa_url, timeout=..., gateway=...) -> a running front end (polling mode)."""
+    """start_front_end(rasa_url, action_url=..., timeout=..., settings=...) -> a running front end."""
     running: List[FrontEndThread] = []
 
-    def start(rasa_url: str, *, timeout: float = 10.0, gateway: Optional[Gateway] = None,
-              settings: Optional[TelegramSettings] = None) -> FrontEndThread:
+    def start(rasa_url: str, *, action_url: Optional[str] = None, timeout: float = 10.0,
+              gateway: Optional[Gateway] = None, settings: Optional[TelegramSettings] = None) -> FrontEndThread:
         settings = settings or TelegramSettings(token=fake_api.token, base_url=fake_api.base_url)
-        front_end = FrontEndThread(settings, gateway or Gateway(rasa_url, timeout=timeout), pseudonymiser).start()
+        gateway = gateway or Gateway(rasa_url, action_url=action_url, timeout=timeout)
+        front_end = FrontEndThread(settings, gateway, pseudonymiser).start()
         running.append(front_end)
         if settings.webhook_url:
             fake_api.wait_for(lambda: fake_api.calls("setWebhook"), timeout=30)

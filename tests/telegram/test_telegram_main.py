@@ -44,7 +44,7 @@ def test_polling_process_answers_and_stops_cleanly_on_sigterm(fake_api: FakeBotA
     user = distinctive_user()
     process = telegram_process(
         {"TELEGRAM_BOT_TOKEN": fake_api.token, "TELEGRAM_API_BASE_URL": fake_api.base_url},
-        "--rasa-url", stand_in_rasa.url,
+        "--rasa-url", stand_in_rasa.url, "--action-url", stand_in_rasa.action_url,
     )
     try:
         fake_api.wait_for(lambda: fake_api.calls("getUpdates"), timeout=60)

@@ -65,7 +65,7 @@ def chat(fake_api: FakeBotApi) -> Conversation:
 def running(start_front_end, rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPatch):
     # The gateway erases through bot.storage, in the same database the Rasa stack uses.
     monkeypatch.setenv("DATABASE_URL", rasa_stack.database_url)
-    return start_front_end(rasa_stack.rasa_url, timeout=20.0)
+    return start_front_end(rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=20.0)
 
 
 def rows_mentioning(db_path: Path, needle: str) -> Dict[str, int]:
@@ -130,8 +130,13 @@ def test_full_check_in_through_buttons(running, chat: Conversation, rasa_stack: 
     assert response("utter_goodbye") in texts_of(turn)
     # Every pressed keyboard was removed; no keyboard is left live at the end.
     assert all(not buttons_of(chat.api.message(chat.chat_id, m["message_id"])) for m in checkin.seen)
-    summaries = rows_mentioning(rasa_stack.db_path, pseudonymiser.pseudonym(chat.user.id))
-    assert summaries.get("topic_summaries"), f"the shared summary is stored under the pseudonym: {summaries}"
+    pseudonym = pseudonymiser.pseudonym(chat.user.id)
+    with sqlite3.connect(rasa_stack.db_path) as connection:
+        stored = connection.execute(
+            "SELECT c.shared, c.country, t.topic, t.band FROM checkins c "
+            "JOIN topic_summaries t ON t.checkin_pk = c.id WHERE c.pseudonym = ?", (pseudonym,)
+        ).fetchall()
+    assert stored == [(1, COUNTRY, "comparison", "high")], "the shared summary is stored under the pseudonym"
 
 
 def test_full_check_in_through_free_text(running, chat: Conversation) -> None:
@@ -263,7 +268,7 @@ def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_action_server_down_fail_safe_through_telegram(start_front_end, rasa_without_actions, chat: Conversation) -> None:
-    start_front_end(rasa_without_actions.rasa_url, timeout=20.0)
+    start_front_end(rasa_without_actions.rasa_url, action_url=rasa_without_actions.action_url, timeout=20.0)
     turn = chat.say("hi")  # Rasa answers [] when its custom actions cannot run
     assert unavailable_reply(COUNTRY) in texts_of(turn)
     assert DISCLOSURE_REMINDER in texts_of(turn), "the gateway discloses when Rasa could not"
