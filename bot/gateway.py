@@ -21,7 +21,9 @@ Detecting a dead action server needs more than Rasa's answer: Rasa logs the fail
 drops its events and carries on, so the user gets [] or, worse, a misleading fallback text
 ("Sorry, I didn't understand that") even for a message that should have got crisis resources. So
 with each message the gateway also asks the action server's /health (same host and port as its
-webhook, over loopback, in parallel with Rasa), and a failed check makes the turn a failure.
+webhook, over loopback, in parallel with Rasa), and a failed check makes the turn a failure. And
+for a message that signals risk, an answer without the crisis reply counts as a failure too (the
+crisis action itself may have failed while the action server is up).
 
 Logs carry pseudonyms and exception types only, never message text.
 """
@@ -263,6 +265,11 @@ class Gateway:
             )
         return self._client
 
+    @property
+    def closed(self) -> bool:
+        """True when no HTTP client is open (before the first message, or after aclose())."""
+        return self._client is None or self._client.is_closed
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -333,6 +340,9 @@ class Gateway:
 
         turn = await self._ask_rasa(pseudonym, bounded, language_code)
         self._apply_controls(pseudonym, turn)
+        if turn.failure is None and self._crisis_reply_missing(turn, bounded):
+            logger.warning("rasa unavailable for %s: risk message without a crisis reply", pseudonym)
+            turn.failure = "crisis reply missing"
 
         crisis = False
         if turn.failure is not None:
@@ -453,7 +463,9 @@ class Gateway:
             logger.error("safety layer failed for %s: %s", pseudonym, type(exc).__name__)
             return [Reply(LAST_RESORT_REPLY)]
 
-    def _crisis_replies(self, pseudonym: str, text: str, language_code: Optional[str], *, ask_acuity: bool) -> List[Reply]:
+    def _crisis_replies(
+        self, pseudonym: str, text: str, language_code: Optional[str], *, ask_acuity: bool
+    ) -> List[Reply]:
         country = self.country_for(pseudonym, language_code)
         try:
             from bot.safety import detect
@@ -489,6 +501,31 @@ class Gateway:
         except Exception as exc:
             logger.error("safety layer failed for %s: %s", pseudonym, type(exc).__name__)
             return [Reply(LAST_RESORT_REPLY)]
+
+    @staticmethod
+    def _crisis_reply_missing(turn: RasaTurn, text: str) -> bool:
+        """True when `text` signals risk but Rasa's answer lacks the crisis reply.
+
+        Rasa runs the same detector, so its crisis action must have answered this message. When
+        that action failed (action server down, or an error inside it) Rasa drops its messages
+        and answers with a fallback instead. Compare only the crisis messages that read the same
+        for every country, since Rasa may know the user's country better than we do.
+        """
+        try:
+            from bot.safety import detect
+            from bot.safety.replies import crisis_reply
+
+            result = detect(text)
+            if not result.is_risk:
+                return False
+            unknown_country = crisis_reply(result, None).messages
+            some_country = set(crisis_reply(result, "US").messages)
+            invariant = [message for message in unknown_country if message in some_country]
+        except Exception as exc:
+            logger.error("safety layer failed: %s", type(exc).__name__)
+            return False  # cannot tell; the fail-safe paths still cover Rasa being down
+        shown = {reply.text for reply in turn.replies}
+        return bool(invariant) and not any(message in shown for message in invariant)
 
     @staticmethod
     def is_risk(text: str) -> bool:

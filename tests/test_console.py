@@ -8,8 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import pytest
 

@@ -8,7 +8,6 @@ from typing import Any, Dict, List
 import pytest
 
 from bot.gateway import (
-    DISCLOSURE_REMINDER,
     ERASE_FAILED,
     LAST_RESORT_REPLY,
     MAX_INPUT_CHARS,
@@ -312,3 +311,27 @@ def test_health_url_is_derived_from_the_webhook_url() -> None:
 
     assert action_health_url("http://127.0.0.1:5055/webhook") == "http://127.0.0.1:5055/health"
     assert action_health_url("https://actions.internal:8443/custom/webhook?x=1") == "https://actions.internal:8443/health"
+
+
+async def test_risk_message_answered_without_the_crisis_reply_gets_the_fail_safe(stand_in_rasa) -> None:
+    # The action server is up but the crisis action failed (e.g. an error inside it): Rasa falls
+    # back to a generic text. The gateway notices that the crisis reply is missing.
+    answer_with(stand_in_rasa, said("Sorry, I didn't understand that."))
+    gateway = Gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0)
+    gateway.disclosure.mark_disclosed(P)
+    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
+    expected = crisis_reply(detect(RISK_TEXT), "GB")
+    assert texts(replies)[: len(expected.messages)] == list(expected.messages)
+    assert "Sorry, I didn't understand that." not in texts(replies)
+    await gateway.aclose()
+
+
+async def test_rasas_own_crisis_reply_is_passed_through_unchanged(stand_in_rasa) -> None:
+    # Rasa knows the user said "Ireland" even if this gateway restarted and does not.
+    rasa_crisis = crisis_reply(detect(RISK_TEXT), "IE")
+    answer_with(stand_in_rasa, *[said(message) for message in rasa_crisis.messages])
+    gateway = Gateway(stand_in_rasa.url, timeout=2.0)
+    gateway.disclosure.mark_disclosed(P)
+    replies = await gateway.handle(P, RISK_TEXT, language_code="en-US")
+    assert texts(replies) == list(rasa_crisis.messages)
+    await gateway.aclose()

@@ -22,7 +22,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, List, Mapping, Optional, Sequence
+from typing import Iterable, List, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 from telegram import TelegramObject, Update
@@ -137,7 +137,9 @@ def run(
     if not handle_signals:
         common["stop_signals"] = None
     if settings.webhook_url:
-        logger.info("starting the Telegram front end (webhook on %s:%d)", settings.webhook_listen, settings.webhook_port)
+        logger.info(
+            "starting the Telegram front end (webhook on %s:%d)", settings.webhook_listen, settings.webhook_port
+        )
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,

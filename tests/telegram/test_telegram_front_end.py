@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
-from bot.gateway import MAX_INPUT_CHARS, Gateway
+from bot.gateway import MAX_INPUT_CHARS
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.telegram import texts
 from bot.telegram.app import TelegramSettings
@@ -48,6 +48,14 @@ def running(start_front_end, stand_in_rasa: StandInRasa):
 def test_commands_are_registered_at_start(running, fake_api: FakeBotApi) -> None:
     assert fake_api.commands == [{"command": c, "description": d} for c, d in texts.COMMANDS]
     assert [c["command"] for c in fake_api.commands] == ["start", "help", "resources", "stop", "forget", "privacy"]
+
+
+def test_shutdown_closes_the_gateways_http_client(start_front_end, stand_in_rasa, chat) -> None:
+    front_end = start_front_end(stand_in_rasa.url)
+    chat.say("hi")
+    assert not front_end.gateway.closed
+    front_end.stop()
+    assert front_end.gateway.closed, "post_shutdown closed the shared client"
 
 
 def test_start_sends_greet_with_the_pseudonym_and_language_code_only(
@@ -257,7 +265,12 @@ def test_a_flooding_chat_is_slowed_without_delaying_others(start_front_end, stan
     fake_api.send_text(calm, "hello")
     wait_until(lambda: "reply to hello" in fake_api.texts(calm.id), timeout=10)
     assert time.monotonic() - started < 2.0, "the calm chat waited for the flooder"
-    wait_until(lambda: "reply to i want to kill myself" in fake_api.texts(flooder.id), timeout=60)
+    from bot.safety import detect
+    from bot.safety.replies import crisis_reply
+
+    crisis_first = crisis_reply(detect("i want to kill myself"), "GB").messages[0]
+    wait_until(lambda: crisis_first in fake_api.texts(flooder.id), timeout=60)
+    assert "i want to kill myself" in messages_to_rasa(stand_in_rasa)
     flooder_texts = fake_api.texts(flooder.id)
     answered = [t for t in flooder_texts if t.startswith("reply to spam")]
     assert flooder_texts.count(texts.FLOOD_NOTICE) == 1

@@ -14,7 +14,7 @@ import pytest
 from bot.privacy.pseudonym import ENV_SECRET
 from bot.telegram.app import ConfigError, RedactingFormatter, TelegramSettings
 from tests.stack import PROJECT_ROOT, StandInRasa
-from tests.telegram.fake_bot_api import FakeBotApi, FakeUser
+from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.harness import distinctive_user
 
 

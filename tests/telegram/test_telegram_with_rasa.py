@@ -5,12 +5,11 @@ change without breaking these tests; what they check is what a young person woul
 """
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List
 
 import pytest
 import yaml
@@ -157,7 +156,9 @@ def test_full_check_in_through_free_text(running, chat: Conversation) -> None:
     assert response("utter_goodbye") in texts_of(turn)
 
 
-def test_risk_message_mid_check_in_gets_crisis_resources_in_that_turn(running, chat: Conversation) -> None:
+def test_risk_message_mid_check_in_gets_crisis_resources_in_that_turn(
+    running, chat: Conversation, production_logging
+) -> None:
     checkin = CheckIn(chat)
     turn = checkin.start()
     turn = checkin.press(turn, "Yes, that's OK")
@@ -171,6 +172,9 @@ def test_risk_message_mid_check_in_gets_crisis_resources_in_that_turn(running, c
     assert texts_of(turn)[: len(expected.messages)] == list(expected.messages), "crisis first, in that turn"
     assert acuity_question() in texts_of(turn)
     assert "Question" not in joined(turn), "the check-in waits"
+    acuity = last_with_buttons(turn)
+    assert [b["callback_data"] for b in buttons_of(acuity)] == ["/affirm", "/deny"], "Rasa's own acuity form asks"
+    assert "crisis reply" not in production_logging.text, "the gateway saw Rasa's crisis reply as such"
     turn = checkin.press(turn, "No")
     turn = checkin.say("/start")
     assert_question(turn, 2)  # resumed where it was
