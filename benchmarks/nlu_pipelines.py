@@ -206,7 +206,34 @@ def evaluate_split(task: Dict[str, Any]) -> Dict[str, Any]:
             })
         return records
 
-    return {"config": task["config"], "split": task["split"], "train_seconds": train_seconds, "records": asyncio.run(parse_all())}
+    return {"config": task["config"], "split": task["split"], "train_seconds": train_seconds, "model": str(model), "records": asyncio.run(parse_all())}
+
+
+def time_parsing(model: str, texts: List[str], log: str, rounds: int = 3) -> Dict[str, float]:
+    """Worker: NLU alone, in-process, one message at a time (after 20 warm-up parses).
+
+    Run with nothing else training, so it tells how much of the webhook latency is NLU.
+    """
+    os.chdir(PROJECT_ROOT)
+    _redirect_output(Path(log))
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+
+    async def run() -> List[float]:
+        for text in texts[:20]:
+            await agent.parse_message(text)
+        timings = []
+        for _ in range(rounds):
+            for text in texts:
+                started = time.perf_counter()
+                await agent.parse_message(text)
+                timings.append((time.perf_counter() - started) * 1000)
+        return timings
+
+    timings = sorted(asyncio.run(run()))
+    return {"messages": len(timings), "p50_ms": round(percentile(timings, 50), 2), "p95_ms": round(percentile(timings, 95), 2),
+            "msgs_per_s": round(1000 * len(timings) / sum(timings), 1)}
 
 
 def decide(record: Dict[str, Any], threshold: float, ambiguity: float) -> str:
@@ -265,7 +292,14 @@ def run_nlu_evaluation(configs: Dict[str, Path], folds: int, jobs: int, workdir:
             print(f"  {task['config']:<5} {task['split']:<8} trained in {result['train_seconds']:.0f} s, "
                   f"macro-F1 {scores(result['records'])['macro_f1']:.3f}", flush=True)
             results.append(result)
-    return summarise_nlu(configs, results, folds, examples)
+    summary = summarise_nlu(configs, results, folds, examples)
+    # NLU speed alone, one configuration at a time on an otherwise idle pool.
+    with get_context("spawn").Pool(processes=1, maxtasksperchild=1) as pool:
+        for name in configs:
+            holdout = next(r for r in results if r["config"] == name and r["split"] == "holdout")
+            texts = [r["text"] for r in holdout["records"]]
+            summary[name]["nlu_parse"] = pool.apply(time_parsing, (holdout["model"], texts, str(log_dir / f"nlu_{name}_parse_timing.log")))
+    return summary
 
 
 def summarise_nlu(configs: Dict[str, Path], results: List[Dict[str, Any]], folds: int, examples: Sequence[Example]) -> Dict[str, Any]:
@@ -691,6 +725,10 @@ def markdown(report: Dict[str, Any]) -> str:
         row("intent macro-F1, held-out 20 %", [f"**{nlu[n]['holdout']['macro_f1']:.3f}**" for n in names])
         row("intent accuracy, held-out 20 %", [f"{nlu[n]['holdout']['accuracy']:.3f}" for n in names])
         row("nlu_fallback on held-out", [f"{100 * nlu[n]['holdout']['fallback_rate']:.1f} %" for n in names])
+        if all("nlu_parse" in nlu[n] for n in names):
+            row("NLU alone: parse p50 / p95 (ms, in-process)", [f"{nlu[n]['nlu_parse']['p50_ms']:.1f} / {nlu[n]['nlu_parse']['p95_ms']:.1f}" for n in names])
+            row("NLU alone: messages / s (one at a time)", [f"{nlu[n]['nlu_parse']['msgs_per_s']:.0f}" for n in names],
+                ratio(lambda n: nlu[n]["nlu_parse"]["msgs_per_s"]))
     if training:
         row("full `rasa train` (s)", [f"{training[n]:.0f}" for n in names], ratio(lambda n: training[n], "{:.2f}×"))
     if serving:
@@ -862,7 +900,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"Written: {RESULTS_DIR / 'latest.md'} and latest.json ({report['total_minutes']:.1f} min)")
     if report["total_minutes"] > 25:
-        print("Note: the run took more than 25 minutes on this machine; consider --folds 3.", file=sys.stderr)
+        print("Note: the run took more than 25 minutes (see the load average in the report: other work on the "
+              "machine slows DIET training); --folds 2 or --configs ours shorten it.", file=sys.stderr)
     return 0
 
 
