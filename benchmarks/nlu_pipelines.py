@@ -584,41 +584,77 @@ async def run_load(base_url: str, tag: str, users: int, total_messages: int) -> 
     return result
 
 
-def measure_serving(name: str, model: Path, action_port: int, users: int, messages: int, warmup_scripts: Dict[str, List[str]], workdir: Path, log_dir: Path) -> Dict[str, Any]:
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    base_url: str
+    figures: Dict[str, Any]
+
+
+def start_rasa(name: str, model: Path, action_port: int, warmup_scripts: Dict[str, List[str]], workdir: Path, log_dir: Path) -> Server:
+    """Start `rasa run` for one model; measure start-up, first reply and RSS after a warm-up."""
     endpoints = workdir / f"endpoints_{name}.yml"
     # No tracker_store / lock_store entries: Rasa then keeps both in memory.
     endpoints.write_text(yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}}), encoding="utf-8")
     port = free_port()
     log_path = log_dir / f"rasa_run_{name}.log"
-    load_before = load_average()
     base_url = f"http://127.0.0.1:{port}"
     process = start([
         str(BIN / "rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
         "--credentials", "credentials.yml", "--endpoints", str(endpoints),
     ], log_path, child_env())
     try:
+        load_before = load_average()
         startup_s = wait_until_up(base_url + "/", process, 300, log_path)
         rss_started = memory_mb(process.pid)
         transcripts, warmup = asyncio.run(run_scripts_once(base_url, name, warmup_scripts))
-        first_reply_ms = warmup.latencies_ms[0] if warmup.latencies_ms else float("nan")
-        rss_warm = memory_mb(process.pid)
-        load = asyncio.run(run_load(base_url, name, users, messages))
-        rss_after = memory_mb(process.pid)
-        peak = memory_mb(process.pid, "VmHWM")
-    finally:
+    except BaseException:
         stop(process)
-    return {
+        raise
+    return Server(name, process, base_url, {
         "startup_s": round(startup_s, 2),
-        "first_reply_ms": round(first_reply_ms, 1),
+        "startup_load_average": load_before,
+        "first_reply_ms": round(warmup.latencies_ms[0], 1) if warmup.latencies_ms else None,
         "rss_started_mb": round(rss_started, 1),
-        "rss_warm_mb": round(rss_warm, 1),
-        "rss_after_load_mb": round(rss_after, 1),
-        "peak_rss_mb": round(peak, 1),
+        "rss_warm_mb": round(memory_mb(process.pid), 1),
         "warmup": warmup.summary(),
-        "load": load.summary(),
-        "load_average": f"{load_before} → {load_average()}",
         "transcripts": transcripts,
-    }
+    })
+
+
+def measure_throughput(servers: List[Server], users: int, messages: int, rounds: int) -> None:
+    """Load rounds alternating between the servers (A B, B A, A B …), all of them up at once.
+
+    The machine may be shared: alternating rounds spread any background load over both
+    configurations instead of penalising whichever happened to run during a busy minute.
+    Reported: the median round's messages/s, latency percentiles over all rounds.
+    """
+    per_server: Dict[str, List[LoadResult]] = {server.name: [] for server in servers}
+    for round_index in range(rounds):
+        order = servers if round_index % 2 == 0 else list(reversed(servers))
+        for server in order:
+            before = load_average()
+            result = asyncio.run(run_load(server.base_url, f"{server.name}-r{round_index}", users, messages))
+            per_server[server.name].append(result)
+            print(f"  round {round_index + 1}/{rounds} {server.name:<5} {result.summary()['msgs_per_s']:6.1f} msg/s "
+                  f"(load average {before.split()[0]})", flush=True)
+    for server in servers:
+        results = per_server[server.name]
+        pooled = LoadResult()
+        for r in results:
+            pooled.messages += r.messages
+            pooled.seconds += r.seconds
+            pooled.latencies_ms += r.latencies_ms
+            pooled.http_errors += r.http_errors
+            pooled.empty_replies += r.empty_replies
+            pooled.fallback_replies += r.fallback_replies
+        load = pooled.summary()
+        load["msgs_per_s"] = round(statistics.median(r.messages / r.seconds for r in results), 2)
+        load["rounds_msgs_per_s"] = [round(r.messages / r.seconds, 2) for r in results]
+        server.figures["load"] = load
+        server.figures["rss_after_load_mb"] = round(memory_mb(server.process.pid), 1)
+        server.figures["peak_rss_mb"] = round(memory_mb(server.process.pid, "VmHWM"), 1)
 
 
 def transcript_agreement(serving: Dict[str, Dict[str, Any]]) -> Optional[Dict[str, Any]]:
@@ -736,11 +772,11 @@ def markdown(report: Dict[str, Any]) -> str:
         row("first reply after start-up (ms)", [f"{serving[n]['first_reply_ms']:.0f}" for n in names])
         row("RSS of `rasa run` after warm-up (MB)", [f"{serving[n]['rss_warm_mb']:.0f}" for n in names], ratio(lambda n: serving[n]["rss_warm_mb"], "{:.2f}×"))
         row("peak RSS (MB)", [f"{serving[n]['peak_rss_mb']:.0f}" for n in names])
-        users, total = args["users"], args["messages"]
-        row(f"**messages / s** ({users} users, {total} messages)", [f"**{serving[n]['load']['msgs_per_s']:.1f}**" for n in names],
+        users, total, rounds = args["users"], args["messages"], args["rounds"]
+        row(f"**messages / s** ({users} users, {total} messages, median of {rounds} rounds)", [f"**{serving[n]['load']['msgs_per_s']:.1f}**" for n in names],
             ratio(lambda n: serving[n]["load"]["msgs_per_s"]))
         row("latency p50 / p95 (ms)", [f"{serving[n]['load']['p50_ms']:.0f} / {serving[n]['load']['p95_ms']:.0f}" for n in names])
-        row("load average during the run (1/5/15 min, start → end)", [serving[n]["load_average"] for n in names])
+        row("msg/s in each round (A B, B A, A B …)", [" / ".join(f"{v:.1f}" for v in serving[n]["load"]["rounds_msgs_per_s"]) for n in names])
         row("HTTP errors / empty / fallback replies", [
             f"{serving[n]['load']['http_errors']} / {serving[n]['load']['empty_replies']} / {serving[n]['load']['fallback_replies']}" for n in names])
     lines.append("")
@@ -759,7 +795,9 @@ def markdown(report: Dict[str, Any]) -> str:
             f"stratify=intent, random_state={SEED}); the same splits for both configurations. {nlu['examples']} examples, {nlu['intents']} intents.",
             "Messages/s: concurrent users each send their next message as soon as the previous reply is in,",
             "over scripted check-ins (buttons and free text, interruptions, skip, stop/resume), through the REST",
-            "channel, with the action server running and the tracker store in memory.",
+            "channel, with the action server running and the tracker store in memory. Both servers stay up and",
+            "the load rounds alternate between them, so background load on a shared machine hits both alike.",
+            "NLU alone: the hold-out models parsing the hold-out texts in-process, nothing else training.",
             "",
         ]
         for n in names:
@@ -786,6 +824,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--folds", type=int, help="cross-validation folds (default 3, see the module doc; 2 with --quick)")
     parser.add_argument("--users", type=int, help="concurrent simulated users (default 8; 4 with --quick)")
     parser.add_argument("--messages", type=int, help="messages in the measured load (default 400; 80 with --quick)")
+    parser.add_argument("--rounds", type=int, help="load rounds per configuration, alternating (default 3; 2 with --quick)")
     parser.add_argument("--jobs", type=int, default=2, help="NLU trainings run side by side (default 2)")
     parser.add_argument("--configs", default="ours,stock", help="comma-separated subset of: " + ", ".join(CONFIGS))
     parser.add_argument("--skip-nlu", action="store_true", help="no cross-validation / hold-out")
@@ -797,6 +836,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     args.folds = args.folds or (2 if args.quick else DEFAULT_FOLDS)
     args.users = args.users or (4 if args.quick else 8)
     args.messages = args.messages or (80 if args.quick else 400)
+    args.rounds = args.rounds or (2 if args.quick else 3)
     names = [n.strip() for n in args.configs.split(",") if n.strip()]
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
@@ -862,6 +902,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     }
     workdir = Path(tempfile.mkdtemp(prefix="scrollcheck-bench-"))
     action_server: Optional[subprocess.Popen] = None
+    servers: List[Server] = []
     try:
         configs = effective_configs(workdir, args.names, args.quick, args.without_risk_detector)
         if not args.skip_nlu:
@@ -876,14 +917,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"  {name}: {seconds:.0f} s", flush=True)
             action_server, action_port = start_action_server(workdir, log_dir)
             warmup_scripts = dict(list(SCRIPTS.items())[:1]) if args.quick else SCRIPTS
-            report["serving"] = {}
             for name in args.names:
-                print(f"Serving {name}: start-up, warm-up, {args.messages} messages from {args.users} users …", flush=True)
-                report["serving"][name] = measure_serving(name, models[name], action_port, args.users, args.messages, warmup_scripts, workdir, log_dir)
-                load = report["serving"][name]["load"]
-                print(f"  {name}: {load['msgs_per_s']} msg/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms", flush=True)
+                print(f"Starting rasa run for {name}: start-up, warm-up …", flush=True)
+                servers.append(start_rasa(name, models[name], action_port, warmup_scripts, workdir, log_dir))
+                print(f"  {name}: up in {servers[-1].figures['startup_s']} s", flush=True)
+            print(f"Throughput: {args.rounds} rounds × {args.messages} messages from {args.users} users per configuration …", flush=True)
+            measure_throughput(servers, args.users, args.messages, args.rounds)
+            report["serving"] = {server.name: server.figures for server in servers}
             report["agreement"] = transcript_agreement(report["serving"])
     finally:
+        for server in servers:
+            stop(server.process)
         if action_server is not None:
             stop(action_server)
         if not args.keep:

@@ -108,6 +108,7 @@ def build_application(settings: TelegramSettings, gateway: Gateway, pseudonymise
         Application.builder()
         .token(settings.token)
         .job_queue(None)
+        .concurrent_updates(False)  # handlers only enqueue; bot.telegram.lanes gives the concurrency
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .read_timeout(TELEGRAM_READ_TIMEOUT)
         .post_init(front_end.post_init)

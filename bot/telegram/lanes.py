@@ -5,10 +5,11 @@ updates arrive (the Application processes updates one by one and our handlers on
 arrival order is the order of the lane). One worker task per busy lane runs its jobs one after the
 other; lanes of different chats run concurrently. An idle lane is dropped.
 
-Why not a per-chat asyncio.Lock with `concurrent_updates`: handler tasks then race for the
-Application's semaphore before they reach the lock, and Python 3.10's Semaphore lets a newcomer
-overtake a woken waiter, so under load two messages of one chat could swap. Enqueueing in arrival
-order cannot.
+Why not a per-chat asyncio.Lock with `concurrent_updates`: every waiting handler would hold one of
+the Application's concurrency slots while it waits for its chat's lock, so one chat with a backlog
+of a few hundred messages would occupy all slots and stall every other chat. Here a handler returns
+as soon as its job is queued, and the order of a chat is the arrival order by construction, without
+depending on how tasks are scheduled.
 
 Flood control, per lane: a token bucket (burst, then `per_second`) paces the jobs of a chat that
 sends too fast, and at most `max_pending` jobs wait; the caller decides what to do with the rest
