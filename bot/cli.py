@@ -29,6 +29,11 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+# Commands that never run Rasa in this process: spaCy would otherwise import TensorFlow through
+# thinc (about 5 s and 500 MB) only to find it unused.
+_WITHOUT_TENSORFLOW = {"risk", "console", "telegram", "scrub", "validate", "build-spacy"}
+
+
 def _load(target: str) -> Callable[[List[str]], int]:
     module_name, func_name = target.split(":")
     return getattr(importlib.import_module(module_name), func_name)
@@ -50,6 +55,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if name not in COMMANDS:
         print(f"scrollcheck: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    if name in _WITHOUT_TENSORFLOW and "tensorflow" not in sys.modules:
+        sys.modules["tensorflow"] = None  # type: ignore[assignment]  # makes `import tensorflow` fail fast
     return int(_load(COMMANDS[name][0])(rest) or 0)
 
 

@@ -151,18 +151,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not args.no_review:
             print(f"Clinician review page: http://127.0.0.1:{args.review_port}/", flush=True)
         rasa_url = f"http://127.0.0.1:{args.rasa_port}"
+        action_url = f"http://127.0.0.1:{args.action_port}/webhook"
         front_end = args.front_end
         if front_end == "auto":
             front_end = "telegram" if os.environ.get("TELEGRAM_BOT_TOKEN") else "console"
         if front_end == "console":
             from bot.console import main as console_main
 
-            return console_main(["--rasa-url", rasa_url])
+            return console_main(["--rasa-url", rasa_url, "--action-url", action_url])
         if front_end == "telegram":
             from bot.telegram.app import main as telegram_main
 
             os.environ.setdefault("SCROLLCHECK_RASA_URL", rasa_url)
-            return telegram_main(["--rasa-url", rasa_url])
+            return telegram_main(["--rasa-url", rasa_url, "--action-url", action_url])
         print("Services running; Ctrl-C stops them.")
         while all(p.poll() is None for p in processes):
             time.sleep(1)

@@ -84,8 +84,10 @@ def _ensure_chromium() -> None:
         pytest.fail(f"Debian chromium is needed for the browser tests and {script.name} failed:\n{result.stderr}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: sync_playwright keeps an event loop running in this thread while it is open,
+    # which would break every asyncio test collected after the browser tests.
     from playwright.sync_api import sync_playwright
 
     _ensure_chromium()
