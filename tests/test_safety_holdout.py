@@ -18,8 +18,8 @@ from bot.safety import detect
 from bot.safety.evaluation import Thresholds, evaluate, format_report, load_labelled
 
 HOLDOUT = Path(__file__).parent / "safety" / "holdout_en.jsonl"
-# Measured 2026-11-22 (see docs/safety.md), minus a small margin for noise.
-FLOOR = Thresholds(min_recall=0.70, min_urgent_recall=0.60, max_fpr=0.05)
+# Measured 2026-11-22 (see docs/safety.md): recall 0.886, urgent 0.790, FPR 0.017; floor a little below.
+FLOOR = Thresholds(min_recall=0.86, min_urgent_recall=0.75, max_fpr=0.05)
 
 
 @pytest.fixture(scope="module")
