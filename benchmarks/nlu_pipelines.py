@@ -321,9 +321,42 @@ def summarise_nlu(configs: Dict[str, Path], results: List[Dict[str, Any]], folds
                 {"text": r["text"], "true": r["true"], "pred": r["pred"]} for r in holdout["records"] if r["pred"] != r["true"]
             ],
             "fallback_sweep": fallback_sweep(cv_records, holdout["records"]),
+            "sweep_check": sweep_check(configs[name], cv_records, holdout["records"]),
             "nlu_train_seconds": {r["split"]: round(r["train_seconds"], 1) for r in mine},
+            "holdout_records": holdout["records"],
         }
     return summary
+
+
+def configured_fallback(config_path: Path) -> Tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity_threshold in a config (Rasa's defaults)."""
+    config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
+    for component in config.get("pipeline", []):
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3)), float(component.get("ambiguity_threshold", 0.1))
+    return 0.0, 0.0
+
+
+def sweep_check(config_path: Path, cv_records: Sequence[Dict[str, Any]], holdout_records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Does `decide` at the configured thresholds give the pipeline's own answers?
+
+    It cannot where a component after the FallbackClassifier changes the intent without a
+    threshold: the RiskDetector replaces a classifier-only `risk_disclosure` (detector silent) by
+    the next-ranked intent, whatever its confidence. Those messages are listed, because each is an
+    intent the bot acts on that the fallback never checked.
+    """
+    threshold, ambiguity = configured_fallback(config_path)
+    records = list(cv_records) + list(holdout_records)
+    mismatches = [r for r in records if decide(r, threshold, ambiguity) != r["pred"]]
+    return {
+        "threshold": threshold,
+        "ambiguity_threshold": ambiguity,
+        "messages": len(records),
+        "mismatches": [
+            {"text": r["text"], "true": r["true"], "pred": r["pred"], "pred_confidence": round(r["ranking"][0][1], 3) if r["ranking"] else None}
+            for r in mismatches
+        ],
+    }
 
 
 def per_intent_f1(records: Sequence[Dict[str, Any]]) -> Dict[str, float]:
@@ -701,7 +734,8 @@ def versions() -> Dict[str, str]:
     from importlib.metadata import version
 
     out = {}
-    for package in ("rasa", "rasa-sdk", "spacy", "tensorflow", "scikit-learn"):
+    # jsonschema: Rasa validates every action-server reply with it, and 4.x is much slower there.
+    for package in ("rasa", "rasa-sdk", "spacy", "tensorflow", "scikit-learn", "jsonschema"):
         try:
             out[package] = version(package)
         except Exception:  # noqa: BLE001
@@ -807,6 +841,14 @@ def markdown(report: Dict[str, Any]) -> str:
             for s in sweep:
                 lines.append(f"| {s['threshold']} | {s['ambiguity_threshold']} | {s['cv_pooled_macro_f1']:.3f} | {s['holdout_macro_f1']:.3f} | {100 * s['holdout_fallback_rate']:.1f} % |")
             lines.append("")
+        for n in names:
+            check = nlu[n]["sweep_check"]
+            if check["mismatches"]:
+                examples_ = "; ".join(f"\"{m['text']}\" → {m['pred']} ({m['pred_confidence']})" for m in check["mismatches"][:5])
+                lines += [f"{LABELS[n]}: in {len(check['mismatches'])} of {check['messages']} test messages (CV + hold-out) the pipeline "
+                          f"answered with an intent below its own fallback threshold ({check['threshold']}): the classifier said "
+                          "risk_disclosure, the detector did not, and the RiskDetector passed on the next-ranked intent "
+                          f"without a fallback check. The sweep above treats these as fallbacks. E.g. {examples_}.", ""]
         for n in names:
             low = sorted(nlu[n]["holdout_per_intent_f1"].items(), key=lambda kv: kv[1])[:5]
             lines.append(f"Weakest intents on the hold-out, {LABELS[n]}: " + ", ".join(f"{k} {v:.2f}" for k, v in low) + ".")
