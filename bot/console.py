@@ -103,6 +103,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out = sys.stdout
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # `scrollcheck run` configured INFO for its start-up lines; inside the chat only warnings
+    # belong on the screen (spaCy's "initializing nlp object", the hourly purge count are noise).
+    logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         pseudonymiser = Pseudonymiser.from_environment()
