@@ -27,7 +27,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 # spaCy's thinc probes TensorFlow on import; keep its start-up chatter out of the gateway's logs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -41,6 +41,12 @@ from bot.safety.lexicon import DEFAULT_LANGUAGE, LEXICON_DIR, Entry, Lexicon, av
 from bot.safety.normalize import Normaliser
 from bot.safety.patterns import PatternContext, PatternError, compile_pattern, literal_words
 from bot.safety.result import NO_RISK, RiskResult, pick, severity
+
+if TYPE_CHECKING:
+    from bot.safety.classifier import RiskClassifier
+
+# RiskResult.matched id of a signal found by the second opinion alone, e.g. "classifier.abuse".
+CLASSIFIER_ID_PREFIX = "classifier."
 
 # Function words that appear in most messages; a pattern is never anchored on them if it has a
 # rarer required word. (spaCy's stop-word list is too broad for this: it contains "done", "show".)
@@ -158,6 +164,7 @@ class Analysis:
     hits: List[Hit] = field(default_factory=list)
     flippant: bool = False
     result: RiskResult = NO_RISK
+    classifier_risk: Optional[float] = None  # the second opinion's probability, when it was asked
 
 
 def _build_nlp(language: str):
@@ -195,6 +202,9 @@ class Detector:
         self._possessives = frozenset(attr.possessives)
         self._object_pronouns = frozenset(attr.object_pronouns)
         self._receivers = frozenset(attr.receivers)
+        # The second opinion (bot.safety.classifier), attached by build_detector; consulted only
+        # when the lexicon finds nothing. None in detectors compiled directly (tests, tools).
+        self.second_opinion: Optional["RiskClassifier"] = None
 
     # -- public ------------------------------------------------------------------------------
     def detect(self, text: str) -> RiskResult:
@@ -220,6 +230,10 @@ class Detector:
         analysis.flippant = bool(spans.pop(_FLIPPANT_KEY, ()))
         analysis.hits = self._apply_requirements(self._judge(doc, spans, neutral, analysis.flippant))
         analysis.result = self._decide(analysis.hits, analysis.flippant)
+        if self.second_opinion is not None and not analysis.result.is_risk:
+            analysis.classifier_risk, category = self.second_opinion.risk(text)
+            if category is not None and analysis.classifier_risk >= self.second_opinion.threshold:
+                analysis.result = RiskResult("concern", category, (f"{CLASSIFIER_ID_PREFIX}{category}",))
         return analysis
 
     # -- matching ----------------------------------------------------------------------------
@@ -545,12 +559,17 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
     return Detector(lexicon, nlp, normaliser, index, phrases), []
 
 
-def build_detector(language: str, directory: Optional[Path] = None) -> Detector:
-    """Read and compile one language's lexicon; raises the first ContentError."""
+def build_detector(language: str, directory: Optional[Path] = None, *, second_opinion: bool = True) -> Detector:
+    """Read and compile one language's lexicon, and train its second opinion when
+    data/safety/classifier.yml configures one; raises the first ContentError."""
     lexicon, errors = read_lexicon(lexicon_path(language, directory))
     if not errors and lexicon is not None:
         detector, errors = compile_lexicon(lexicon)
         if detector is not None:
+            if second_opinion and directory is None:
+                from bot.safety.classifier import build_classifier
+
+                detector.second_opinion = build_classifier(language)
             return detector
     raise errors[0]
 

@@ -7,7 +7,8 @@ Checks: the lexicon files (structure, then every pattern compiled against spaCy'
 crisis_resources.yml (each country has its emergency number and dated resources; the EU and
 unknown-country fallbacks exist), replies.yml (placeholders, emergency number first in urgent
 replies, no method words, no claims to be a person or to send help, `extras` naming real lexicon
-ids) and that no unexpected file sits in the directory (a misspelt file name would otherwise be
+ids), classifier.yml (settings in range, training files exist, no blind set trained on) and
+that no unexpected file sits in the directory (a misspelt file name would otherwise be
 silently ignored).
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.safety.replies import read_replies
 from bot.safety.resources import read_crisis_resources
 
 SAFETY_DIR = DATA_DIR / "safety"
-EXPECTED_FILES = ("crisis_resources.yml", "replies.yml", "README.md")
+EXPECTED_FILES = ("crisis_resources.yml", "replies.yml", "classifier.yml", "README.md")
 LEXICON_SUBDIR = "lexicon"
 
 
@@ -68,6 +69,10 @@ def validate_safety_content(directory: Optional[Path] = None) -> List[ContentErr
     # Cross-check `extras` only when the lexicon itself loaded, to avoid a cascade of errors.
     ids = known_ids if known_ids and not any(e.path.startswith(str(lexicon_dir)) for e in errors) else None
     errors.extend(read_replies(directory / "replies.yml", known_ids=ids)[1])
+    if (directory / "classifier.yml").exists():
+        from bot.safety.classifier import validate_config
+
+        errors.extend(validate_config(directory / "classifier.yml"))
     return errors
 
 
