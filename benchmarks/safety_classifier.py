@@ -35,7 +35,7 @@ from bot.safety.evaluation import evaluate, load_labelled  # noqa: E402
 from bot.safety.result import RiskResult  # noqa: E402
 
 CANDIDATES = (0.80, 0.85, 0.90, 0.95)
-MAX_CV_FPR = 0.015  # half the 0.03 budget: unseen messages do worse than folds
+MAX_CV_FPR = 0.02  # two thirds of the 0.03 budget: unseen messages do worse than folds
 BLIND = PROJECT_ROOT / "tests" / "safety" / "blind2_en.jsonl"
 
 

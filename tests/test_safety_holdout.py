@@ -1,11 +1,10 @@
-"""The detector on the BLIND held-out set (tests/safety/holdout_en.jsonl).
+"""The detector on the first held-out set (tests/safety/holdout_en.jsonl).
 
-That set was written by someone who never saw the lexicon or the tuning set, and nobody tunes on
-it: it is the honest estimate of recall on phrasing the detector has never seen (see
-docs/safety.md). The issue's thresholds (0.98 / 0.95 / 0.03) are asserted on the tuning set in
-test_safety_eval.py; here we assert a regression floor at the measured level, so a lexicon
-change that loses real-world recall fails CI. Raise the floor when a change measures better;
-never edit the held-out set to pass.
+That set was written blind on 2026-11-22 and measured once (recall 0.714, then 0.886 after a
+lexicon round; docs/safety.md). Since 2026-12-02 it is no longer blind: its misses were fixed in
+the lexicon (round 7) and the second opinion (bot/safety/classifier.py) trains on it. So it is a
+regression test now, held to the issue's thresholds like the tuning set; the honest estimate on
+unseen phrasing comes from tests/safety/blind2_en.jsonl (test_safety_blind.py).
 """
 from __future__ import annotations
 
@@ -18,8 +17,8 @@ from bot.safety import detect
 from bot.safety.evaluation import Thresholds, evaluate, format_report, load_labelled
 
 HOLDOUT = Path(__file__).parent / "safety" / "holdout_en.jsonl"
-# Measured 2026-11-22 (see docs/safety.md): recall 0.886, urgent 0.790, FPR 0.017; floor a little below.
-FLOOR = Thresholds(min_recall=0.86, min_urgent_recall=0.75, max_fpr=0.05)
+# Measured 2026-12-02 after round 7: recall 1.000, urgent 1.000, FPR 0.017.
+FLOOR = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03)
 
 
 @pytest.fixture(scope="module")

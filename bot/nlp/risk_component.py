@@ -11,6 +11,8 @@ keeping the classifier's risk_disclosure at confidence >= 0.9 added no recall (0
 and raised the false-positive rate from 0.000 to 0.077. So by default the detector decides alone
 and a classifier-only risk_disclosure falls back to the next-ranked intent;
 `classifier_min_confidence` re-enables the classifier at a chosen confidence.
+(That is Rasa's intent classifier. The detector has its own second opinion, a classifier trained
+on the labelled risk sets with guards' traps as negatives: bot/safety/classifier.py.)
 """
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlp import rasa_speedups
 from bot.safety import detect
+
+rasa_speedups.install()  # two hot spots of `rasa run`, same results (see that module)
 
 RISK_INTENT = "risk_disclosure"
 RISK_KEY = "risk"  # extra parse-data key: {"level", "category", "matched"}

@@ -20,8 +20,8 @@ own analyzers, vocabularies and idf weights and one small matrix product, so it 
 """
 from __future__ import annotations
 
-import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -190,24 +190,21 @@ class RiskClassifier:
     def probabilities(self, text: str) -> np.ndarray:
         """Class probabilities in the order of `classes` (the same as scikit-learn's predict_proba)."""
         prepared = prepare(text)
-        columns: List[int] = []
-        values: List[float] = []
+        columns: List[np.ndarray] = []
+        values: List[np.ndarray] = []
         for block in self._blocks:
-            counts: Dict[int, int] = {}
-            for gram in block.analyzer(prepared):
-                index = block.vocabulary.get(gram)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
+            vocabulary = block.vocabulary
+            counts = Counter(gram for gram in block.analyzer(prepared) if gram in vocabulary)
             if not counts:
                 continue
+            index = np.fromiter((vocabulary[g] for g in counts), dtype=np.intp, count=len(counts))
             # TfidfVectorizer(sublinear_tf=True, norm="l2"): (1 + ln tf) * idf, unit length per block
-            weights = [(1.0 + math.log(n)) * block.idf[i] for i, n in counts.items()]
-            norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-            columns.extend(block.offset + i for i in counts)
-            values.extend(w / norm for w in weights)
+            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * block.idf[index]
+            columns.append(index + block.offset)
+            values.append(weights / np.sqrt(weights @ weights))
         scores = self._intercept.copy()
         if columns:
-            scores += self._coef[:, columns] @ np.asarray(values)
+            scores += self._coef[:, np.concatenate(columns)] @ np.concatenate(values)
         scores -= scores.max()
         exp = np.exp(scores)
         return exp / exp.sum()
