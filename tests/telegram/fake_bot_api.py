@@ -25,7 +25,9 @@ from aiohttp import web
 
 BOT_ID = 5550001111
 BOT_USERNAME = "scrollcheck_test_bot"
-DEFAULT_TOKEN = "5550001111:AAtest-token-for-the-stand-in-api_xyz"
+# Deliberately not shaped like a real BotFather token (digits:35 characters), so no secret
+# scanner mistakes it for one; PTB only needs it non-empty.
+DEFAULT_TOKEN = "0:stand-in-not-a-real-token"
 JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "scope", "link_preview_options", "entities"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
 
