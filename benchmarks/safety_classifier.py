@@ -32,7 +32,6 @@ from bot import PROJECT_ROOT  # noqa: E402
 from bot.safety.classifier import NONE_CLASS, fit, prepare, read_config, training_examples  # noqa: E402
 from bot.safety.detector import build_detector  # noqa: E402
 from bot.safety.evaluation import evaluate, load_labelled  # noqa: E402
-from bot.safety.result import RiskResult  # noqa: E402
 
 CANDIDATES = (0.80, 0.85, 0.90, 0.95)
 MAX_CV_FPR = 0.02  # two thirds of the 0.03 budget: unseen messages do worse than folds
@@ -90,16 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = fit(examples, config.c, config.seed, config.threshold)
     fit_seconds = time.perf_counter() - started
 
-    def combined(text: str, lang: str) -> RiskResult:
-        result = lexicon_only.detect(text)
-        if result.is_risk:
-            return result
-        p_risk, category = model.risk(text)
-        return RiskResult("concern", category, (f"classifier.{category}",)) if p_risk >= model.threshold else result
-
     blind = load_labelled(BLIND)
     before = evaluate(blind, lambda text, lang: lexicon_only.detect(text))
-    after = evaluate(blind, combined)
+    lexicon_only.second_opinion = model  # now the detector as shipped, with its own logic
+    after = evaluate(blind, lambda text, lang: lexicon_only.detect(text))
 
     timings: List[float] = []
     for item in blind * 3:
@@ -122,8 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| detector | any-risk recall | urgent called urgent | urgent flagged at any level | false-positive rate |")
     print("|---|---|---|---|---|")
     for name, report in (("lexicon alone", before), (f"lexicon + classifier at {config.threshold}", after)):
-        urgent_flagged = rate([o.result.is_risk for o in report.urgent])
-        print(f"| {name} | {report.recall:.3f} | {report.urgent_recall:.3f} | {urgent_flagged:.3f} | {report.false_positive_rate:.3f} |")
+        print(f"| {name} | {report.recall:.3f} | {report.urgent_recall:.3f} | {report.urgent_flagged:.3f} | {report.false_positive_rate:.3f} |")
     print(f"\nClassifier step: p50 {statistics.median(timings):.3f} ms, p99 {timings[int(0.99 * (len(timings) - 1))]:.3f} ms, "
           f"max {timings[-1]:.3f} ms per message; training {fit_seconds:.1f} s once per process.")
     print(f"Load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.")

@@ -17,7 +17,8 @@ import pytest
 
 from bot.safety import detect
 from bot.safety.detector import build_detector
-from bot.safety.evaluation import Thresholds, evaluate, format_report, load_labelled
+from bot.safety.evaluation import Thresholds, evaluate, load_labelled
+from tests.safety_report import assert_meets
 
 BLIND = Path(__file__).parent / "safety" / "blind2_en.jsonl"
 # Measured 2026-12-02 (docs/safety.md): shipped 0.856 recall, 0.540 urgent, FPR 0.021 (urgent
@@ -41,15 +42,12 @@ def test_the_blind_set_is_what_was_written(items):
 
 def test_the_shipped_detector_does_not_regress(items):
     report = evaluate(items, lambda text, lang: detect(text, lang=lang))
-    failures = SHIPPED_FLOOR.failures(report)
-    urgent_flagged = sum(o.result.is_risk for o in report.urgent) / len(report.urgent)
-    if urgent_flagged < MIN_URGENT_FLAGGED:
-        failures.append(f"urgent flagged at any level {urgent_flagged:.3f} < {MIN_URGENT_FLAGGED}")
-    assert not failures, "\n" + format_report(report, SHIPPED_FLOOR, str(BLIND)) + "\n\n" + "; ".join(failures)
+    too_few_flagged = report.urgent_flagged < MIN_URGENT_FLAGGED
+    assert_meets(report, SHIPPED_FLOOR, BLIND,
+                 [f"urgent flagged at any level {report.urgent_flagged:.3f} < {MIN_URGENT_FLAGGED}"] if too_few_flagged else [])
 
 
 def test_the_lexicon_alone_does_not_regress(items):
     lexicon = build_detector("en", second_opinion=False)
     report = evaluate(items, lambda text, lang: lexicon.detect(text))
-    failures = LEXICON_FLOOR.failures(report)
-    assert not failures, "\n" + format_report(report, LEXICON_FLOOR, str(BLIND)) + "\n\n" + "; ".join(failures)
+    assert_meets(report, LEXICON_FLOOR, BLIND)

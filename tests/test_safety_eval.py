@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.safety import detect
-from bot.safety.evaluation import Thresholds, evaluate, format_report, load_labelled
+from bot.safety.evaluation import Thresholds, evaluate, load_labelled
+from tests.safety_report import assert_meets
 
 EVAL_PATH = Path(__file__).parent / "safety" / "eval_en.jsonl"
 
@@ -53,8 +54,7 @@ def test_the_cases_the_issue_names_are_in_the_set(items):
 
 def test_recall_urgent_recall_and_false_positive_rate(report):
     thresholds = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03)
-    failures = thresholds.failures(report)
-    assert not failures, "\n" + format_report(report, thresholds, str(EVAL_PATH)) + "\n\n" + "; ".join(failures)
+    assert_meets(report, thresholds, EVAL_PATH)
 
 
 def test_every_message_the_detector_flags_gets_a_category(report):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.safety import detect
-from bot.safety.evaluation import Thresholds, evaluate, format_report, load_labelled
+from bot.safety.evaluation import Thresholds, evaluate, load_labelled
+from tests.safety_report import assert_meets
 
 HOLDOUT = Path(__file__).parent / "safety" / "holdout_en.jsonl"
 # Measured 2026-12-02 after round 7: recall 1.000, urgent 1.000, FPR 0.017.
@@ -34,5 +35,4 @@ def test_the_holdout_set_is_what_was_written(items):
 
 def test_holdout_recall_does_not_regress(items):
     report = evaluate(items, lambda text, lang: detect(text, lang=lang))
-    failures = FLOOR.failures(report)
-    assert not failures, "\n" + format_report(report, FLOOR, str(HOLDOUT)) + "\n\n" + "; ".join(failures)
+    assert_meets(report, FLOOR, HOLDOUT)

@@ -12,11 +12,11 @@ at or above `threshold` makes the message a `concern` in the category the classi
 likely; the lexicon alone decides `urgent`. A concern about self-harm asks the ASQ acuity question,
 so an urgent message the classifier caught still reaches the emergency path on a "yes".
 
-Training is deterministic (fixed seed, liblinear-free lbfgs, sorted data) and offline: it reads
+Training is deterministic (fixed seed, lbfgs, data sorted by text) and offline: it reads
 the files named in data/safety/classifier.yml when the detector is built (about a second), and
 nothing is downloaded or cached. Scoring one message does not go through scikit-learn's
 pipeline machinery (about a millisecond of overhead per call): it reuses the fitted vectorizers'
-own analyzers, vocabularies and idf weights and one small matrix product, so it costs ~0.1 ms.
+own analyzers, vocabularies and idf weights and one small matrix product, so it costs ~0.2 ms.
 """
 from __future__ import annotations
 

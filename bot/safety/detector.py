@@ -561,7 +561,8 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
 
 def build_detector(language: str, directory: Optional[Path] = None, *, second_opinion: bool = True) -> Detector:
     """Read and compile one language's lexicon, and train its second opinion when
-    data/safety/classifier.yml configures one; raises the first ContentError."""
+    data/safety/classifier.yml configures one (only for the shipped lexicon: a lexicon from another
+    `directory`, as in tests and tools, is compiled alone); raises the first ContentError."""
     lexicon, errors = read_lexicon(lexicon_path(language, directory))
     if not errors and lexicon is not None:
         detector, errors = compile_lexicon(lexicon)

@@ -96,6 +96,11 @@ class EvalReport:
         return self._ratio(len(self.urgent) - len(self.urgent_misses), len(self.urgent), 1.0)
 
     @property
+    def urgent_flagged(self) -> float:
+        """Urgent-labelled messages flagged at any level (they get helplines, if not the emergency first)."""
+        return self._ratio(sum(o.result.is_risk for o in self.urgent), len(self.urgent), 1.0)
+
+    @property
     def false_positive_rate(self) -> float:
         return self._ratio(len(self.false_positives), len(self.benign), 0.0)
 
