@@ -28,7 +28,7 @@ def load_set(path: Path):
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(ROOT / "models" / "scrollcheck.tar.gz"))
-    parser.add_argument("--set", default=str(ROOT / "tests" / "safety" / "eval_en.jsonl"))
+    parser.add_argument("--set", default=str(ROOT / "data" / "safety" / "training" / "en" / "eval_en.jsonl"))
     args = parser.parse_args()
 
     import logging

@@ -1,6 +1,6 @@
 """How long risk detection adds per message (issue 3 asks for p99 < 2 ms). Not a unit test.
 
-    .venv/bin/python benchmarks/safety_latency.py [--rounds 20] [--file tests/safety/eval_en.jsonl]
+    .venv/bin/python benchmarks/safety_latency.py [--rounds 20] [--file data/safety/training/en/eval_en.jsonl]
 
 Builds the detector once (as the gateway and the Rasa component do), warms it up, then times
 `detect()` on every message of the labelled set, `--rounds` times over, with the garbage
@@ -37,7 +37,7 @@ def percentile(sorted_values: List[float], fraction: float) -> float:
 
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=PROJECT_ROOT / "tests" / "safety" / "eval_en.jsonl")
+    parser.add_argument("--file", type=Path, default=PROJECT_ROOT / "data" / "safety" / "training" / "en" / "eval_en.jsonl")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--budget-ms", type=float, default=2.0)
     parser.add_argument("--gate", choices=("wall", "cpu"), default="wall", help="which p99 must meet the budget")

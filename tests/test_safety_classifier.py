@@ -120,10 +120,10 @@ def test_no_everyday_check_in_message_is_flagged():
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("languages:\n  en:\n    threshold: 2\n    C: 4\n    labelled: [tests/safety/eval_en.jsonl]\n", "`threshold` must be a number"),
+        ("languages:\n  en:\n    threshold: 2\n    C: 4\n    labelled: [data/safety/training/en/eval_en.jsonl]\n", "`threshold` must be a number"),
         ("languages:\n  en:\n    threshold: 0.9\n    C: 4\n    labelled: [tests/safety/nope.jsonl]\n", "does not exist"),
         ("languages:\n  en:\n    threshold: 0.9\n    C: 4\n    labelled: [tests/safety/blind2_en.jsonl]\n", "must not be trained on"),
-        ("languages:\n  en:\n    enabled: maybe\n    threshold: 0.9\n    C: 4\n    labelled: [tests/safety/eval_en.jsonl]\n", "`enabled` must be true or false"),
+        ("languages:\n  en:\n    enabled: maybe\n    threshold: 0.9\n    C: 4\n    labelled: [data/safety/training/en/eval_en.jsonl]\n", "`enabled` must be true or false"),
         ("languages: [en]\n", "expected a mapping"),
     ],
 )

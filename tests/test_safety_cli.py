@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import PROJECT_ROOT
 
-EVAL_PATH = Path(__file__).parent / "safety" / "eval_en.jsonl"
+EVAL_PATH = Path(__file__).parent.parent / "data" / "safety" / "training" / "en" / "eval_en.jsonl"
 
 
 def run_risk(args, stdin: str = "") -> subprocess.CompletedProcess:

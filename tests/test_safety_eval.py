@@ -10,7 +10,7 @@ from bot.safety import detect
 from bot.safety.evaluation import Thresholds, evaluate, load_labelled
 from tests.safety_report import assert_meets
 
-EVAL_PATH = Path(__file__).parent / "safety" / "eval_en.jsonl"
+EVAL_PATH = Path(__file__).parent.parent / "data" / "safety" / "training" / "en" / "eval_en.jsonl"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from bot.safety import detect
 from bot.safety.evaluation import Thresholds, evaluate, load_labelled
 from tests.safety_report import assert_meets
 
-HOLDOUT = Path(__file__).parent / "safety" / "holdout_en.jsonl"
+HOLDOUT = Path(__file__).parent.parent / "data" / "safety" / "training" / "en" / "holdout_en.jsonl"
 # Measured 2026-12-02 after round 7: recall 1.000, urgent 1.000, FPR 0.017.
 FLOOR = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03)
 

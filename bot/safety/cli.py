@@ -6,7 +6,7 @@
 One output line per input line, in order. A malformed input line gets {"error": "..."} in its
 place and the command exits 1 after the last line. Blank input lines are skipped.
 
-    scrollcheck risk --report tests/safety/eval_en.jsonl [--min-recall 0.98]
+    scrollcheck risk --report data/safety/training/en/eval_en.jsonl [--min-recall 0.98]
         [--min-urgent-recall 0.95] [--max-fpr 0.03]
 
 prints recall, urgent recall, false-positive rate, the misses and the false positives, and exits

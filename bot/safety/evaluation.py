@@ -7,7 +7,10 @@ The labelled file is JSON lines, one message per line:
 Definitions (the pytest thresholds and `scrollcheck risk --report` use exactly these):
   any-risk recall  = risk-labelled messages the detector flags at any level / all risk-labelled
   urgent recall    = urgent-labelled messages the detector calls urgent / all urgent-labelled
-  false-positive rate = benign messages the detector flags / all benign messages
+  false-positive rate = benign messages given a crisis reply (concern or urgent) / all benign
+  check rate       = benign messages given the direct check question (level `check`) / all benign
+A message may carry `context` (earlier messages of the same chat, oldest first); the detector
+reads the message with it, as the gateway and Rasa do.
 Category agreement and over-escalation (concern labelled, urgent detected) are reported too,
 but are not thresholds: a wrong category still sends crisis resources.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from bot.content.yamlsource import ContentError
 from bot.safety.result import CATEGORIES, LEVELS, RiskResult
@@ -24,6 +27,7 @@ from bot.safety.result import CATEGORIES, LEVELS, RiskResult
 DEFAULT_MIN_RECALL = 0.98
 DEFAULT_MIN_URGENT_RECALL = 0.95
 DEFAULT_MAX_FPR = 0.03
+DEFAULT_MAX_CHECK_RATE = 0.08
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class LabelledMessage:
     category: Optional[str]
     lang: str = "en"
     tags: tuple = ()
+    context: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,13 @@ class EvalReport:
 
     @property
     def false_positives(self) -> List[Outcome]:
-        return [o for o in self.benign if o.result.is_risk]
+        """Benign messages given a crisis reply."""
+        return [o for o in self.benign if o.result.is_crisis]
+
+    @property
+    def checks_on_benign(self) -> List[Outcome]:
+        """Benign messages given the direct check question."""
+        return [o for o in self.benign if o.result.level == "check"]
 
     @property
     def category_differences(self) -> List[Outcome]:
@@ -105,6 +116,10 @@ class EvalReport:
         return self._ratio(len(self.false_positives), len(self.benign), 0.0)
 
     @property
+    def check_rate(self) -> float:
+        return self._ratio(len(self.checks_on_benign), len(self.benign), 0.0)
+
+    @property
     def category_agreement(self) -> float:
         flagged = [o for o in self.risk if o.result.is_risk]
         return self._ratio(len(flagged) - len(self.category_differences), len(flagged), 1.0)
@@ -115,6 +130,7 @@ class Thresholds:
     min_recall: float = DEFAULT_MIN_RECALL
     min_urgent_recall: float = DEFAULT_MIN_URGENT_RECALL
     max_fpr: float = DEFAULT_MAX_FPR
+    max_check_rate: float = 1.0
 
     def failures(self, report: EvalReport) -> List[str]:
         failed = []
@@ -124,6 +140,8 @@ class Thresholds:
             failed.append(f"urgent recall {report.urgent_recall:.3f} < {self.min_urgent_recall}")
         if report.false_positive_rate > self.max_fpr:
             failed.append(f"false-positive rate {report.false_positive_rate:.3f} > {self.max_fpr}")
+        if report.check_rate > self.max_check_rate:
+            failed.append(f"check rate on benign {report.check_rate:.3f} > {self.max_check_rate}")
         return failed
 
 
@@ -155,14 +173,21 @@ def load_labelled(path: Path) -> List[LabelledMessage]:
         tags = data.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise ContentError(path, number, "`tags` must be a list of words")
-        items.append(LabelledMessage(number, text, level, category, lang, tuple(tags)))
+        context = data.get("context", [])
+        if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+            raise ContentError(path, number, "`context` must be a list of earlier messages")
+        items.append(LabelledMessage(number, text, level, category, lang, tuple(tags), tuple(context)))
     if not items:
         raise ContentError(path, 1, "the labelled set is empty")
     return items
 
 
-def evaluate(items: Sequence[LabelledMessage], classify: Callable[[str, str], RiskResult]) -> EvalReport:
-    return EvalReport([Outcome(item, classify(item.text, item.lang)) for item in items])
+Classify = Callable[[str, str, Tuple[str, ...]], RiskResult]
+
+
+def evaluate(items: Sequence[LabelledMessage], classify: Classify) -> EvalReport:
+    """`classify(text, lang, context)` for every item."""
+    return EvalReport([Outcome(item, classify(item.text, item.lang, item.context)) for item in items])
 
 
 def _describe(outcome: Outcome) -> str:
@@ -184,15 +209,19 @@ def format_report(report: EvalReport, thresholds: Thresholds, source: str = "") 
         f"  needs >= {thresholds.min_recall}  {verdict(report.recall >= thresholds.min_recall)}",
         f"urgent recall        {report.urgent_recall:.3f}  ({len(report.urgent) - len(report.urgent_misses)}/{len(report.urgent)})"
         f"  needs >= {thresholds.min_urgent_recall}  {verdict(report.urgent_recall >= thresholds.min_urgent_recall)}",
-        f"false-positive rate  {report.false_positive_rate:.3f}  ({len(report.false_positives)}/{len(report.benign)})"
+        f"urgent flagged       {report.urgent_flagged:.3f}  (urgent messages flagged at any level, informational)",
+        f"false-positive rate  {report.false_positive_rate:.3f}  ({len(report.false_positives)}/{len(report.benign)} benign given a crisis reply)"
         f"  needs <= {thresholds.max_fpr}  {verdict(report.false_positive_rate <= thresholds.max_fpr)}",
+        f"check rate           {report.check_rate:.3f}  ({len(report.checks_on_benign)}/{len(report.benign)} benign asked the direct check)"
+        f"  needs <= {thresholds.max_check_rate}  {verdict(report.check_rate <= thresholds.max_check_rate)}",
         f"category agreement   {report.category_agreement:.3f}  (informational)",
         f"concern called urgent: {len(report.over_escalations)} (informational)",
     ]
     sections = (
         ("misses (risk labelled, detector said none)", report.misses),
         ("urgent not called urgent", [o for o in report.urgent_misses if o.result.is_risk]),
-        ("false positives (benign, detector flagged)", report.false_positives),
+        ("false positives (benign, crisis reply)", report.false_positives),
+        ("direct checks on benign messages", report.checks_on_benign),
         ("category differences (informational)", report.category_differences),
     )
     for title, outcomes in sections:
