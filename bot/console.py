@@ -1,5 +1,7 @@
 """`scrollcheck console`: chat with the running Rasa in this terminal, through the same Gateway the
-Telegram front end uses (so the safety fail-safe, the disclosure reminder and the length bound apply).
+Telegram front end uses (so the safety fast path and fail-safe, the disclosure reminder and the
+length bound apply: a safety reply is printed before Rasa has answered). `--language-code` plays
+Telegram's language_code (e.g. nl-BE), which sets the reply language and the help numbers' country.
 
 Buttons are shown as numbered options: typing a number sends that button's payload, anything else
 is sent as typed. Ctrl-C or Ctrl-D ends the chat. The conversation id is a pseudonym of a local
@@ -40,12 +42,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--action-url",
         default=os.environ.get("SCROLLCHECK_ACTION_URL", DEFAULT_ACTION_URL),
-        help="the action server's webhook URL; its /health is checked with every message "
+        help="the action server's webhook URL; its /health tells the gateway when custom actions are down "
         "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
     parser.add_argument(
         "--wait", type=float, default=DEFAULT_WAIT_SECONDS,
         help="seconds to wait for Rasa to come up before giving up (default %(default)s)",
+    )
+    parser.add_argument(
+        "--language-code",
+        default=os.environ.get("SCROLLCHECK_LANGUAGE_CODE", ""),
+        help="the language code Telegram would send for you, e.g. nl, nl-BE or en-GB (the reply "
+        "language and the country's help numbers follow it; default: $SCROLLCHECK_LANGUAGE_CODE or none)",
     )
     parser.add_argument("--fresh", action="store_true", help="start a new conversation instead of continuing")
     return parser.parse_args(list(argv))
@@ -74,6 +82,22 @@ def message_for(line: str, buttons: Sequence[Button]) -> str:
     if choice.isdigit() and 1 <= int(choice) <= len(buttons):
         return buttons[int(choice) - 1].payload
     return line
+
+
+def converse(
+    loop: asyncio.AbstractEventLoop, gateway: Gateway, pseudonym: str, text: str,
+    language_code: Optional[str], out: TextIO,
+) -> Tuple[Button, ...]:
+    """One message through the gateway. A safety reply is printed the moment the gateway sends
+    it, before Rasa answers; returns the buttons of this turn's last question (or none)."""
+    shown: List[Tuple[Button, ...]] = []
+
+    async def show_now(replies: List[Reply]) -> None:
+        shown.append(render(replies, out))
+
+    rest = loop.run_until_complete(gateway.handle(pseudonym, text, language_code=language_code, send=show_now))
+    shown.append(render(rest, out))
+    return next((buttons for buttons in reversed(shown) if buttons), ())
 
 
 def wait_for_rasa(loop: asyncio.AbstractEventLoop, gateway: Gateway, bound: float, out: TextIO) -> bool:
@@ -127,13 +151,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 1
         Gateway.warm_up_safety()
         out.write("Connected. Type your messages; a number picks a button; Ctrl-D or Ctrl-C ends the chat.\n\n")
-        buttons = render(loop.run_until_complete(gateway.handle(pseudonym, FIRST_MESSAGE)), out)
+        language_code = args.language_code or None
+        buttons = converse(loop, gateway, pseudonym, FIRST_MESSAGE, language_code, out)
         while True:
             line = input(USER_PROMPT)
             if not line.strip():
                 continue
-            replies = loop.run_until_complete(gateway.handle(pseudonym, message_for(line, buttons)))
-            buttons = render(replies, out)
+            buttons = converse(loop, gateway, pseudonym, message_for(line, buttons), language_code, out)
     except (KeyboardInterrupt, EOFError):
         out.write("\nBye! You can come back any time.\n")
         out.flush()

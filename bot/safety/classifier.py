@@ -1,28 +1,37 @@
-"""The detector's second opinion: a small n-gram classifier for risk phrased in ways the lexicon
-has never seen.
+"""The trained half of the detector: an n-gram model that decides level and category by itself.
 
-Why: on blind sets (written by someone who never saw the lexicon) the lexicon alone catches
-roughly seven risk messages in ten; the misses are vivid, concrete messages with none of its words
-("standing on the roof of the multi storey. this is it"). A character + word n-gram logistic
-regression trained on the labelled sets catches many of those, and its threshold is set high so
-it adds few false alarms (docs/safety.md has the figures and how the threshold was chosen).
+Why a model beside the lexicon: on messages written by people who never saw the lexicon, the
+lexicon alone catches about seven risk messages in ten, and another round of patterns moved that
+by one point. Character n-grams generalise over typos, algospeak, emoji and Dutch/English mixing,
+and breadth of labelled data is what moves them (docs/safety.md has the measurements, including
+why static word embeddings lost to them here).
 
-How it is used (bot.safety.detector): only when the lexicon finds nothing. A probability of risk
-at or above `threshold` makes the message a `concern` in the category the classifier finds most
-likely; the lexicon alone decides `urgent`. A concern about self-harm asks the ASQ acuity question,
-so an urgent message the classifier caught still reaches the emergency path on a "yes".
+The model (one for every language together: young people switch language mid-sentence, and
+short messages defeat language identification):
+  features  TF-IDF of character n-grams (2-5, inside word boundaries) and word uni/bigrams
+  category  multinomial logistic regression over none + CATEGORIES  -> p(risk) = 1 - p(none)
+  urgency   binary logistic regression on the risk messages only     -> p(urgent | risk)
+  levels    p(risk) >= concern threshold -> concern; >= check threshold -> check;
+            a concern with p(urgent) >= urgent threshold -> urgent
+The thresholds are chosen by cross-validation (bot.safety.training) and stored in the artefact.
 
-Training is deterministic (fixed seed, lbfgs, data sorted by text) and offline: it reads
-the files named in data/safety/classifier.yml when the detector is built (about a second), and
-nothing is downloaded or cached. Scoring one message does not go through scikit-learn's
-pipeline machinery (about a millisecond of overhead per call): it reuses the fitted vectorizers'
-own analyzers, vocabularies and idf weights and one small matrix product, so it costs ~0.2 ms.
+Scoring one message reuses the fitted vectorizers' analyzers, vocabularies and idf weights and
+two small matrix products, not scikit-learn's pipeline (about a millisecond of overhead per call),
+so it costs well under a millisecond.
+
+The artefact (models/risk/model.pkl) is built by `scrollcheck train-risk` (run by make when its
+inputs change), deterministically: fixed seed, lbfgs, data sorted by text. It records a hash of
+its inputs; a missing or stale artefact is rebuilt once on first use (see load_model).
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -30,12 +39,15 @@ import numpy as np
 
 from bot import DATA_DIR, PROJECT_ROOT
 from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
-from bot.safety.result import CATEGORIES
+from bot.safety.result import CATEGORIES, NO_RISK, RiskResult
+
+logger = logging.getLogger(__name__)
 
 CONFIG_PATH = DATA_DIR / "safety" / "classifier.yml"
 NONE_CLASS = "none"
 RISK_INTENT = "risk_disclosure"
-# The NLU annotation syntax "[text](entity)" and "[text]{...}": keep the text.
+MODEL_ID_PREFIX = "model."  # RiskResult.matched id of a model signal, e.g. "model.self_harm"
+FORMAT_VERSION = 2  # bump when the artefact's layout or the features change
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -45,111 +57,151 @@ def prepare(text: str) -> str:
     return " ".join(text.translate(_QUOTES).lower().split())
 
 
+# -- settings ------------------------------------------------------------------------------------
+
 @dataclass(frozen=True)
-class ClassifierConfig:
-    language: str
-    enabled: bool
-    threshold: float
-    c: float
+class Policy:
+    """How cross-validation picks the thresholds (data/safety/classifier.yml `policy`)."""
+
+    max_benign_crisis: float      # benign labelled messages given a crisis reply (concern or above)
+    max_benign_check: float       # benign labelled messages asked the direct check (check or above)
+    max_everyday: float           # NLU examples and screening answers flagged at any level
+    max_concern_called_urgent: float  # concern-labelled risk messages given the emergency path
+
+
+@dataclass(frozen=True)
+class ModelConfig:
     seed: int
-    labelled: Tuple[Path, ...]  # JSON lines: text, level, category
-    nlu_negatives: Optional[Path]  # Rasa NLU YAML: every intent but risk_disclosure is "none"
+    c: float
+    folds: int
+    training: Tuple[Path, ...]        # JSON-lines files (text, level, category, lang, context?)
+    nlu_negatives: Tuple[Path, ...]   # Rasa NLU files: every intent but risk_disclosure is "none"
+    artefact: Path
+    policy: Policy
     path: Path
 
 
 def _number(node: LineDict, key: str, path: Path, low: float, high: float) -> float:
     value = node.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ContentError(path, node.line_of(key), f"`{key}` must be a number from {low} to {high}, got {value!r}")
+        raise ContentError(path, node.line_of(key) if key in node else node.line, f"`{key}` must be a number from {low} to {high}, got {value!r}")
     return float(value)
 
 
-def read_config(language: str, path: Optional[Path] = None) -> Optional[ClassifierConfig]:
-    """The classifier settings for `language`, or None when the file has no section for it."""
+def _paths(node: LineDict, key: str, path: Path, suffixes: Tuple[str, ...]) -> Tuple[Path, ...]:
+    """Files named (or found in the folders named) under `key`, sorted, from the project root."""
+    listed = node.get(key)
+    if not isinstance(listed, list) or not listed or not all(isinstance(p, str) for p in listed):
+        raise ContentError(path, node.line_of(key) if key in node else node.line, f"`{key}` must list files or folders (paths from the project root)")
+    found: List[Path] = []
+    for index, name in enumerate(listed):
+        target = PROJECT_ROOT / name
+        if "blind" in Path(name).name:
+            # A blind set measures what nobody trained on; training on it would hide every miss.
+            raise ContentError(path, listed.line_of(index), f"{name} is a blind evaluation set and must not be trained on")
+        if target.is_dir():
+            files = sorted(p for p in target.rglob("*") if p.suffix in suffixes)
+        elif target.is_file():
+            files = [target]
+        else:
+            raise ContentError(path, listed.line_of(index), f"{name!r} does not exist")
+        for file in files:
+            if "blind" in file.name or (PROJECT_ROOT / "tests") in file.parents:
+                raise ContentError(path, listed.line_of(index), f"{file.relative_to(PROJECT_ROOT)} is evaluation data (tests/) and must not be trained on")
+        found.extend(files)
+    return tuple(found)
+
+
+def read_config(path: Optional[Path] = None) -> ModelConfig:
+    """The model settings; raises ContentError naming file and line."""
     path = Path(path or CONFIG_PATH)
-    if not path.exists():
-        return None
     root = load_yaml_with_lines(path)
-    if not isinstance(root, LineDict) or not isinstance(root.get("languages"), LineDict):
-        raise ContentError(path, getattr(root, "line", 1), "expected a mapping with `languages:`")
-    node = root["languages"].get(language)
-    if node is None:
-        return None
-    if not isinstance(node, LineDict):
-        raise ContentError(path, root["languages"].line_of(language), f"`{language}` must be a mapping")
-    enabled = node.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ContentError(path, node.line_of("enabled"), "`enabled` must be true or false")
+    if not isinstance(root, LineDict) or not isinstance(root.get("model"), LineDict):
+        raise ContentError(path, getattr(root, "line", 1), "expected a mapping with `model:`")
+    node = root["model"]
     seed = node.get("seed", 42)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ContentError(path, node.line_of("seed"), "`seed` must be a whole number")
-    labelled = node.get("labelled")
-    if not isinstance(labelled, list) or not labelled or not all(isinstance(p, str) for p in labelled):
-        raise ContentError(path, node.line_of("labelled"), "`labelled` must list JSON-lines files (paths from the project root)")
-    files = []
-    for index, name in enumerate(labelled):
-        file = PROJECT_ROOT / name
-        if not file.is_file():
-            raise ContentError(path, labelled.line_of(index), f"labelled file {name!r} does not exist")
-        files.append(file)
-    negatives = node.get("nlu_negatives")
-    if negatives is not None and (not isinstance(negatives, str) or not (PROJECT_ROOT / negatives).exists()):
-        raise ContentError(path, node.line_of("nlu_negatives"), f"`nlu_negatives` must name an existing NLU file or folder, got {negatives!r}")
-    return ClassifierConfig(
-        language=language,
-        enabled=enabled,
-        threshold=_number(node, "threshold", path, 0.5, 1.0),
-        c=_number(node, "C", path, 0.01, 1000.0),
+    policy = node.get("policy")
+    if not isinstance(policy, LineDict):
+        raise ContentError(path, node.line_of("policy") if "policy" in node else node.line, "`policy` must be a mapping")
+    artefact = node.get("artefact")
+    if not isinstance(artefact, str) or not artefact.startswith("models/"):
+        raise ContentError(path, node.line_of("artefact") if "artefact" in node else node.line, "`artefact` must be a path under models/")
+    return ModelConfig(
         seed=seed,
-        labelled=tuple(files),
-        nlu_negatives=PROJECT_ROOT / negatives if negatives else None,
+        c=_number(node, "C", path, 0.01, 1000.0),
+        folds=int(_number(node, "folds", path, 2, 20)),
+        training=_paths(node, "training", path, (".jsonl",)),
+        nlu_negatives=_paths(node, "nlu_negatives", path, (".yml", ".yaml")),
+        artefact=PROJECT_ROOT / artefact,
+        policy=Policy(
+            max_benign_crisis=_number(policy, "max_benign_crisis", path, 0.0, 0.5),
+            max_benign_check=_number(policy, "max_benign_check", path, 0.0, 0.5),
+            max_everyday=_number(policy, "max_everyday", path, 0.0, 0.5),
+            max_concern_called_urgent=_number(policy, "max_concern_called_urgent", path, 0.0, 1.0),
+        ),
         path=path,
     )
 
 
 def validate_config(path: Optional[Path] = None) -> List[ContentError]:
     """Every problem in classifier.yml (empty when all is well), for `scrollcheck validate`."""
-    path = Path(path or CONFIG_PATH)
     try:
-        root = load_yaml_with_lines(path)
+        config = read_config(path)
     except ContentError as error:
         return [error]
-    languages = root.get("languages") if isinstance(root, LineDict) else None
-    if not isinstance(languages, LineDict):
-        return [ContentError(path, getattr(root, "line", 1), "expected a mapping with `languages:`")]
-    errors: List[ContentError] = []
-    for language in languages:
-        try:
-            config = read_config(language, path)
-        except ContentError as error:
-            errors.append(error)
-            continue
-        for index, file in enumerate(config.labelled if config else ()):
-            # A blind set measures what nobody trained on; training on it would hide every miss.
-            if "blind" in file.name:
-                line = languages[language].get("labelled").line_of(index)
-                errors.append(ContentError(path, line, f"{file.name} is a blind evaluation set and must not be trained on"))
-    return errors
+    try:
+        for file in config.training:
+            from bot.safety.evaluation import load_labelled
+
+            load_labelled(file)
+    except ContentError as error:
+        return [error]
+    return []
 
 
-# -- training data -----------------------------------------------------------------------------
+def inputs_digest(config: ModelConfig) -> str:
+    """A hash of everything the artefact is trained from; a change means a rebuild."""
+    digest = hashlib.sha256(f"format {FORMAT_VERSION}\n".encode())
+    for file in (config.path, *config.training, *config.nlu_negatives):
+        digest.update(str(file.relative_to(PROJECT_ROOT)).encode() + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
-def labelled_examples(files: Sequence[Path]) -> List[Tuple[str, str]]:
-    """(text, class) from the labelled sets: the category for a risk message, else "none"."""
+
+# -- training data -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Example:
+    text: str           # prepared (prepare()), context joined in front when there is any
+    category: str       # NONE_CLASS or one of CATEGORIES
+    urgent: bool
+    source: str         # "labelled" | "everyday" (NLU examples and screening answers)
+    lang: str = "en"
+
+
+def join_context(context: Sequence[str], text: str) -> str:
+    """How a message is read with its context: the earlier messages first, one " | " apart."""
+    return " | ".join([*context, text])
+
+
+def labelled_examples(files: Sequence[Path]) -> List[Example]:
     from bot.safety.evaluation import load_labelled  # checks every line, errors name file:line
 
-    return [(m.text, m.category or NONE_CLASS) for file in files for m in load_labelled(file)]
+    out = []
+    for file in files:
+        for m in load_labelled(file):
+            text = join_context(m.context, m.text) if m.context else m.text
+            out.append(Example(prepare(text), m.category or NONE_CLASS, m.level == "urgent", "labelled", m.lang))
+    return out
 
 
-def nlu_negative_examples(location: Path) -> List[Tuple[str, str]]:
-    """Every NLU example of an intent other than risk_disclosure, as "none".
-
-    The check-in's everyday answers ("often tbh", "skip", "delete my data") must never look like
-    risk; the risk_disclosure examples are left out because they carry no category.
-    """
+def nlu_negative_examples(files: Sequence[Path]) -> List[Example]:
+    """Every NLU example of an intent other than risk_disclosure: the check-in's everyday
+    answers ("often tbh", "skip", "delete my data") must never look like risk."""
     import yaml
 
-    files = sorted(location.rglob("*.yml")) if location.is_dir() else [location]
     out = []
     for file in files:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -160,41 +212,91 @@ def nlu_negative_examples(location: Path) -> List[Tuple[str, str]]:
             for line in str(block.get("examples", "")).splitlines():
                 line = line.strip()
                 if line.startswith("- "):
-                    out.append((_ANNOTATION.sub(r"\1", line[2:]).strip(), NONE_CLASS))
+                    text = prepare(_ANNOTATION.sub(r"\1", line[2:]).strip())
+                    if text:
+                        out.append(Example(text, NONE_CLASS, False, "everyday"))
     return out
 
 
-# -- the model ---------------------------------------------------------------------------------
+def training_examples(config: ModelConfig) -> List[Example]:
+    """One example per text (a labelled risk line wins over a benign one), sorted by text."""
+    by_text: Dict[str, Example] = {}
+    for example in labelled_examples(config.training) + nlu_negative_examples(config.nlu_negatives):
+        known = by_text.get(example.text)
+        if example.text and (known is None or (known.category == NONE_CLASS and example.category != NONE_CLASS)
+                             or (known.category == example.category and example.urgent and not known.urgent)):
+            by_text[example.text] = example
+    return [by_text[t] for t in sorted(by_text)]
+
+
+# -- the model -----------------------------------------------------------------------------------
 
 @dataclass
 class _Block:
     """One fitted TfidfVectorizer, reduced to what scoring needs."""
 
-    analyzer: object  # callable: text -> list of n-grams, exactly as in training
+    kind: str  # "char" | "word": how to rebuild the analyzer (analyzers do not pickle)
     vocabulary: Dict[str, int]
     idf: np.ndarray
-    offset: int  # where this block's columns start in the coefficient matrix
+    offset: int
+    analyzer: object = field(default=None, repr=False)
 
 
-class RiskClassifier:
-    """Probability that a message signals risk, and the most likely category."""
+def _vectorizers():
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    def __init__(self, blocks: List[_Block], coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str], threshold: float) -> None:
+    return {
+        "char": TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=False, dtype=np.float32),
+        "word": TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=False,
+                                token_pattern=r"(?u)\b\w+\b|[^\w\s|]", dtype=np.float32),
+    }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    check: float
+    concern: float
+    urgent: float
+
+
+class RiskModel:
+    """p(category), p(urgent | risk), and the level they imply under the chosen thresholds."""
+
+    def __init__(self, blocks: List[_Block], coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str],
+                 urgent_coef: np.ndarray, urgent_intercept: float, thresholds: Thresholds, digest: str = "",
+                 report: Optional[dict] = None) -> None:
         self._blocks = blocks
         self._coef = coef
         self._intercept = intercept
         self.classes = tuple(classes)
         self._none = self.classes.index(NONE_CLASS)
-        self.threshold = threshold
+        self._urgent_coef = urgent_coef
+        self._urgent_intercept = urgent_intercept
+        self.thresholds = thresholds
+        self.digest = digest
+        self.report = report or {}
+        self._attach_analyzers()
 
-    def probabilities(self, text: str) -> np.ndarray:
-        """Class probabilities in the order of `classes` (the same as scikit-learn's predict_proba)."""
-        prepared = prepare(text)
+    def _attach_analyzers(self) -> None:
+        fresh = _vectorizers()
+        for block in self._blocks:
+            block.analyzer = fresh[block.kind].build_analyzer()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_blocks"] = [_Block(b.kind, b.vocabulary, b.idf, b.offset) for b in self._blocks]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._attach_analyzers()
+
+    def _features(self, prepared: str) -> Tuple[np.ndarray, np.ndarray]:
         columns: List[np.ndarray] = []
         values: List[np.ndarray] = []
         for block in self._blocks:
             vocabulary = block.vocabulary
-            counts = Counter(gram for gram in block.analyzer(prepared) if gram in vocabulary)
+            counts = Counter(g for g in block.analyzer(prepared) if g in vocabulary)  # type: ignore[operator]
             if not counts:
                 continue
             index = np.fromiter((vocabulary[g] for g in counts), dtype=np.intp, count=len(counts))
@@ -202,70 +304,99 @@ class RiskClassifier:
             weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * block.idf[index]
             columns.append(index + block.offset)
             values.append(weights / np.sqrt(weights @ weights))
-        scores = self._intercept.copy()
-        if columns:
-            scores += self._coef[:, np.concatenate(columns)] @ np.concatenate(values)
-        scores -= scores.max()
-        exp = np.exp(scores)
-        return exp / exp.sum()
+        if not columns:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(columns), np.concatenate(values)
 
-    def risk(self, text: str) -> Tuple[float, Optional[str]]:
-        """(probability of any risk, most likely risk category)."""
-        probabilities = self.probabilities(text)
-        p_risk = 1.0 - float(probabilities[self._none])
-        ranked = sorted((p, c) for c, p in zip(self.classes, probabilities) if c != NONE_CLASS)
-        return p_risk, ranked[-1][1] if ranked else None
+    def scores(self, text: str) -> Tuple[float, Optional[str], float]:
+        """(p(risk), most likely risk category, p(urgent | risk)) for raw or prepared text."""
+        index, values = self._features(prepare(text))
+        logits = self._intercept + (self._coef[:, index] @ values if len(index) else 0.0)
+        logits = logits - logits.max()
+        p = np.exp(logits)
+        p /= p.sum()
+        p_risk = 1.0 - float(p[self._none])
+        ranked = [(float(q), c) for c, q in zip(self.classes, p) if c != NONE_CLASS]
+        category = max(ranked)[1] if ranked else None
+        z = self._urgent_intercept + (float(self._urgent_coef[index] @ values) if len(index) else 0.0)
+        p_urgent = 1.0 / (1.0 + np.exp(-z))
+        return p_risk, category, float(p_urgent)
 
-    def flags(self, text: str) -> Optional[str]:
-        """The category when the message reaches the threshold, else None."""
-        p_risk, category = self.risk(text)
-        return category if p_risk >= self.threshold else None
+    def level_of(self, p_risk: float, p_urgent: float) -> str:
+        t = self.thresholds
+        if p_risk >= t.concern:
+            return "urgent" if p_urgent >= t.urgent else "concern"
+        if p_risk >= t.check:
+            return "check"
+        return "none"
+
+    def classify(self, text: str) -> RiskResult:
+        p_risk, category, p_urgent = self.scores(text)
+        level = self.level_of(p_risk, p_urgent)
+        if level == "none" or category is None:
+            return NO_RISK
+        matched = (f"{MODEL_ID_PREFIX}{category}",) + ((f"{MODEL_ID_PREFIX}urgent",) if level == "urgent" else ())
+        return RiskResult(level, category, matched)
 
 
-def make_pipeline(c: float, seed: int):
-    """The scikit-learn model: char (2-5, inside word boundaries) and word (1-2) n-gram TF-IDF,
-    multinomial logistic regression with balanced class weights."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def fit(examples: Sequence[Example], c: float, seed: int, thresholds: Thresholds, digest: str = "") -> RiskModel:
+    """Train on `examples` (deterministic: the caller passes them sorted)."""
+    from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline as sk_pipeline, make_union
 
-    features = make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=False),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=False, token_pattern=r"(?u)\b\w+\b|[^\w\s]"),
-    )
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-    return sk_pipeline(features, model)
-
-
-def training_examples(config: ClassifierConfig) -> List[Tuple[str, str]]:
-    examples = labelled_examples(config.labelled)
-    if config.nlu_negatives is not None:
-        examples += nlu_negative_examples(config.nlu_negatives)
-    # One label per text (a labelled risk line wins over an NLU negative), in a fixed order.
-    by_text: Dict[str, str] = {}
-    for text, label in examples:
-        key = prepare(text)
-        if key and (key not in by_text or by_text[key] == NONE_CLASS):
-            by_text[key] = label
-    return sorted(by_text.items())
-
-
-def fit(examples: Sequence[Tuple[str, str]], c: float, seed: int, threshold: float) -> RiskClassifier:
-    texts = [t for t, _ in examples]
-    labels = [c_ for _, c_ in examples]
-    pipeline = make_pipeline(c, seed)
-    pipeline.fit(texts, labels)
-    union, model = pipeline.steps[0][1], pipeline.steps[1][1]
-    blocks, offset = [], 0
-    for _, vectorizer in union.transformer_list:
-        blocks.append(_Block(vectorizer.build_analyzer(), dict(vectorizer.vocabulary_), vectorizer.idf_.copy(), offset))
+    texts = [e.text for e in examples]
+    vectorizers = _vectorizers()
+    blocks, matrices, offset = [], [], 0
+    for kind, vectorizer in vectorizers.items():
+        matrices.append(vectorizer.fit_transform(texts))
+        blocks.append(_Block(kind, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float64), offset))
         offset += len(vectorizer.vocabulary_)
-    return RiskClassifier(blocks, model.coef_.copy(), model.intercept_.copy(), list(model.classes_), threshold)
+    x = hstack(matrices).tocsr()
+    labels = [e.category for e in examples]
+    category = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    category.fit(x, labels)
+    risky = np.array([e.category != NONE_CLASS for e in examples])
+    urgent_labels = np.array([e.urgent for e in examples])[risky]
+    urgency = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    urgency.fit(x[risky], urgent_labels)
+    return RiskModel(
+        blocks, category.coef_.astype(np.float64), category.intercept_.astype(np.float64), list(category.classes_),
+        urgency.coef_[0].astype(np.float64), float(urgency.intercept_[0]), thresholds, digest,
+    )
 
 
-def build_classifier(language: str, path: Optional[Path] = None) -> Optional[RiskClassifier]:
-    """The trained second opinion for `language`, or None if it is not configured or disabled."""
-    config = read_config(language, path)
-    if config is None or not config.enabled:
+# -- the artefact ------------------------------------------------------------------------------
+
+def save_model(model: RiskModel, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".tmp{os.getpid()}")
+    with open(temporary, "wb") as out:
+        pickle.dump({"format": FORMAT_VERSION, "model": model}, out, protocol=4)
+    os.replace(temporary, path)  # atomic: a reader never sees half a file
+
+
+def read_artefact(path: Path) -> Optional[RiskModel]:
+    """The model stored at `path`, or None if there is none or it is of another format."""
+    try:
+        with open(path, "rb") as source:
+            stored = pickle.load(source)  # our own artefact, written by save_model
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
         return None
-    return fit(training_examples(config), config.c, config.seed, config.threshold)
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT_VERSION or not isinstance(stored.get("model"), RiskModel):
+        return None
+    return stored["model"]
+
+
+def load_model(config: Optional[ModelConfig] = None) -> RiskModel:
+    """The trained model; a missing or stale artefact is rebuilt (cross-validation included) and
+    saved, once, so that a process never runs without it and never trains at every start."""
+    config = config or read_config()
+    digest = inputs_digest(config)
+    model = read_artefact(config.artefact)
+    if model is not None and model.digest == digest:
+        return model
+    logger.warning("risk model %s is missing or out of date; training it now (make does this ahead of time)",
+                   config.artefact.relative_to(PROJECT_ROOT))
+    from bot.safety.training import train
+
+    return train(config)

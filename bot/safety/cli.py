@@ -1,16 +1,19 @@
 """`scrollcheck risk`: classify JSON lines on stdin, or report on a labelled set.
 
-    echo '{"text": "i want to die", "lang": "en"}' | scrollcheck risk
-    {"level": "concern", "category": "self_harm", "matched": ["self_harm.wants_to_die"]}
+    echo '{"text": "sometimes", "lang": "en", "context": ["nothing matters anymore"]}' | scrollcheck risk
+    {"level": "check", "category": "self_harm", "matched": ["model.self_harm", "context"], "lang": "en"}
+
+Input: {"text", "lang"?: the user's language, "context"?: [earlier messages, oldest first]}.
+Output: {"level": none|check|concern|urgent, "category", "matched", "lang"}.
 
 One output line per input line, in order. A malformed input line gets {"error": "..."} in its
 place and the command exits 1 after the last line. Blank input lines are skipped.
 
-    scrollcheck risk --report data/safety/training/en/eval_en.jsonl [--min-recall 0.98]
-        [--min-urgent-recall 0.95] [--max-fpr 0.03]
+    scrollcheck risk --report tests/safety/blind3_en.jsonl [--min-recall 0.95]
+        [--min-urgent-recall 0.85] [--max-fpr 0.03] [--max-check-rate 0.08] [--only lexicon|model]
 
-prints recall, urgent recall, false-positive rate, the misses and the false positives, and exits
-1 when a threshold fails (2 when the file cannot be read).
+prints recall, urgent recall, crisis replies and direct checks on benign messages, the misses and
+the false positives, and exits 1 when a threshold fails (2 when the file cannot be read).
 """
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from pathlib import Path
 from typing import IO, Iterable, List, Optional, Union
 
 from bot.content.yamlsource import ContentError
-from bot.safety.detector import get_detector
+from bot.safety.engine import RiskEngine, get_engine
 from bot.safety.evaluation import (
+    DEFAULT_MAX_CHECK_RATE,
     DEFAULT_MAX_FPR,
     DEFAULT_MIN_RECALL,
     DEFAULT_MIN_URGENT_RECALL,
@@ -43,19 +47,30 @@ def _classify_line(raw: str, explain: bool) -> dict:
     text = data.get("text")
     if not isinstance(text, str):
         return {"error": "`text` must be a string"}
-    lang = data.get("lang", "en")
+    lang = data.get("lang")
     if lang is not None and not isinstance(lang, str):
         return {"error": "`lang` must be a string such as \"en\""}
-    analysis = get_detector(lang).analyse(text)
-    result = analysis.result
-    output = {"level": result.level, "category": result.category, "matched": list(result.matched)}
+    context = data.get("context", [])
+    if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+        return {"error": "`context` must be a list of earlier messages (strings), oldest first"}
+    engine = get_engine()
+    result = engine.detect(text, lang, context)
+    output = result.as_dict()
     if explain:
-        output["normalised"] = analysis.normalised
-        output["hits"] = [
-            {"id": h.entry.id, "status": h.status, "words": " ".join(analysis.tokens[h.start:h.end]),
-             **({"category": h.category} if h.category else {}), **({"reason": h.reason} if h.reason else {})}
-            for h in analysis.hits
-        ]
+        reading = engine.read(text)
+        if reading.model is not None:
+            p_risk, category, p_urgent = reading.model
+            output["model"] = {"p_risk": round(p_risk, 3), "category": category, "p_urgent": round(p_urgent, 3),
+                               "capped_by_guard": reading.capped}
+        for code, analysis in reading.lexicons.items():
+            output[f"lexicon_{code}"] = {
+                "normalised": analysis.normalised,
+                "hits": [
+                    {"id": h.entry.id, "status": h.status, "words": " ".join(analysis.tokens[h.start:h.end]),
+                     **({"category": h.category} if h.category else {}), **({"reason": h.reason} if h.reason else {})}
+                    for h in analysis.hits
+                ],
+            }
     return output
 
 
@@ -81,13 +96,23 @@ def classify_stream(lines: Iterable[Union[str, bytes]], out: IO[str], explain: b
     return status
 
 
-def report(path: Path, thresholds: Thresholds, out: IO[str]) -> int:
+def component(engine: RiskEngine, only: Optional[str]) -> RiskEngine:
+    """The full detector, or just its lexicons or just its model (to measure each part)."""
+    if only == "lexicon":
+        return RiskEngine(engine.lexicons, None)
+    if only == "model":
+        return RiskEngine({}, engine.model)
+    return engine
+
+
+def report(path: Path, thresholds: Thresholds, out: IO[str], only: Optional[str] = None) -> int:
     try:
         items = load_labelled(path)
     except (OSError, ContentError) as exc:
         print(f"scrollcheck risk: {exc}", file=sys.stderr)
         return 2
-    result = evaluate(items, lambda text, lang: get_detector(lang).detect(text))
+    engine = component(get_engine(), only)
+    result = evaluate(items, engine.detect)
     out.write(format_report(result, thresholds, str(path)) + "\n")
     failures = thresholds.failures(result)
     if failures:
@@ -104,7 +129,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--report", type=Path, metavar="FILE", help="labelled JSON-lines file to measure")
     parser.add_argument("--min-recall", type=float, default=DEFAULT_MIN_RECALL)
     parser.add_argument("--min-urgent-recall", type=float, default=DEFAULT_MIN_URGENT_RECALL)
-    parser.add_argument("--max-fpr", type=float, default=DEFAULT_MAX_FPR)
+    parser.add_argument("--max-fpr", type=float, default=DEFAULT_MAX_FPR, help="crisis replies on benign messages")
+    parser.add_argument("--max-check-rate", type=float, default=DEFAULT_MAX_CHECK_RATE, help="direct checks on benign messages")
+    parser.add_argument("--only", choices=("lexicon", "model"), help="measure one half of the detector")
     parser.add_argument(
         "--explain", action="store_true",
         help="also print the normalised text and every pattern hit (for maintainers tuning the lexicon)",
@@ -112,8 +139,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.report:
-            thresholds = Thresholds(args.min_recall, args.min_urgent_recall, args.max_fpr)
-            return report(args.report, thresholds, sys.stdout)
+            thresholds = Thresholds(args.min_recall, args.min_urgent_recall, args.max_fpr, args.max_check_rate)
+            return report(args.report, thresholds, sys.stdout, args.only)
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
         return classify_stream(sys.stdin.buffer, sys.stdout, explain=args.explain)

@@ -1,4 +1,5 @@
-"""The risk detector: normalise, tokenise with a blank spaCy pipeline, match the lexicon, decide.
+"""The lexicon half of the risk detector: normalise, tokenise with a blank spaCy pipeline, match the
+lexicon, decide. (bot.safety.engine runs every language's lexicon beside the trained model.)
 
 Decision steps for one message (all data-driven from data/safety/lexicon/<lang>.yml):
   1. Every rule, modifier, guard and part pattern is matched (spaCy Matcher on LOWER/LEMMA, and
@@ -42,11 +43,6 @@ from bot.safety.normalize import Normaliser
 from bot.safety.patterns import PatternContext, PatternError, compile_pattern, literal_words
 from bot.safety.result import NO_RISK, RiskResult, pick, severity
 
-if TYPE_CHECKING:
-    from bot.safety.classifier import RiskClassifier
-
-# RiskResult.matched id of a signal found by the second opinion alone, e.g. "classifier.abuse".
-CLASSIFIER_ID_PREFIX = "classifier."
 
 # Function words that appear in most messages; a pattern is never anchored on them if it has a
 # rarer required word. (spaCy's stop-word list is too broad for this: it contains "done", "show".)
@@ -164,7 +160,11 @@ class Analysis:
     hits: List[Hit] = field(default_factory=list)
     flippant: bool = False
     result: RiskResult = NO_RISK
-    classifier_risk: Optional[float] = None  # the second opinion's probability, when it was asked
+
+    @property
+    def cancelled(self) -> bool:
+        """A rule matched but a guard (figurative speech) or a negation cancelled it."""
+        return any(h.status in ("guarded", "negated") and h.entry.role == "rule" for h in self.hits)
 
 
 def _build_nlp(language: str):
@@ -202,9 +202,6 @@ class Detector:
         self._possessives = frozenset(attr.possessives)
         self._object_pronouns = frozenset(attr.object_pronouns)
         self._receivers = frozenset(attr.receivers)
-        # The second opinion (bot.safety.classifier), attached by build_detector; consulted only
-        # when the lexicon finds nothing. None in detectors compiled directly (tests, tools).
-        self.second_opinion: Optional["RiskClassifier"] = None
 
     # -- public ------------------------------------------------------------------------------
     def detect(self, text: str) -> RiskResult:
@@ -230,10 +227,6 @@ class Detector:
         analysis.flippant = bool(spans.pop(_FLIPPANT_KEY, ()))
         analysis.hits = self._apply_requirements(self._judge(doc, spans, neutral, analysis.flippant))
         analysis.result = self._decide(analysis.hits, analysis.flippant)
-        if self.second_opinion is not None and not analysis.result.is_risk:
-            analysis.classifier_risk, category = self.second_opinion.risk(text)
-            if category is not None and analysis.classifier_risk >= self.second_opinion.threshold:
-                analysis.result = RiskResult("concern", category, (f"{CLASSIFIER_ID_PREFIX}{category}",))
         return analysis
 
     # -- matching ----------------------------------------------------------------------------
@@ -559,18 +552,12 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
     return Detector(lexicon, nlp, normaliser, index, phrases), []
 
 
-def build_detector(language: str, directory: Optional[Path] = None, *, second_opinion: bool = True) -> Detector:
-    """Read and compile one language's lexicon, and train its second opinion when
-    data/safety/classifier.yml configures one (only for the shipped lexicon: a lexicon from another
-    `directory`, as in tests and tools, is compiled alone); raises the first ContentError."""
+def build_detector(language: str, directory: Optional[Path] = None) -> Detector:
+    """Read and compile one language's lexicon; raises the first ContentError."""
     lexicon, errors = read_lexicon(lexicon_path(language, directory))
     if not errors and lexicon is not None:
         detector, errors = compile_lexicon(lexicon)
         if detector is not None:
-            if second_opinion and directory is None:
-                from bot.safety.classifier import build_classifier
-
-                detector.second_opinion = build_classifier(language)
             return detector
     raise errors[0]
 
@@ -594,7 +581,8 @@ def resolve_language(lang: Optional[str]) -> str:
 
 
 def get_detector(lang: Optional[str] = DEFAULT_LANGUAGE) -> Detector:
-    """The detector for `lang`, built once per process (one to two seconds) and then reused."""
+    """The lexicon detector for `lang`, built once per process (one to two seconds) and then
+    reused. The full detector (every lexicon and the model, with context) is bot.safety.engine."""
     language = resolve_language(lang)
     detector = _DETECTORS.get(language)
     if detector is None or len(detector.nlp.vocab.strings) > MAX_INTERNED_STRINGS:
@@ -606,12 +594,7 @@ def get_detector(lang: Optional[str] = DEFAULT_LANGUAGE) -> Detector:
     return detector
 
 
-def detect(text: str, lang: str = DEFAULT_LANGUAGE) -> RiskResult:
-    """Classify one message: RiskResult(level, category, matched)."""
-    return get_detector(lang).detect(text)
-
-
-def preload(languages: Sequence[str] = (DEFAULT_LANGUAGE,)) -> None:
-    """Build detectors up front (e.g. at gateway start) so the first user does not wait."""
-    for language in languages:
-        get_detector(language)
+def lexicon_languages() -> Tuple[str, ...]:
+    """Every language with a lexicon (data/safety/lexicon/<lang>.yml)."""
+    resolve_language(None)
+    return _LANGUAGES or (DEFAULT_LANGUAGE,)

@@ -24,8 +24,8 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from bot.content.yamlsource import ContentError
 from bot.safety.result import CATEGORIES, LEVELS, RiskResult
 
-DEFAULT_MIN_RECALL = 0.98
-DEFAULT_MIN_URGENT_RECALL = 0.95
+DEFAULT_MIN_RECALL = 0.95
+DEFAULT_MIN_URGENT_RECALL = 0.85
 DEFAULT_MAX_FPR = 0.03
 DEFAULT_MAX_CHECK_RATE = 0.08
 
@@ -130,7 +130,7 @@ class Thresholds:
     min_recall: float = DEFAULT_MIN_RECALL
     min_urgent_recall: float = DEFAULT_MIN_URGENT_RECALL
     max_fpr: float = DEFAULT_MAX_FPR
-    max_check_rate: float = 1.0
+    max_check_rate: float = DEFAULT_MAX_CHECK_RATE
 
     def failures(self, report: EvalReport) -> List[str]:
         failed = []

@@ -12,6 +12,8 @@ normalize.py), token by token:
     @intent             the pattern text of the macro `intent` (macros are defined in the lexicon)
     #num                a number ("20", "twenty")
     #many               a number of five or more ("20", "twenty"), for "took 20 pills"
+    *brug  zelfmoord*   a word ending or starting with these letters (Dutch compounds:
+                        "erasmusbrug", "zelfmoordgedachten"); at least 4 letters; `*a|b|c*` mixes
     _                   exactly one word (not punctuation)
     ...                 up to 3 words (never punctuation, never a negation word)
     (going to|about to) a group of alternative word sequences
@@ -40,6 +42,7 @@ _MANY_REGEX = (
 )
 _WORD_RE = re.compile(r"^[^\s()|<>$#?@]+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_AFFIX_RE = re.compile(r"^[a-z][a-z']{3,}$")
 
 
 class PatternError(ValueError):
@@ -180,9 +183,21 @@ class _Compiler:
         words = item.split("|")
         if not all(words):
             raise PatternError(f"`{item}`: empty alternative around `|`")
+        if any(w.startswith("*") or w.endswith("*") for w in words):
+            return _Token({"LOWER": {"REGEX": self._affix_regex(words)}}, optional)
         words = [self._word(w) for w in words]
         spec = {"LOWER": words[0]} if len(words) == 1 else {"LOWER": {"IN": words}}
         return _Token(spec, optional)
+
+    def _affix_regex(self, words: Sequence[str]) -> str:
+        """`*brug|zelfmoord*|dood` -> one regular expression over the whole (lower-case) word."""
+        alternatives = []
+        for word in words:
+            core = word.strip("*")
+            if not _AFFIX_RE.match(core) or "*" in core:
+                raise PatternError(f"`{word}`: a `*` word needs at least 4 letters and a `*` only at its start or end")
+            alternatives.append(("[a-z]*" if word.startswith("*") else "") + re.escape(core) + ("[a-z]*" if word.endswith("*") else ""))
+        return "^(?:" + "|".join(alternatives) + ")$"
 
     def _set(self, name: str, optional: bool) -> _Node:
         if not _NAME_RE.match(name):

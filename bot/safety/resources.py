@@ -2,8 +2,14 @@
 
     resources_for("uk")          -> the GB entry (codes are case-insensitive; "UK" is an alias)
     resources_for("AT")          -> the EU fallback (an EU member state without its own entry)
-    resources_for(None)          -> the unknown-country fallback (a directory, no number)
-    country_from_language_code("en-GB") -> "GB"; ("en") -> None: a bare language never decides
+    resources_for(None)          -> the unknown-country fallback (a directory, and the main
+                                    emergency numbers with where each one works)
+    country_from_language_code("en-GB") -> "GB"; ("nl-BE") -> "BE"; ("en") -> None: a bare
+                                    language never decides
+
+Names, regions and hours may be written once (the same in every language) or per language
+(`name: {en: the Netherlands, nl: Nederland}`); `.name` is the English one, `.name_in(lang)`
+the one to show.
 """
 from __future__ import annotations
 
@@ -30,7 +36,12 @@ KINDS_FOR_CATEGORY: Dict[str, Tuple[str, ...]] = {
     "self_harm": ("suicide_line", "crisis_line", "child_helpline", "directory"),
     "friend_at_risk": ("suicide_line", "crisis_line", "child_helpline", "directory"),
     "abuse": ("child_helpline", "crisis_line", "directory"),
+    # No eating-disorder service is listed until the reference marks one as checked; a general
+    # crisis line or child helpline can listen, and the reply itself gives the emergency number.
+    "eating": ("child_helpline", "crisis_line", "directory"),
+    "challenge": ("child_helpline", "crisis_line", "directory"),
 }
+DEFAULT_LANGUAGE = "en"
 _CODE_RE = re.compile(r"^[A-Z]{2}$")
 
 
@@ -41,9 +52,24 @@ class Contact:
     keyword: Optional[str] = None  # for texts: "text HOME to 741741"
 
 
+Texts = Tuple[Tuple[str, str], ...]  # ((language, text), ...); language "" = every language
+
+
+def _in(texts: Optional[Texts], lang: Optional[str]) -> Optional[str]:
+    """The text for a language: its own, else the one for every language, else the English one."""
+    if not texts:
+        return None
+    table = dict(texts)
+    base = str(lang or DEFAULT_LANGUAGE).replace("_", "-").split("-")[0].lower()
+    for key in (base, "", DEFAULT_LANGUAGE):
+        if key in table:
+            return table[key]
+    return texts[0][1]
+
+
 @dataclass(frozen=True)
 class Resource:
-    name: str
+    name: str  # English (or the only) name
     kind: str
     contacts: Tuple[Contact, ...]
     checked_on: datetime.date
@@ -51,15 +77,44 @@ class Resource:
     ages: Optional[Tuple[int, int]] = None
     region: Optional[str] = None
     note: Optional[str] = None
+    names: Texts = ()
+    regions: Texts = ()
+    hours_by_language: Texts = ()
+
+    def name_in(self, lang: Optional[str]) -> str:
+        return _in(self.names, lang) or self.name
+
+    def region_in(self, lang: Optional[str]) -> Optional[str]:
+        return _in(self.regions, lang) or self.region
+
+    def hours_in(self, lang: Optional[str]) -> Optional[str]:
+        return _in(self.hours_by_language, lang) or self.hours
+
+
+@dataclass(frozen=True)
+class RegionalEmergency:
+    """One of the main emergency numbers named when the country is unknown ("112 in Europe")."""
+
+    number: str
+    where: Texts
+
+    def where_in(self, lang: Optional[str]) -> str:
+        return _in(self.where, lang) or ""
 
 
 @dataclass(frozen=True)
 class CountryResources:
     code: str  # ISO code, or "EU" / "unknown" for the fallbacks
-    name: str
+    name: str  # English name
     emergency: Tuple[str, ...]  # empty only for the unknown-country fallback
     checked_on: datetime.date
     resources: Tuple[Resource, ...]
+    names: Texts = ()
+    regional_emergency: Tuple[RegionalEmergency, ...] = ()  # only the unknown-country fallback
+    note: Optional[str] = None
+
+    def name_in(self, lang: Optional[str]) -> str:
+        return _in(self.names, lang) or self.name
 
     @property
     def is_fallback(self) -> bool:
@@ -93,8 +148,9 @@ class CrisisDirectory:
 
 # -- reading and checking -------------------------------------------------------------------------
 class _Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, languages: Tuple[str, ...] = ()) -> None:
         self.path = path
+        self.languages = languages  # every language a country's name must be given in
         self.errors: List[ContentError] = []
 
     def error(self, line: int, message: str) -> None:
@@ -111,6 +167,24 @@ class _Reader:
             self.error(node.line_of(key), f"`{key}` must be text{hint}")
             return None
         return value.strip()
+
+    def texts(self, node: LineDict, key: str, *, required: bool = True) -> Optional[Texts]:
+        """A text written once (`name: Awel`) or per language (`name: {en: ..., nl: ...}`)."""
+        if key in node and isinstance(node[key], LineDict):
+            mapping = node[key]
+            result: List[Tuple[str, str]] = []
+            for language in mapping:
+                if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}", language):
+                    self.error(mapping.line_of(language), f"`{key}`: `{language}` is not a two-letter language code (en, nl, ...)")
+                    continue
+                text = self.text(mapping, language)
+                if text:
+                    result.append((language, text))
+            if DEFAULT_LANGUAGE not in mapping:
+                self.error(node.line_of(key), f"`{key}` written per language needs `{DEFAULT_LANGUAGE}`")
+            return tuple(result) or None
+        text = self.text(node, key, required=required)
+        return (("", text),) if text else None
 
     def date(self, node: LineDict, key: str) -> Optional[datetime.date]:
         value = node.get(key)
@@ -131,7 +205,7 @@ class _Reader:
                 self.error(node.line_of(key), f"unknown field `{key}` in {what} (expected: {', '.join(sorted(allowed))})")
 
 
-_COUNTRY_KEYS = {"name", "emergency", "checked_on", "resources", "note"}
+_COUNTRY_KEYS = {"name", "emergency", "emergency_by_region", "checked_on", "resources", "note"}
 _RESOURCE_KEYS = {"name", "kind", "contact", "hours", "ages", "region", "checked_on", "note"}
 _CONTACT_KEYS = {"method", "value", "keyword"}
 
@@ -162,7 +236,8 @@ def _read_resource(r: _Reader, raw: Any, line: int) -> Optional[Resource]:
         r.error(line, "each resource must be a mapping with name, kind, contact and checked_on")
         return None
     r.unknown_keys(raw, _RESOURCE_KEYS, "a resource")
-    name = r.text(raw, "name")
+    names = r.texts(raw, "name")
+    name = _in(names, DEFAULT_LANGUAGE) if names else None
     kind = raw.get("kind")
     if kind not in RESOURCE_KINDS:
         r.error(raw.line_of("kind") if "kind" in raw else raw.line, f"`kind` must be one of: {', '.join(RESOURCE_KINDS)}")
@@ -185,12 +260,29 @@ def _read_resource(r: _Reader, raw: Any, line: int) -> Optional[Resource]:
         else:
             ages = (low, high)
     checked_on = r.date(raw, "checked_on")
-    hours = r.text(raw, "hours", required=False)
-    region = r.text(raw, "region", required=False)
+    hours = r.texts(raw, "hours", required=False)
+    region = r.texts(raw, "region", required=False)
     note = r.text(raw, "note", required=False)
     if not (name and kind in RESOURCE_KINDS and contacts and checked_on):
         return None
-    return Resource(name, kind, tuple(contacts), checked_on, hours, ages, region, note)
+    return Resource(
+        name, kind, tuple(contacts), checked_on, _in(hours, DEFAULT_LANGUAGE), ages,
+        _in(region, DEFAULT_LANGUAGE), note, names=names or (), regions=region or (), hours_by_language=hours or (),
+    )
+
+
+def _read_regional_emergency(r: _Reader, raw: Any, line: int) -> Optional[RegionalEmergency]:
+    if not isinstance(raw, LineDict):
+        r.error(line, 'each entry must be a mapping like {number: "112", where: {en: in Europe, nl: in Europa}}')
+        return None
+    r.unknown_keys(raw, {"number", "where"}, "an emergency_by_region entry")
+    number = raw.get("number")
+    if not isinstance(number, str) or not re.fullmatch(r"[0-9]{2,4}", number.strip()):
+        hint = " (put it in quotes: \"000\" would otherwise lose its zeros)" if isinstance(number, int) else ""
+        r.error(raw.line_of("number") if "number" in raw else raw.line, f"`number` must be quoted 2-4 digit text{hint}")
+        return None
+    where = r.texts(raw, "where")
+    return RegionalEmergency(number.strip(), where) if where else None
 
 
 def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[CountryResources]:
@@ -198,7 +290,14 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
         r.error(line, f"`{code}` must be a mapping with name, emergency, checked_on and resources")
         return None
     r.unknown_keys(raw, _COUNTRY_KEYS, f"`{code}`")
-    name = r.text(raw, "name")
+    names = r.texts(raw, "name")
+    name = _in(names, DEFAULT_LANGUAGE) if names else None
+    if names and r.languages:
+        missing = [lang for lang in r.languages if lang not in dict(names)]
+        if missing:
+            r.error(raw.line_of("name"), f"`{code}`: the country's name is shown in replies, so give it in every "
+                                         f"language the replies have (missing: {', '.join(missing)}), e.g. "
+                                         f"name: {{en: ..., {missing[0]}: ...}}")
     emergency_raw = raw.get("emergency")
     emergency: List[str] = []
     if not isinstance(emergency_raw, LineList):
@@ -213,7 +312,22 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
         if not emergency and code != UNKNOWN_FALLBACK:
             r.error(raw.line_of("emergency"), f"`{code}` needs its emergency number")
         if emergency and code == UNKNOWN_FALLBACK:
-            r.error(raw.line_of("emergency"), "the unknown-country fallback cannot know the emergency number; leave it []")
+            r.error(raw.line_of("emergency"), "the unknown-country fallback cannot know the emergency number; "
+                                              "leave it [] and list the main numbers in `emergency_by_region`")
+    regional: List[RegionalEmergency] = []
+    regional_raw = raw.get("emergency_by_region")
+    if code != UNKNOWN_FALLBACK:
+        if regional_raw is not None:
+            r.error(raw.line_of("emergency_by_region"), "`emergency_by_region` belongs to the `unknown` entry only")
+    elif not isinstance(regional_raw, LineList) or not regional_raw:
+        r.error(raw.line_of("emergency_by_region") if "emergency_by_region" in raw else raw.line,
+                "the `unknown` entry must list the main emergency numbers in `emergency_by_region` "
+                "(a user whose country is not known still gets a number to call)")
+    else:
+        for index, item in enumerate(regional_raw):
+            entry = _read_regional_emergency(r, item, regional_raw.line_of(index))
+            if entry:
+                regional.append(entry)
     checked_on = r.date(raw, "checked_on")
     resources_raw = raw.get("resources")
     resources: List[Resource] = []
@@ -224,15 +338,21 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
             resource = _read_resource(r, item, resources_raw.line_of(index))
             if resource:
                 resources.append(resource)
+    note = r.text(raw, "note", required=False)
     if not (name and checked_on and resources):
         return None
-    return CountryResources(code, name, tuple(emergency), checked_on, tuple(resources))
+    return CountryResources(code, name, tuple(emergency), checked_on, tuple(resources), names or (), tuple(regional), note)
 
 
-def read_crisis_resources(path: Optional[Path] = None) -> Tuple[Optional[CrisisDirectory], List[ContentError]]:
-    """Parse and check the resources file; returns (directory or None, every problem found)."""
+def read_crisis_resources(
+    path: Optional[Path] = None, languages: Tuple[str, ...] = ()
+) -> Tuple[Optional[CrisisDirectory], List[ContentError]]:
+    """Parse and check the resources file; returns (directory or None, every problem found).
+
+    `languages` (those of replies.yml) makes every country's name required in each of them.
+    """
     path = Path(path or RESOURCES_PATH)
-    r = _Reader(path)
+    r = _Reader(path, tuple(languages))
     try:
         root = load_yaml_with_lines(path)
     except (ContentError, OSError) as exc:
@@ -299,7 +419,8 @@ def resources_for(country: Optional[str]) -> CountryResources:
     """Resources for an ISO country code (case-insensitive, "UK" accepted).
 
     An EU member state without its own entry gets the EU fallback; None or an unknown code gets
-    the unknown-country fallback (a helpline directory; replies say "your local emergency number").
+    the unknown-country fallback (a helpline directory and the main emergency numbers: 112 in
+    Europe, 911 in the US and Canada, 999 in the UK, 000 in Australia).
     """
     return crisis_directory().lookup(country)
 

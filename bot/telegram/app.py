@@ -202,7 +202,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--action-url",
         default=os.environ.get("SCROLLCHECK_ACTION_URL", DEFAULT_ACTION_URL),
-        help="the action server's webhook URL; its /health is checked with every message "
+        help="the action server's webhook URL; its /health tells the gateway when custom actions are down "
         "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
     parser.add_argument(

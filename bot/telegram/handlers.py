@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import Awaitable, Callable, Optional
+from typing import Awaitable, Callable, List, Optional
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.gateway import Gateway
+from bot.gateway import Gateway, Reply
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackDataMap
@@ -112,6 +112,11 @@ class TelegramFrontEnd:
         user = update.effective_user
         return user.language_code if user is not None else None
 
+    def _is_risk(self, update: Update, text: str) -> bool:
+        """Only to decide whether an edit, a caption or a message in a flood is passed on at all;
+        the turn itself detects once more, in order, with the chat's context."""
+        return self.gateway.is_risk(text, pseudonym=self._pseudonym(update), language_code=self._language_code(update))
+
     # -- handlers (each only enqueues; the work runs in the chat's lane)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,7 +147,7 @@ class TelegramFrontEnd:
         message = update.edited_message
         assert message is not None
         text = (message.text or message.caption or "").strip()
-        if text and self.gateway.is_risk(text):
+        if text and self._is_risk(update, text):
             self._converse_later(update, text.lstrip("/ "), always=True)
         else:
             self._reply_later(update, texts.EDITED_IGNORED)
@@ -151,7 +156,7 @@ class TelegramFrontEnd:
         message = update.effective_message
         assert message is not None
         caption = (message.caption or "").strip()
-        if caption and self.gateway.is_risk(caption):
+        if caption and self._is_risk(update, caption):
             self._converse_later(update, caption.lstrip("/ "), always=True)
         else:
             self._reply_later(update, texts.NON_TEXT)
@@ -221,7 +226,7 @@ class TelegramFrontEnd:
         chat = update.effective_chat
         assert chat is not None
         pseudonym = self._pseudonym(update)
-        if self.lanes.is_full(pseudonym) and not always and not self.gateway.is_risk(text):
+        if self.lanes.is_full(pseudonym) and not always and not self._is_risk(update, text):
             if self.lanes.first_overflow(pseudonym):
                 self._spawn(self._send().send_text(chat.id, texts.FLOOD_NOTICE))
             logger.info("flood: dropped a message from %s", pseudonym)
@@ -242,9 +247,18 @@ class TelegramFrontEnd:
         await self._send().send_text(chat_id, text)
 
     async def _converse(self, chat_id: int, pseudonym: str, text: str, language_code: Optional[str]) -> None:
+        """One message through the gateway, in the chat's lane (so the chat's order holds).
+
+        The gateway shows a safety reply through `show_now` the moment it has detected the risk,
+        before Rasa is asked; the rest of the turn follows when Rasa has answered.
+        """
         sender = self._send()
+
+        async def show_now(replies: List[Reply]) -> None:
+            await sender.send_replies(chat_id, pseudonym, replies)
+
         async with sender.typing(chat_id):
-            replies = await self.gateway.handle(pseudonym, text, language_code=language_code)
+            replies = await self.gateway.handle(pseudonym, text, language_code=language_code, send=show_now)
         await sender.send_replies(chat_id, pseudonym, replies)
 
     def _enqueue(self, update: Update, key: str, job: Callable[[], Awaitable[None]]) -> None:

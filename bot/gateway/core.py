@@ -1,0 +1,430 @@
+"""The Gateway: one turn of a conversation, from the user's text to the replies to show."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, List, Optional, Set
+
+import httpx
+
+from bot.disclosure import DisclosureClock
+from bot.gateway import safety
+from bot.gateway.health import HEALTH_TTL_UP_SECONDS, ActionHealth, action_health_url
+from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, ChatContext, _Lru
+from bot.gateway.rasa import NOTHING_TO_SHOW, RasaTurn, parse_rasa_messages, rasa_payload
+from bot.gateway.reply import Reply, Send
+from bot.gateway.safety import ACUITY, CHECK, Question, SafetyDesk
+from bot.gateway.text import MAX_INPUT_CHARS, bound_length, is_payload, normalise_whitespace, user_language
+
+logger = logging.getLogger("bot.gateway")
+
+# Bounds, all documented in docs/telegram.md.
+DEFAULT_TIMEOUT_SECONDS = 10.0      # total per message, Rasa + action server included
+CONNECT_TIMEOUT_SECONDS = 2.0       # Rasa is on loopback: a slow connect means it is not there
+DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as in endpoints.yml and `make run`
+
+
+@dataclass
+class _Turn:
+    """One message's way through the gateway: what was detected, what was already shown."""
+
+    send: Optional[Send]
+    result: Any = None                   # the RiskResult of this message (None: detector failed)
+    safety_replied: bool = False         # the gateway has sent the safety reply itself
+    shown: Set[str] = field(default_factory=set)
+    unsent: List[Reply] = field(default_factory=list)  # early replies the front end still has to show
+
+    async def emit(self, pseudonym: str, replies: List[Reply]) -> None:
+        """Show `replies` now (the fast path); without a way to, they lead the returned list."""
+        self.shown.update(reply.text for reply in replies)
+        if self.send is None:
+            self.unsent += replies
+            return
+        try:
+            await self.send(list(replies))
+        except Exception as exc:  # e.g. Telegram unreachable after retries: try again at the end
+            logger.error("early send failed for %s: %s", pseudonym, type(exc).__name__)
+            self.unsent += replies
+
+
+class Gateway:
+    """One per process; shares one HTTP client to Rasa across all conversations."""
+
+    def __init__(
+        self,
+        rasa_url: str,
+        *,
+        action_url: Optional[str] = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_input_chars: int = MAX_INPUT_CHARS,
+        disclosure: Optional[DisclosureClock] = None,
+        erase: Optional[Callable[[str], Any]] = None,
+        clock: Callable[[], float] = time.monotonic,
+        health_ttl: float = HEALTH_TTL_UP_SECONDS,
+    ) -> None:
+        self.rasa_url = rasa_url.rstrip("/")
+        self.timeout = timeout
+        self.max_input_chars = max_input_chars
+        self.disclosure = disclosure or DisclosureClock(clock=clock)
+        self._erase = erase
+        self._clock = clock
+        self._countries: _Lru[str, Optional[str]] = _Lru(MAX_REMEMBERED_PSEUDONYMS)
+        self.context = ChatContext(clock=clock)
+        self.safety = SafetyDesk(clock)
+        self._client: Optional[httpx.AsyncClient] = None
+        # None: do not check the action server (e.g. a Rasa without custom actions).
+        self.action_health: Optional[ActionHealth] = None
+        if action_url:
+            self.action_health = ActionHealth(
+                action_health_url(action_url), self._http, timeout=min(2.0, timeout),
+                ttl_up=health_ttl, ttl_down=min(health_ttl, 1.0),
+            )
+
+    @property
+    def action_health_url(self) -> Optional[str]:
+        return self.action_health.url if self.action_health else None
+
+    # -- lifecycle
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=min(CONNECT_TIMEOUT_SECONDS, self.timeout)),
+                trust_env=False,  # Rasa is on loopback: never route it through an HTTP proxy
+            )
+        return self._client
+
+    @property
+    def closed(self) -> bool:
+        """True when no HTTP client is open (before the first message, or after aclose())."""
+        return self._client is None or self._client.is_closed
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def rasa_is_ready(self) -> bool:
+        """True when Rasa answers GET / with 200 (it does so once its model is loaded)."""
+        try:
+            response = await asyncio.wait_for(self._http().get(self.rasa_url + "/"), self.timeout)
+        except (httpx.HTTPError, asyncio.TimeoutError, OSError):
+            return False
+        return response.status_code == 200
+
+    async def action_server_is_up(self) -> bool:
+        """A fresh look at the action server's /health (True when none is configured)."""
+        return True if self.action_health is None else await self.action_health.is_up(recheck=True)
+
+    @staticmethod
+    def warm_up_safety() -> bool:
+        """Load the detector (every language) and the safety texts now, not at the first crisis."""
+        try:
+            from bot.safety.result import RiskResult
+
+            safety.detect("hello", None, ())
+            safety._replies().crisis_reply(RiskResult("urgent", "self_harm"), None, "en")
+            return True
+        except Exception as exc:  # a broken safety layer must not stop the front end
+            logger.error("safety layer failed to load: %s", type(exc).__name__)
+            return False
+
+    # -- per-user memory
+
+    def country_for(self, pseudonym: str, language_code: Optional[str] = None) -> Optional[str]:
+        """The country told to Rasa, else one implied by the language code, else None (fallback)."""
+        country = self._countries.get(pseudonym)
+        if country:
+            return country
+        if language_code:
+            try:
+                from bot.safety.resources import country_from_language_code
+
+                return country_from_language_code(language_code)
+            except Exception as exc:
+                logger.error("country lookup failed: %s", type(exc).__name__)
+        return None
+
+    def forget(self, pseudonym: str) -> None:
+        """Drop everything held in memory for this pseudonym."""
+        self._countries.pop(pseudonym)
+        self.context.close(pseudonym)
+        self.safety.forget(pseudonym)
+        self.disclosure.forget(pseudonym)
+
+    def is_risk(self, text: str, *, pseudonym: Optional[str] = None, language_code: Optional[str] = None) -> bool:
+        """Whether a message needs a safety reply, for a front end deciding whether to pass it on
+        at all (an edit, a caption, a message in a flood). Reads the chat's context when given a
+        pseudonym. If the detector itself fails, assume risk (the safe side)."""
+        context = self.context.recent(pseudonym) if pseudonym else ()
+        try:
+            return safety.detect(normalise_whitespace(text), user_language(language_code), context).is_risk
+        except Exception as exc:
+            logger.error("safety detector failed: %s", type(exc).__name__)
+            return True
+
+    # -- the one entry point
+
+    async def handle(
+        self, pseudonym: str, text: str, *, language_code: Optional[str] = None, send: Optional[Send] = None,
+    ) -> List[Reply]:
+        """The replies to show for one user message, in order. Never raises.
+
+        With `send`, the safety reply to a risk message is shown through it at once, before Rasa
+        is asked, and the returned list holds only what comes after it. Without `send` the
+        returned list holds everything, the safety reply first.
+        """
+        turn = _Turn(send)
+        try:
+            later = await self._handle(pseudonym, text, language_code, turn)
+        except Exception as exc:  # a bug here must still leave the user with help, not silence
+            logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__)
+            later = [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
+        return turn.unsent + later
+
+    async def _handle(self, pseudonym: str, text: str, language_code: Optional[str], turn: _Turn) -> List[Reply]:
+        clean = normalise_whitespace(text)
+        if not clean:
+            return []
+        bounded, truncated = bound_length(clean, self.max_input_chars)
+        reminder_due = self.disclosure.is_due(pseudonym)
+        user_lang = user_language(language_code)
+        country = self.country_for(pseudonym, language_code)
+
+        # An open safety question: is this its answer?
+        question = self.safety.take_question(pseudonym)
+        answer = self._answer(question, clean)
+
+        # ONE detection per message (with the chat's last messages), used for the whole turn.
+        # A button payload is ours, not the user's words; a yes/no answers our question and is
+        # read on its own (with the context, "no" after a risk message could look like one).
+        result = turn.result = self._detect(pseudonym, clean, user_lang, payload=is_payload(clean),
+                                            answering=answer is not None)
+        if answer is True and question is not None:
+            result = turn.result = self._escalate(result, question)
+        lang = self._reply_language(result, user_lang)
+
+        # The fast path: the safety reply goes out before Rasa is asked.
+        asked: Optional[Question] = None
+        ask_acuity = False
+        if result is not None and result.is_risk:
+            try:
+                if answer is True and question is not None and question.kind == ACUITY:
+                    early = self.safety.urgent_after_yes(country, lang)
+                else:
+                    early, asked, ask_acuity = self.safety.safety_reply(result, country, lang)
+            except Exception as exc:
+                logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__)
+                early = [self._last_resort(lang)]
+            await turn.emit(pseudonym, early)
+            turn.safety_replied = True
+        self._remember_context(pseudonym, clean, result)
+
+        if answer is False and question is not None and question.gateway_only and not turn.safety_replied:
+            # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
+            # read the answer, so it never sees it.
+            replies = self._safe(lambda: self.safety.no_reply(question), lang)
+            return self._with_reminder(pseudonym, replies, due=reminder_due, crisis=False)
+
+        metadata: Dict[str, Any] = {}
+        if language_code:
+            metadata["language_code"] = language_code
+        if turn.safety_replied:
+            metadata["risk"] = result.as_dict()
+            metadata["safety_replied"] = True
+        rasa = await self._ask_rasa(pseudonym, bounded, metadata, safety_replied=turn.safety_replied)
+        self._apply_controls(pseudonym, rasa)
+
+        if rasa.failure is None:
+            # Never the same safety text twice, whatever Rasa's model does with `safety_replied`.
+            replies = [reply for reply in rasa.replies if reply.text not in turn.shown]
+            self.safety.remember(pseudonym, self.safety.question_in(rasa.replies) or asked)
+        elif turn.safety_replied:
+            # Rasa never answered, but the user has the safety reply: only the follow-up is missing.
+            replies = []
+            if asked is not None:
+                self.safety.remember(pseudonym, replace(asked, gateway_only=True))
+            elif ask_acuity:
+                try:
+                    reply, acuity = self.safety.acuity_question(lang)
+                    replies = [reply]
+                    self.safety.remember(pseudonym, acuity)
+                except Exception as exc:
+                    logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__)
+        elif answer is False and question is not None:
+            replies = self._safe(lambda: self.safety.no_reply(question), lang)
+        elif result is None:
+            replies = [self._last_resort(lang)]
+        else:
+            replies = self._safe(lambda: [self.safety.unavailable(country, lang)], lang)
+
+        if truncated:
+            replies = [self._safe_text(lambda: safety._replies().truncation_note(lang, self.max_input_chars), lang)] + replies
+        if rasa.erase:
+            replies += await self._erase_after_turn(pseudonym, lang)
+            reminder_due = False  # the erasure confirmation is this user's last word from us
+        elif rasa.disclosed:
+            self.disclosure.mark_disclosed(pseudonym)
+            reminder_due = False
+        return self._with_reminder(pseudonym, replies, due=reminder_due, crisis=turn.safety_replied, lang=lang)
+
+    # -- the parts of a turn
+
+    @staticmethod
+    def _answer(question: Optional[Question], text: str) -> Optional[bool]:
+        if question is None:
+            return None
+        try:
+            return question.answer(text)
+        except Exception as exc:
+            logger.error("yes/no parser failed: %s", type(exc).__name__)
+            return None
+
+    def _detect(self, pseudonym: str, text: str, user_lang: Optional[str], *, payload: bool, answering: bool):
+        from bot.safety.result import NO_RISK
+
+        if payload:
+            return NO_RISK
+        context = () if answering else self.context.recent(pseudonym)
+        try:
+            return safety.detect(text, user_lang, context)
+        except Exception as exc:
+            logger.error("safety detector failed for %s: %s", pseudonym, type(exc).__name__)
+            return None
+
+    @staticmethod
+    def _escalate(result, question: Question):
+        """A yes (or an unsure answer) to a safety question is a crisis signal in itself."""
+        from bot.safety.result import RiskResult, strongest
+
+        if question.kind == CHECK:
+            target = RiskResult("concern", question.category, question.matched, question.lang)
+        else:
+            target = RiskResult("urgent", "self_harm", question.matched, question.lang)
+        return target if result is None else strongest([target, result])
+
+    @staticmethod
+    def _reply_language(result, user_lang: Optional[str]) -> str:
+        try:
+            from bot.safety.result import NO_RISK
+
+            return safety._replies().reply_language(result or NO_RISK, user_lang)
+        except Exception as exc:
+            logger.error("reply language failed: %s", type(exc).__name__)
+            return user_lang or "en"
+
+    def _remember_context(self, pseudonym: str, text: str, result) -> None:
+        if result is not None and result.is_crisis:
+            self.context.close(pseudonym)  # answered: it must not turn the next "thanks" into a crisis
+        elif not is_payload(text):
+            self.context.add(pseudonym, text)
+
+    def _with_reminder(self, pseudonym: str, replies: List[Reply], *, due: bool, crisis: bool,
+                       lang: Optional[str] = None) -> List[Reply]:
+        """Add the not-a-human reminder when due: first, or after crisis messages (those win)."""
+        if not due:
+            return replies
+        self.disclosure.mark_disclosed(pseudonym)
+        reminder = self._safe_text(lambda: safety._replies().disclosure_reminder(lang), lang)
+        return replies + [reminder] if crisis else [reminder] + replies
+
+    def _last_resort(self, lang: Optional[str]) -> Reply:
+        try:
+            return safety.last_resort(lang)
+        except Exception as exc:
+            logger.error("last-resort text failed: %s", type(exc).__name__)
+            raise
+
+    def _safe(self, build: Callable[[], List[Reply]], lang: Optional[str]) -> List[Reply]:
+        try:
+            return build()
+        except Exception as exc:
+            logger.error("safety replies failed: %s", type(exc).__name__)
+            return [self._last_resort(lang)]
+
+    def _safe_text(self, build: Callable[[], str], lang: Optional[str]) -> Reply:
+        return self._safe(lambda: [Reply(build())], lang)[0]
+
+    # -- Rasa
+
+    async def _ask_rasa(self, pseudonym: str, text: str, metadata: Dict[str, Any], *, safety_replied: bool) -> RasaTurn:
+        health = self.action_health
+        if health is None:
+            turn = await self._post_to_rasa(pseudonym, text, metadata)
+            actions_ok = True
+        else:
+            # A remembered /health answer costs nothing; a stale one is refreshed beside the post.
+            turn, actions_ok = await asyncio.gather(self._post_to_rasa(pseudonym, text, metadata), health.is_up())
+            if turn.failure == NOTHING_TO_SHOW and actions_ok:
+                actions_ok = await health.is_up(recheck=True)  # silence is how a dead action server looks
+        if turn.failure == NOTHING_TO_SHOW and safety_replied:
+            turn.failure = None  # Rasa had nothing to add to the safety reply the gateway sent
+        if not actions_ok and turn.failure is None:
+            logger.warning("rasa unavailable for %s: action server down", pseudonym)
+            turn.failure = "action server down"
+        elif turn.failure is not None:
+            logger.warning("rasa unavailable for %s: %s", pseudonym, turn.failure)
+        return turn
+
+    async def _post_to_rasa(self, pseudonym: str, text: str, metadata: Dict[str, Any]) -> RasaTurn:
+        url = f"{self.rasa_url}/webhooks/rest/webhook"
+        try:
+            response = await asyncio.wait_for(
+                self._http().post(url, json=rasa_payload(pseudonym, text, metadata)), self.timeout
+            )
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            return RasaTurn([], [], failure="timeout")
+        except (httpx.HTTPError, OSError) as exc:
+            return RasaTurn([], [], failure=type(exc).__name__)
+        if response.status_code != 200:
+            return RasaTurn([], [], failure=f"HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            return RasaTurn([], [], failure="answer is not JSON")
+        return parse_rasa_messages(body)
+
+    def _apply_controls(self, pseudonym: str, turn: RasaTurn) -> None:
+        for control in turn.controls:
+            if "country" in control:
+                country = control["country"]
+                self._countries.set(pseudonym, country.upper() if isinstance(country, str) and country else None)
+
+    async def _erase_after_turn(self, pseudonym: str, lang: Optional[str]) -> List[Reply]:
+        """Rasa has saved its tracker when its HTTP answer arrives, so the erasure sees every row."""
+        erase = self._erase
+        try:
+            if erase is None:
+                from bot.storage.erase import erase_pseudonym as erase
+            await asyncio.to_thread(erase, pseudonym)
+        except Exception as exc:
+            logger.error("erasure failed for %s: %s", pseudonym, type(exc).__name__)
+            return [self._safe_text(lambda: safety._replies().erase_failed(lang), lang)]
+        self.forget(pseudonym)
+        logger.info("erasure done")  # deliberately without the pseudonym that was just erased
+        return []
+
+    # -- when the turn itself failed
+
+    def _fail_safe(self, pseudonym: str, text: str, language_code: Optional[str], turn: _Turn) -> List[Reply]:
+        """After an unexpected error, before any safety reply went out: crisis resources for a
+        risk message, else "briefly unavailable"; the last-resort text if even that fails."""
+        user_lang = user_language(language_code)
+        country = self.country_for(pseudonym, language_code)
+        try:
+            result = turn.result
+            if result is None:
+                result = safety.detect(normalise_whitespace(text), user_lang, ())
+            lang = safety._replies().reply_language(result, user_lang)
+            if result.is_risk:
+                replies, _, _ = self.safety.safety_reply(result, country, lang)
+                return replies
+            return [self.safety.unavailable(country, lang)]
+        except Exception as exc:
+            logger.error("safety layer failed for %s: %s", pseudonym, type(exc).__name__)
+            try:
+                return [safety.last_resort(user_lang)]
+            except Exception:
+                return []

@@ -1,0 +1,50 @@
+"""Preparing a user's text before anyone reads it: whitespace, control characters, length."""
+from __future__ import annotations
+
+import unicodedata
+from typing import Optional, Tuple
+
+MAX_INPUT_CHARS = 2000  # longer messages are cut (with a note) before Rasa sees them
+
+
+def normalise_whitespace(text: str) -> str:
+    """Drop control characters and collapse every run of (Unicode) whitespace to one space."""
+    kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
+    return " ".join(kept.split())
+
+
+def bound_length(text: str, limit: int = MAX_INPUT_CHARS) -> Tuple[str, bool]:
+    """Cut `text` to at most `limit` characters, at a word boundary when one is near the end."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space >= limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip(), True
+
+
+def is_payload(text: str) -> bool:
+    """A button's payload (an intent such as "/affirm"), not something the user wrote.
+
+    The Telegram front end strips leading slashes from free text, so only our own buttons and
+    commands reach the gateway starting with "/".
+    """
+    return text.startswith("/")
+
+
+def user_language(language_code: Optional[str]) -> Optional[str]:
+    """Telegram's language_code as the user's language: "nl", "nl-BE", "nl_NL" -> "nl".
+
+    Only languages the safety texts exist in are returned; anything else is None (the replies
+    then use the language the signal was read in, else English).
+    """
+    if not language_code or not isinstance(language_code, str):
+        return None
+    base = language_code.strip().replace("_", "-").split("-")[0].lower()
+    try:
+        from bot.safety.replies import supported_languages
+
+        return base if base in supported_languages() else None
+    except Exception:  # the safety texts failed to load: the fail-safe still answers in English
+        return None
