@@ -12,6 +12,7 @@ STAMPS  := .make
 MODEL   := models/scrollcheck.tar.gz
 SPACY   := models/spacy/en_blank/meta.json
 RASA    := $(BIN)/rasa
+RISK_MODEL := models/risk/model.pkl
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
@@ -22,7 +23,11 @@ PYTHON310_FOUND = $(shell PYTHON310="$(PYTHON310)" scripts/find-python310.sh)
 # Everything the model is trained from; a change to any of these retrains on the next make.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories -name '*.yml' 2>/dev/null)
 
-.PHONY: help setup venv train run test test-fast validate benchmark constraints clean
+# Everything the risk model is trained from (bot/safety/training.py); a change retrains it.
+RISK_INPUTS := data/safety/classifier.yml bot/safety/classifier.py bot/safety/training.py \
+	$(shell find data/safety/training data/nlu -name '*.jsonl' -o -name '*.yml' 2>/dev/null)
+
+.PHONY: help setup venv train train-risk run test test-fast validate benchmark constraints clean
 
 help:
 	@echo "make run    - set up, train if needed, start everything and chat in the console"
@@ -47,7 +52,13 @@ $(STAMPS)/installed: $(BIN)/python pyproject.toml constraints.txt
 $(SPACY): $(STAMPS)/installed bot/nlp/blank_model.py
 	$(BIN)/scrollcheck build-spacy
 
-setup: $(STAMPS)/installed $(SPACY)
+$(RISK_MODEL): $(STAMPS)/installed $(RISK_INPUTS)
+	$(BIN)/scrollcheck train-risk
+	@touch $@
+
+train-risk: $(RISK_MODEL)
+
+setup: $(STAMPS)/installed $(SPACY) $(RISK_MODEL)
 
 $(MODEL): $(STAMPS)/installed $(SPACY) $(TRAINING_INPUTS)
 	$(BIN)/scrollcheck validate

@@ -117,9 +117,9 @@ def test_a_missing_date_or_country_is_reported(safety_copy):
     path = safety_copy / "crisis_resources.yml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("  AU:\n", "  XA:\n", 1), encoding="utf-8")
-    edit(path, "    name: Belgium\n    emergency: [\"112\"]\n    checked_on: 2026-11-22\n", "    name: Belgium\n    emergency: [\"112\"]\n")
+    edit(path, "    name: {en: Belgium, nl: België}\n    emergency: [\"112\"]\n    checked_on: 2026-12-03\n", "    name: {en: Belgium, nl: België}\n    emergency: [\"112\"]\n")
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
-    future_line = edit(path, "    name: Germany\n    emergency: [\"112\"]\n    checked_on: 2026-11-22", f"    name: Germany\n    emergency: [\"112\"]\n    checked_on: {tomorrow}")
+    future_line = edit(path, "    name: {en: Germany, nl: Duitsland}\n    emergency: [\"112\"]\n    checked_on: 2026-11-22", f"    name: {{en: Germany, nl: Duitsland}}\n    emergency: [\"112\"]\n    checked_on: {tomorrow}")
     _, errors = read_crisis_resources(path)
     errors = messages(errors)
     assert any("missing the entry for `AU`" in e for e in errors), errors
@@ -194,3 +194,89 @@ def test_broken_replies_are_reported_with_file_and_line(safety_copy, old, new, e
     _, errors = read_replies(path, known_ids={"abuse.sextortion", "abuse.grooming", "abuse.secrecy_demand"})
     errors = messages(errors)
     assert any(e.startswith(f"{path}:{line}:") and expected in e for e in errors), (line, errors)
+
+
+# -- languages -------------------------------------------------------------------------------------
+def test_every_language_has_every_text():
+    texts, errors = read_replies()
+    assert errors == [] and set(texts) >= {"en", "nl"}
+
+
+@pytest.mark.parametrize(
+    "old, new, expected, reported_at",
+    [
+        # A missing Dutch text is reported at the Dutch section that lacks it.
+        ('    acuity_question: "Heb je op dit moment gedachten om jezelf te doden?"\n', "",
+         "[nl] missing `acuity_question` (`en` has it at line", "  nl:\n"),
+        ('      check: "Door iets wat je schreef wil ik het je even direct vragen: doet iemand je pijn of bedreigt iemand je?"\n', "",
+         "[nl] missing `abuse.check`", "    abuse:\n"),
+        ('        BE: "België"\n', "", "[nl] missing `country_question.buttons.BE`", "      buttons:\n        NL"),
+        # Method words and false claims in Dutch, at the line of the text.
+        ("zorg voor afstand tussen jezelf en alles waarmee je jezelf pijn zou kunnen doen.\"\n        - \"Je kunt",
+         "leg de pillen weg.\"\n        - \"Je kunt", "mentions `pillen`", None),
+        ("Ik ben een geautomatiseerde assistent, geen mens, dus", "Ik ben een mens en ik bel de politie, dus",
+         "says `ik ben een mens`", None),
+        ("Als je ooit in gevaar bent, bel dan {emergency}.", "Als je ooit in gevaar bent, ga dan naar de brug.",
+         "mentions `brug`", None),
+        ("Als je ooit in gevaar bent, bel dan {emergency}.", "Als je ooit in gevaar bent, stel ik een diagnose.",
+         "says `stel ik een diagnose`", None),
+        # Answer words: one word cannot mean two things.
+        ('unsure: ["weet niet",', 'unsure: ["nee", "weet niet",', "`nee` is in both answers.deny and answers.unsure", None),
+    ],
+)
+def test_dutch_gaps_and_unsafe_words_are_reported_with_file_and_line(safety_copy, old, new, expected, reported_at):
+    path = safety_copy / "replies.yml"
+    text = path.read_text(encoding="utf-8")
+    nl_start = text.index("\n  nl:\n") + 1
+    nl = text[nl_start:]
+    line = text[:nl_start].count("\n") + nl[: nl.index(reported_at or old)].count("\n") + 1
+    path.write_text(text[:nl_start] + nl.replace(old, new, 1), encoding="utf-8")
+    _, errors = read_replies(path)
+    errors = messages(errors)
+    assert any(e.startswith(f"{path}:{line}:") and expected in e for e in errors), (line, errors)
+
+
+def test_yes_and_no_must_be_quoted_in_the_answer_lists(safety_copy):
+    path = safety_copy / "replies.yml"
+    line = edit(path, 'affirm: ["yes", "y",', 'affirm: [yes, "y",')
+    _, errors = read_replies(path)
+    assert any(e.startswith(f"{path}:{line}:") and "put it in quotes" in e for e in messages(errors)), messages(errors)
+
+
+def test_a_country_name_missing_in_a_reply_language_is_reported(safety_copy):
+    path = safety_copy / "crisis_resources.yml"
+    line = edit(path, "    name: {en: Ireland, nl: Ierland}\n", "    name: Ireland\n")
+    _, errors = read_crisis_resources(path, languages=("en", "nl"))
+    assert any(e.startswith(f"{path}:{line}:") and "missing: nl" in e for e in messages(errors)), messages(errors)
+    assert messages(validate_safety_content(safety_copy)) != []
+
+
+def test_the_unknown_entry_must_name_the_main_emergency_numbers(safety_copy):
+    path = safety_copy / "crisis_resources.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    emergency_by_region:\n")
+    end = text.index("    checked_on:", start)
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    _, errors = read_crisis_resources(path)
+    assert any("must list the main emergency numbers in `emergency_by_region`" in e for e in messages(errors)), errors
+
+
+def test_the_unknown_entry_lists_112_911_999_000_and_a_directory():
+    entry = resources_for(None)
+    assert [r.number for r in entry.regional_emergency] == ["112", "911", "999", "000"]
+    assert [r.where_in("en") for r in entry.regional_emergency] == ["in Europe", "in the US and Canada", "in the UK", "in Australia"]
+    assert all(r.where_in("nl") != r.where_in("en") for r in entry.regional_emergency)
+
+
+def test_netherlands_and_flanders_resources_come_from_the_reference_and_are_dated():
+    nl, be = resources_for("NL"), resources_for("BE")
+    assert nl.emergency == ("112",) and be.emergency == ("112",)
+    assert {r.name: [c.value for c in r.contacts] for r in nl.resources} == {
+        "113 Zelfmoordpreventie": ["113", "0800-0113", "113.nl"], "Kindertelefoon": ["0800-0432"]}
+    assert {r.name: [c.value for c in r.contacts] for r in be.resources} == {
+        "Zelfmoordlijn 1813": ["1813", "zelfmoord1813.be"], "Awel": ["102"], "Tele-Onthaal": ["106"]}
+    for entry in (nl, be):
+        assert entry.checked_on == datetime.date(2026, 12, 3) and "REFERENCES.md" in entry.note
+        assert all(r.checked_on == datetime.date(2026, 12, 3) and "REFERENCES.md" in r.note for r in entry.resources)
+    assert resources_for(country_from_language_code("nl-BE")).code == "BE"
+    assert (nl.name_in("nl"), be.name_in("nl"), be.name_in("en")) == ("Nederland", "België", "Belgium")

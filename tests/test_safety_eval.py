@@ -1,4 +1,6 @@
-"""The detector measured on the labelled set (tests/safety/eval_en.jsonl); see tests/safety/README.md."""
+"""The detector on the first labelled set (data/safety/training/en/eval_en.jsonl), now training data:
+in-sample figures, a regression check that the detector still does what it was taught (the honest
+figures come from the blind sets, tests/test_safety_blind.py). See data/safety/training/README.md."""
 from __future__ import annotations
 
 from collections import Counter
@@ -20,7 +22,7 @@ def items():
 
 @pytest.fixture(scope="module")
 def report(items):
-    return evaluate(items, lambda text, lang: detect(text, lang=lang))
+    return evaluate(items, lambda text, lang, context: detect(text, lang, context))
 
 
 def test_the_set_is_big_and_varied_enough(items):
@@ -53,7 +55,7 @@ def test_the_cases_the_issue_names_are_in_the_set(items):
 
 
 def test_recall_urgent_recall_and_false_positive_rate(report):
-    thresholds = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03)
+    thresholds = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03, max_check_rate=0.08)
     assert_meets(report, thresholds, EVAL_PATH)
 
 

@@ -19,7 +19,7 @@ from tests.safety_report import assert_meets
 
 HOLDOUT = Path(__file__).parent.parent / "data" / "safety" / "training" / "en" / "holdout_en.jsonl"
 # Measured 2026-12-02 after round 7: recall 1.000, urgent 1.000, FPR 0.017.
-FLOOR = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03)
+FLOOR = Thresholds(min_recall=0.98, min_urgent_recall=0.95, max_fpr=0.03, max_check_rate=0.08)
 
 
 @pytest.fixture(scope="module")
@@ -34,5 +34,5 @@ def test_the_holdout_set_is_what_was_written(items):
 
 
 def test_holdout_recall_does_not_regress(items):
-    report = evaluate(items, lambda text, lang: detect(text, lang=lang))
+    report = evaluate(items, lambda text, lang, context: detect(text, lang, context))
     assert_meets(report, FLOOR, HOLDOUT)

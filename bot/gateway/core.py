@@ -220,7 +220,7 @@ class Gateway:
                 early = [self._last_resort(lang)]
             await turn.emit(pseudonym, early)
             turn.safety_replied = True
-        self._remember_context(pseudonym, clean, result)
+        self._remember_context(pseudonym, clean)
 
         if answer is False and question is not None and question.gateway_only and not turn.safety_replied:
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
@@ -315,10 +315,11 @@ class Gateway:
             logger.error("reply language failed: %s", type(exc).__name__)
             return user_lang or "en"
 
-    def _remember_context(self, pseudonym: str, text: str, result) -> None:
-        if result is not None and result.is_crisis:
-            self.context.close(pseudonym)  # answered: it must not turn the next "thanks" into a crisis
-        elif not is_payload(text):
+    def _remember_context(self, pseudonym: str, text: str) -> None:
+        # Risk messages stay too: "tonight" after "i want to die" is more than either alone. The
+        # detector counts a reading with context only when it is more severe than the earlier
+        # messages alone, so an answered risk does not make the next "ok" a crisis again.
+        if not is_payload(text):
             self.context.add(pseudonym, text)
 
     def _with_reminder(self, pseudonym: str, replies: List[Reply], *, due: bool, crisis: bool,

@@ -48,8 +48,7 @@ class ChatContext:
     """The last few messages of each chat, oldest first, for the detector's `context`.
 
     Only what the user wrote (never button payloads), each cut to its last CONTEXT_MAX_CHARS
-    characters, and only while the chat is recent. A crisis reply closes the context: what led to
-    it has been answered, so it must not make the next "thanks" look like a new crisis.
+    characters, and only while the chat is recent (CONTEXT_WINDOW_SECONDS).
     """
 
     def __init__(

@@ -21,7 +21,8 @@ so it costs well under a millisecond.
 
 The artefact (models/risk/model.pkl) is built by `scrollcheck train-risk` (run by make when its
 inputs change), deterministically: fixed seed, lbfgs, data sorted by text. It records a hash of
-its inputs; a missing or stale artefact is rebuilt once on first use (see load_model).
+its inputs; a missing artefact is built on first use, a stale one is used with a warning (see
+load_model; `make` rebuilds it whenever its inputs change).
 """
 from __future__ import annotations
 
@@ -164,7 +165,8 @@ def validate_config(path: Optional[Path] = None) -> List[ContentError]:
 def inputs_digest(config: ModelConfig) -> str:
     """A hash of everything the artefact is trained from; a change means a rebuild."""
     digest = hashlib.sha256(f"format {FORMAT_VERSION}\n".encode())
-    for file in (config.path, *config.training, *config.nlu_negatives):
+    code = (Path(__file__), Path(__file__).with_name("training.py"))  # how it is trained counts too
+    for file in (config.path, *code, *config.training, *config.nlu_negatives):
         digest.update(str(file.relative_to(PROJECT_ROOT)).encode() + b"\0")
         digest.update(file.read_bytes())
     return digest.hexdigest()
@@ -339,26 +341,29 @@ class RiskModel:
         return RiskResult(level, category, matched)
 
 
-def fit(examples: Sequence[Example], c: float, seed: int, thresholds: Thresholds, digest: str = "") -> RiskModel:
-    """Train on `examples` (deterministic: the caller passes them sorted)."""
+def fit_sklearn(examples: Sequence[Example], c: float, seed: int):
+    """The fitted scikit-learn parts: ({kind: vectorizer}, category model, urgency model)."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
     texts = [e.text for e in examples]
     vectorizers = _vectorizers()
-    blocks, matrices, offset = [], [], 0
+    x = hstack([vectorizer.fit_transform(texts) for vectorizer in vectorizers.values()]).tocsr()
+    category = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    category.fit(x, [e.category for e in examples])
+    risky = np.array([e.category != NONE_CLASS for e in examples])
+    urgency = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    urgency.fit(x[risky], np.array([e.urgent for e in examples])[risky])
+    return vectorizers, category, urgency
+
+
+def fit(examples: Sequence[Example], c: float, seed: int, thresholds: Thresholds, digest: str = "") -> RiskModel:
+    """Train on `examples` (deterministic: the caller passes them sorted)."""
+    vectorizers, category, urgency = fit_sklearn(examples, c, seed)
+    blocks, offset = [], 0
     for kind, vectorizer in vectorizers.items():
-        matrices.append(vectorizer.fit_transform(texts))
         blocks.append(_Block(kind, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float64), offset))
         offset += len(vectorizer.vocabulary_)
-    x = hstack(matrices).tocsr()
-    labels = [e.category for e in examples]
-    category = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-    category.fit(x, labels)
-    risky = np.array([e.category != NONE_CLASS for e in examples])
-    urgent_labels = np.array([e.urgent for e in examples])[risky]
-    urgency = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-    urgency.fit(x[risky], urgent_labels)
     return RiskModel(
         blocks, category.coef_.astype(np.float64), category.intercept_.astype(np.float64), list(category.classes_),
         urgency.coef_[0].astype(np.float64), float(urgency.intercept_[0]), thresholds, digest,
@@ -388,15 +393,18 @@ def read_artefact(path: Path) -> Optional[RiskModel]:
 
 
 def load_model(config: Optional[ModelConfig] = None) -> RiskModel:
-    """The trained model; a missing or stale artefact is rebuilt (cross-validation included) and
-    saved, once, so that a process never runs without it and never trains at every start."""
+    """The trained model. A missing or unreadable artefact is trained (cross-validation included)
+    and saved, once, so that a process never runs without it. A stale one (its inputs changed) is
+    used as it is, with a warning: rebuilding is make's job (`make train-risk`), not every
+    process's, and an older model is far better than none while it happens."""
     config = config or read_config()
-    digest = inputs_digest(config)
     model = read_artefact(config.artefact)
-    if model is not None and model.digest == digest:
+    if model is not None:
+        if model.digest != inputs_digest(config):
+            logger.warning("risk model %s is out of date with its training data; run `make train-risk`",
+                           config.artefact.name)
         return model
-    logger.warning("risk model %s is missing or out of date; training it now (make does this ahead of time)",
-                   config.artefact.relative_to(PROJECT_ROOT))
+    logger.warning("risk model %s is missing; training it now (make does this ahead of time)", config.artefact.name)
     from bot.safety.training import train
 
     return train(config)

@@ -293,11 +293,12 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
     names = r.texts(raw, "name")
     name = _in(names, DEFAULT_LANGUAGE) if names else None
     if names and r.languages:
-        missing = [lang for lang in r.languages if lang not in dict(names)]
+        given = set(dict(names)) | ({DEFAULT_LANGUAGE} if "" in dict(names) else set())
+        missing = [lang for lang in r.languages if lang not in given]
         if missing:
             r.error(raw.line_of("name"), f"`{code}`: the country's name is shown in replies, so give it in every "
                                          f"language the replies have (missing: {', '.join(missing)}), e.g. "
-                                         f"name: {{en: ..., {missing[0]}: ...}}")
+                                         f"name: {{{DEFAULT_LANGUAGE}: {name}, {missing[0]}: ...}}")
     emergency_raw = raw.get("emergency")
     emergency: List[str] = []
     if not isinstance(emergency_raw, LineList):

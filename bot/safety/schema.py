@@ -4,12 +4,14 @@
     for error in validate_safety_content(): print(error)
 
 Checks: the lexicon files (structure, then every pattern compiled against spaCy's tokenizer),
-crisis_resources.yml (each country has its emergency number and dated resources; the EU and
-unknown-country fallbacks exist), replies.yml (placeholders, emergency number first in urgent
-replies, no method words, no claims to be a person or to send help, `extras` naming real lexicon
-ids), classifier.yml (settings in range, training files exist, no blind set trained on) and
-that no unexpected file sits in the directory (a misspelt file name would otherwise be
-silently ignored).
+crisis_resources.yml (each country has its emergency number and dated resources, and its name in
+every language the replies have; the EU and unknown-country fallbacks exist, the latter with the
+main emergency numbers), replies.yml (every key in every language, each gap named by file and
+line; placeholders, emergency number first in urgent replies, no method words and no claims to be
+a person, a therapist, to diagnose or to send help, in any language; answer word lists;
+`extras` naming real lexicon ids), classifier.yml (settings in range, training files exist, no
+blind set trained on) and that no unexpected file sits in the directory (a misspelt file name
+would otherwise be silently ignored).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import List, Optional, Set
 
 from bot import DATA_DIR
-from bot.content.yamlsource import ContentError
+from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
 from bot.safety.lexicon import read_lexicon
 from bot.safety.replies import read_replies
 from bot.safety.resources import read_crisis_resources
@@ -25,6 +27,7 @@ from bot.safety.resources import read_crisis_resources
 SAFETY_DIR = DATA_DIR / "safety"
 EXPECTED_FILES = ("crisis_resources.yml", "replies.yml", "classifier.yml", "README.md")
 LEXICON_SUBDIR = "lexicon"
+TRAINING_SUBDIR = "training"  # the risk model's training data (checked by the classifier's config)
 
 
 def _lexicon_errors(path: Path, known_ids: Set[str]) -> List[ContentError]:
@@ -43,14 +46,25 @@ def _lexicon_errors(path: Path, known_ids: Set[str]) -> List[ContentError]:
     return errors
 
 
+def _reply_languages(path: Path) -> tuple:
+    """The languages replies.yml has (each country's name must exist in all of them)."""
+    try:
+        root = load_yaml_with_lines(path)
+    except (ContentError, OSError):
+        return ()  # reported by read_replies
+    languages = root.get("languages") if isinstance(root, LineDict) else None
+    return tuple(str(lang) for lang in languages) if isinstance(languages, LineDict) else ()
+
+
 def validate_safety_content(directory: Optional[Path] = None) -> List[ContentError]:
     """Every problem in data/safety/ (empty list when all is well)."""
     directory = Path(directory or SAFETY_DIR)
     errors: List[ContentError] = []
     for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or path.name in EXPECTED_FILES or (path.is_dir() and path.name == LEXICON_SUBDIR):
+        if path.name.startswith(".") or path.name in EXPECTED_FILES or (path.is_dir() and path.name in (LEXICON_SUBDIR, TRAINING_SUBDIR)):
             continue
-        errors.append(ContentError(path, 1, f"unexpected file in {directory.name}/ (expected: {', '.join(EXPECTED_FILES)}, {LEXICON_SUBDIR}/<language>.yml)"))
+        errors.append(ContentError(path, 1, f"unexpected file in {directory.name}/ (expected: {', '.join(EXPECTED_FILES)}, "
+                                            f"{LEXICON_SUBDIR}/<language>.yml, {TRAINING_SUBDIR}/)"))
 
     known_ids: Set[str] = set()
     lexicon_dir = directory / LEXICON_SUBDIR
@@ -65,7 +79,7 @@ def validate_safety_content(directory: Optional[Path] = None) -> List[ContentErr
     for path in lexicon_files:
         errors.extend(_lexicon_errors(path, known_ids))
 
-    errors.extend(read_crisis_resources(directory / "crisis_resources.yml")[1])
+    errors.extend(read_crisis_resources(directory / "crisis_resources.yml", _reply_languages(directory / "replies.yml"))[1])
     # Cross-check `extras` only when the lexicon itself loaded, to avoid a cascade of errors.
     ids = known_ids if known_ids and not any(e.path.startswith(str(lexicon_dir)) for e in errors) else None
     errors.extend(read_replies(directory / "replies.yml", known_ids=ids)[1])
