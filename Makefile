@@ -73,6 +73,7 @@ run: setup $(MODEL)
 validate: setup
 	$(BIN)/pip check
 	$(BIN)/scrollcheck validate
+	$(BIN)/scrollcheck crisis-protocol --check
 	$(RASA) data validate --fail-on-warnings --quiet
 
 test: setup $(MODEL) validate

@@ -54,11 +54,38 @@ def reset_checkin_events() -> List[SlotSet]:
     return [SlotSet(s, None) for s in checkin_slots()] + [SlotSet("requested_slot", None)]
 
 
+def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """The metadata the gateway sent with the latest message ({} when there is none)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def language_code(tracker: Tracker) -> Optional[str]:
     """Telegram's language code passed by the gateway as metadata (nothing else identifying)."""
-    metadata: Dict[str, Any] = tracker.latest_message.get("metadata") or {}
-    code = metadata.get("language_code") if isinstance(metadata, dict) else None
+    code = latest_metadata(tracker).get("language_code")
     return code if isinstance(code, str) else None
+
+
+def user_language(tracker: Tracker) -> str:
+    """The chat's language: the `language` slot when the domain has one and it is set, else the
+    language of Telegram's language code (what the gateway uses too), else English."""
+    from bot.safety.replies import DEFAULT_LANGUAGE, normalise_language
+
+    return normalise_language(tracker.slots.get("language")) or normalise_language(language_code(tracker)) or DEFAULT_LANGUAGE
+
+
+def safety_replied(tracker: Tracker) -> bool:
+    """True when the gateway has already sent the safety reply to the latest message (api.md:
+    the crisis messages, or the direct question). Rasa then sets up what follows but repeats
+    none of it."""
+    return latest_metadata(tracker).get("safety_replied") is True
+
+
+def gateway_risk(tracker: Tracker):
+    """The gateway's reading of the latest message (metadata["risk"]) as a RiskResult, or None."""
+    from bot.safety.result import RiskResult
+
+    return RiskResult.from_dict(latest_metadata(tracker).get("risk"))
 
 
 def user_country(tracker: Tracker) -> Optional[str]:

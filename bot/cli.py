@@ -15,6 +15,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "validate": ("bot.content.validate:main", "check every maintainer-edited YAML file (file and line on error)"),
     "build-spacy": ("bot.nlp.blank_model:main", "save the blank spaCy pipeline Rasa's SpacyNLP loads"),
     "risk": ("bot.safety.cli:main", "classify JSON lines on stdin for risk, or --report a labelled set"),
+    "crisis-protocol": ("bot.safety.protocol:main", "write docs/crisis-protocol.md from the safety YAML (--check: is it current?)"),
     "train-risk": ("bot.safety.training:main", "train the risk model (thresholds by cross-validation) if its data changed"),
     "console": ("bot.console:main", "chat with the running Rasa in this terminal, through the gateway"),
     "telegram": ("bot.telegram.app:main", "run the Telegram front end (polling or webhook)"),
@@ -32,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Commands that never run Rasa in this process: spaCy would otherwise import TensorFlow through
 # thinc (about 5 s and 500 MB) only to find it unused.
-_WITHOUT_TENSORFLOW = {"risk", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy"}
+_WITHOUT_TENSORFLOW = {"risk", "crisis-protocol", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy"}
 
 
 def _load(target: str) -> Callable[[List[str]], int]:

@@ -1,30 +1,29 @@
-"""The gateway against a stand-in Rasa over real HTTP on loopback: what the user ends up seeing."""
+"""The gateway against a stand-in Rasa over real HTTP on loopback: what the user ends up seeing.
+
+Texts come from bot.safety.replies (data/safety/replies.yml) and verdicts from bot.safety.detect,
+so these tests check the gateway's behaviour, not the wording or the detector's figures.
+"""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from bot.gateway import (
-    ERASE_FAILED,
-    LAST_RESORT_REPLY,
-    MAX_INPUT_CHARS,
-    Button,
-    Gateway,
-    Reply,
-    bound_length,
-    normalise_whitespace,
-    parse_acuity_answer,
-)
-from bot.safety import detect
-from bot.safety.replies import acuity_question, crisis_reply, unavailable_reply
+import bot.safety
+from bot.gateway import MAX_INPUT_CHARS, Button, Gateway, Reply, bound_length, normalise_whitespace, user_language
+from bot.safety import RiskResult, detect
+from bot.safety import replies as safety_texts
+from bot.safety.replies import acuity_question, check_question, crisis_reply, unavailable_reply, urgent_reply
 from tests.stack import CannedAnswer, RasaRequest, StandInRasa, closed_port_url
 
 P = "pseudonym-under-test"
-RISK_TEXT = "i want to kill myself"
+RISK_TEXT = "i want to kill myself"                       # concern, self_harm: the acuity question follows
 URGENT_TEXT = "i'm going to kill myself tonight, i have the pills ready"
+CHECK_CANDIDATES = ("sometimes i wonder if it's worth it", "i hate myself")  # uncertain signals
+RASA_SLOW_SECONDS = 8.0
 
 
 def texts(replies: List[Reply]) -> List[str]:
@@ -43,10 +42,62 @@ def answer_with(server: StandInRasa, *messages: Dict[str, Any]) -> None:
     server.responder = lambda request: CannedAnswer(list(messages))
 
 
+def as_buttons(pairs) -> List[Dict[str, str]]:
+    return [{"title": title, "payload": payload} for title, payload in pairs]
+
+
+def rasa_keeping_the_agreement(delay: float = 0.0) -> Callable[[RasaRequest], CannedAnswer]:
+    """What Rasa does per the gateway/Rasa agreement: after `safety_replied` it repeats nothing
+    and only asks the follow-up (the acuity question after a non-urgent self-harm signal)."""
+
+    def responder(request: RasaRequest) -> CannedAnswer:
+        metadata = request.metadata or {}
+        if metadata.get("safety_replied"):
+            risk = RiskResult.from_dict(metadata.get("risk"))
+            body: List[Dict[str, Any]] = []
+            if risk is not None and risk.level == "concern" and risk.category == "self_harm":
+                prompt = acuity_question("en")
+                body = [said(prompt.text, buttons=as_buttons(prompt.buttons))]
+            return CannedAnswer(body, delay=delay)
+        return CannedAnswer([said(f"echo: {request.message}")], delay=delay)
+
+    return responder
+
+
+def collector() -> Tuple[List[Tuple[float, List[Reply]]], Callable]:
+    """A `send` for Gateway.handle that records when each early batch arrived."""
+    shown: List[Tuple[float, List[Reply]]] = []
+
+    async def send(replies: List[Reply]) -> None:
+        shown.append((time.monotonic(), list(replies)))
+
+    return shown, send
+
+
+def check_text() -> Tuple[str, RiskResult]:
+    for text in CHECK_CANDIDATES:
+        result = detect(text, lang="en")
+        if result.level == "check":
+            return text, result
+    pytest.fail(f"the detector rates none of {CHECK_CANDIDATES} as `check` (a detector change?)")
+
+
+def new_gateway(url: str, **kwargs: Any) -> Gateway:
+    gateway = Gateway(url, **kwargs)
+    gateway.disclosure.mark_disclosed(P)  # most tests are about other things than the reminder
+    return gateway
+
+
 @pytest.fixture
 async def gateway(stand_in_rasa: StandInRasa):
-    gateway = Gateway(stand_in_rasa.url, timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)  # most tests are about other things than the reminder
+    gateway = new_gateway(stand_in_rasa.url, timeout=2.0)
+    yield gateway
+    await gateway.aclose()
+
+
+@pytest.fixture
+async def rasa_down():
+    gateway = new_gateway(closed_port_url(), timeout=2.0)
     yield gateway
     await gateway.aclose()
 
@@ -75,7 +126,7 @@ async def test_long_text_is_bounded_with_a_note_first(gateway, stand_in_rasa) ->
     replies = await gateway.handle(P, text)
     sent = stand_in_rasa.received()[0].message
     assert len(sent) <= MAX_INPUT_CHARS and text.startswith(sent) and not sent.endswith(" ")
-    assert str(MAX_INPUT_CHARS) in replies[0].text and "first" in replies[0].text
+    assert str(MAX_INPUT_CHARS) in replies[0].text
     assert replies[1].text == "echo: " + sent
 
 
@@ -92,6 +143,12 @@ def test_bound_length_cuts_at_a_word_when_one_is_near() -> None:
 def test_whitespace_normalisation_keeps_emoji_sequences() -> None:
     family = "👩\u200d👩\u200d👧"
     assert normalise_whitespace(f"a\u00a0\u2003b \r\n{family}\x1b") == f"a b {family}"
+
+
+@pytest.mark.parametrize("code, lang", [("nl", "nl"), ("nl-BE", "nl"), ("nl_NL", "nl"), ("en-GB", "en"),
+                                        ("EN", "en"), (None, None), ("", None)])
+def test_user_language_is_the_language_of_telegrams_code(code: Optional[str], lang: Optional[str]) -> None:
+    assert user_language(code) == lang
 
 
 # --- Rasa's answer: buttons and control messages -------------------------------------------------
@@ -120,7 +177,7 @@ async def test_country_control_is_remembered_for_the_fail_safe(gateway, stand_in
     assert gateway.country_for(P, "en-US") == "DE"
     stand_in_rasa.responder = lambda request: CannedAnswer(status=503)
     replies = await gateway.handle(P, "hello?", language_code="en-US")
-    assert texts(replies) == [unavailable_reply("DE")]
+    assert texts(replies) == [unavailable_reply("DE", "en")]
     # A null country ("somewhere else") falls back to the language code, then to nothing.
     answer_with(stand_in_rasa, said("OK"), control(country=None))
     await gateway.handle(P, "somewhere else")
@@ -134,16 +191,19 @@ async def test_erase_control_erases_after_the_turn_and_forgets_the_user(stand_in
 
     def responder(request: RasaRequest) -> CannedAnswer:
         order.append("rasa answered")
+        if request.message != "/affirm":
+            return CannedAnswer([said("noted")])
         return CannedAnswer([said("Done, everything is erased."), control(erase=True)])
 
     stand_in_rasa.responder = responder
-    gateway = Gateway(stand_in_rasa.url, erase=lambda p: (order.append("erased"), erased.append(p)))
-    gateway.disclosure.mark_disclosed(P)
+    gateway = new_gateway(stand_in_rasa.url, erase=lambda p: (order.append("erased"), erased.append(p)))
     gateway._countries.set(P, "GB")
+    await gateway.handle(P, "something to remember")
     replies = await gateway.handle(P, "/affirm")
     assert texts(replies) == ["Done, everything is erased."]
-    assert erased == [P] and order == ["rasa answered", "erased"]
+    assert erased == [P] and order == ["rasa answered", "rasa answered", "erased"]
     assert gateway.country_for(P) is None and gateway.disclosure.last_disclosure(P) is None
+    assert gateway.context.recent(P) == (), "the chat's last messages are erased too"
 
 
 async def test_a_failed_erasure_is_told_to_the_user(stand_in_rasa, caplog) -> None:
@@ -151,121 +211,239 @@ async def test_a_failed_erasure_is_told_to_the_user(stand_in_rasa, caplog) -> No
         raise RuntimeError("database is locked: secret detail")
 
     answer_with(stand_in_rasa, said("Done, everything is erased."), control(erase=True))
-    gateway = Gateway(stand_in_rasa.url, erase=broken)
-    gateway.disclosure.mark_disclosed(P)
+    gateway = new_gateway(stand_in_rasa.url, erase=broken)
     with caplog.at_level(logging.INFO, logger="bot"):
         replies = await gateway.handle(P, "/affirm")
-    assert texts(replies)[-1] == ERASE_FAILED
+    assert texts(replies)[-1] == safety_texts.erase_failed("en")
     assert "RuntimeError" in caplog.text and "secret detail" not in caplog.text
 
 
-# --- the fail-safe ------------------------------------------------------------------------------
+# --- the fast path: the safety reply never waits for Rasa ------------------------------------------
+
+async def test_risk_messages_get_one_crisis_reply_within_2_s_while_rasa_takes_8_s(stand_in_rasa) -> None:
+    """20 chats at once, Rasa answering each after 8 s: every crisis reply is out within 2 s, once."""
+    stand_in_rasa.responder = rasa_keeping_the_agreement(delay=RASA_SLOW_SECONDS)
+    gateway = Gateway(stand_in_rasa.url, timeout=10.0)
+    chats = [f"{P}-{number}" for number in range(20)]
+    for chat in chats:
+        gateway.disclosure.mark_disclosed(chat)
+    result = detect(RISK_TEXT, lang="en")
+    crisis = crisis_reply(result, "GB", "en").messages
+    acuity = acuity_question("en").text
+    assert result.level == "concern" and result.category == "self_harm"
+
+    async def one(chat: str) -> Tuple[float, List[Tuple[float, List[Reply]]], List[Reply], float]:
+        shown, send = collector()
+        started = time.monotonic()
+        rest = await gateway.handle(chat, RISK_TEXT, language_code="en-GB", send=send)
+        return started, shown, rest, time.monotonic()
+
+    try:
+        outcomes = await asyncio.gather(*(one(chat) for chat in chats))
+    finally:
+        await gateway.aclose()
+    for started, shown, rest, ended in outcomes:
+        ((early_at, early),) = shown
+        assert texts(early) == list(crisis)
+        assert early_at - started < 2.0, f"crisis reply after {early_at - started:.2f} s"
+        assert ended - started >= RASA_SLOW_SECONDS - 0.5, "Rasa's answer was waited for"
+        assert texts(rest) == [acuity], "Rasa asks the follow-up and repeats nothing"
+        assert (texts(early) + texts(rest)).count(crisis[0]) == 1
+    requests = stand_in_rasa.received()
+    assert sorted(r.sender for r in requests) == sorted(chats)
+    for request in requests:
+        assert request.metadata == {"language_code": "en-GB", "risk": result.as_dict(), "safety_replied": True}
+
+
+async def test_rasa_timing_out_adds_only_the_follow_up_never_a_second_crisis_reply(stand_in_rasa) -> None:
+    stand_in_rasa.responder = rasa_keeping_the_agreement(delay=RASA_SLOW_SECONDS)
+    gateway = new_gateway(stand_in_rasa.url, timeout=1.0)
+    shown, send = collector()
+    rest = await gateway.handle(P, RISK_TEXT, language_code="en-GB", send=send)
+    await gateway.aclose()
+    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    assert [texts(batch) for _, batch in shown] == [list(crisis)]
+    assert texts(rest) == [acuity_question("en").text]
+    assert [b.title for b in rest[0].buttons] == [title for title, _ in acuity_question("en").buttons]
+
+
+async def test_urgent_message_gets_the_emergency_number_first_and_rasas_empty_answer_is_fine(stand_in_rasa) -> None:
+    stand_in_rasa.responder = rasa_keeping_the_agreement()
+    gateway = new_gateway(stand_in_rasa.url, timeout=2.0)
+    shown, send = collector()
+    rest = await gateway.handle(P, URGENT_TEXT, language_code="en-US", send=send)
+    await gateway.aclose()
+    result = detect(URGENT_TEXT, lang="en")
+    assert result.level == "urgent"
+    ((_, early),) = shown
+    assert texts(early) == list(crisis_reply(result, "US", "en").messages) and "911" in early[0].text
+    assert rest == [], "Rasa's [] after the gateway's reply is not a failure"
+
+
+async def test_check_level_message_gets_the_direct_question_once_and_yes_the_crisis_reply(stand_in_rasa) -> None:
+    text, result = check_text()
+    stand_in_rasa.responder = rasa_keeping_the_agreement()
+    gateway = new_gateway(stand_in_rasa.url, timeout=2.0)
+    prompt = check_question(result, "en")
+    shown, send = collector()
+    rest = await gateway.handle(P, text, language_code="en-GB", send=send)
+    ((_, early),) = shown
+    assert early == [Reply(prompt.text, tuple(Button(t, p) for t, p in prompt.buttons))]
+    assert rest == []
+    assert stand_in_rasa.received()[-1].metadata == {
+        "language_code": "en-GB", "risk": result.as_dict(), "safety_replied": True}
+    # "Yes" (the button) gets the crisis reply for that category at once; Rasa is told.
+    yes_payload = prompt.buttons[0][1]
+    shown, send = collector()
+    rest = await gateway.handle(P, yes_payload, language_code="en-GB", send=send)
+    await gateway.aclose()
+    concern = RiskResult("concern", result.category, result.matched, result.lang)
+    ((_, early),) = shown
+    assert texts(early) == list(crisis_reply(concern, "GB", "en").messages)
+    request = stand_in_rasa.received()[-1]
+    assert request.message == yes_payload and request.metadata["safety_replied"] is True
+    assert request.metadata["risk"]["level"] == "concern"
+    if result.category == "self_harm":
+        assert texts(rest) == [acuity_question("en").text]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("nothing matters anymore", "sometimes i think about ending it"),
+    ("i want to die", "tonight"),
+])
+async def test_the_chats_last_messages_are_read_with_the_new_one(gateway, stand_in_rasa, first: str, second: str) -> None:
+    stand_in_rasa.responder = rasa_keeping_the_agreement()
+    await gateway.handle(P, first, language_code="en-GB")
+    shown, send = collector()
+    await gateway.handle(P, second, language_code="en-GB", send=send)
+    together = detect(second, lang="en", context=(first,))
+    assert together.is_crisis, f"{first!r} then {second!r} is read as one (a detector change?)"
+    # (If the first message got the direct question, the second also answers it: either way at
+    # least the reading of both together reaches the user and Rasa.)
+    told = RiskResult.from_dict(stand_in_rasa.received()[-1].metadata["risk"])
+    assert (told.level, told.category) == (together.level, together.category)
+    ((_, early),) = shown
+    assert texts(early) == list(crisis_reply(told, "GB", "en").messages)
+
+
+async def test_detect_runs_once_per_message_with_at_most_three_earlier_ones(gateway, stand_in_rasa, monkeypatch) -> None:
+    calls: List[Tuple[str, Optional[str], Tuple[str, ...]]] = []
+    real = bot.safety.detect
+
+    def recording(text: str, lang: Optional[str] = None, context=()):
+        calls.append((text, lang, tuple(context)))
+        return real(text, lang=lang, context=context)
+
+    monkeypatch.setattr(bot.safety, "detect", recording)
+    for text in ("one", "two", "/affirm", "three", "four"):
+        await gateway.handle(P, text, language_code="nl-BE")
+    await gateway.handle("someone else", "hoi")
+    assert calls == [
+        ("one", "nl", ()), ("two", "nl", ("one",)),  # a button payload is neither read nor remembered
+        ("three", "nl", ("one", "two")), ("four", "nl", ("one", "two", "three")), ("hoi", None, ()),
+    ]
+    gateway.forget(P)
+    await gateway.handle(P, "five")
+    assert calls[-1] == ("five", None, ())
+
+
+async def test_rasa_repeating_the_gateways_safety_text_is_shown_once(gateway, stand_in_rasa) -> None:
+    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    answer_with(stand_in_rasa, *[said(message) for message in crisis], said("and something new"))
+    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
+    assert texts(replies) == [*crisis, "and something new"]
+
+
+async def test_a_failed_early_send_is_returned_with_the_rest(gateway, stand_in_rasa) -> None:
+    stand_in_rasa.responder = rasa_keeping_the_agreement()
+
+    async def broken(replies: List[Reply]) -> None:
+        raise ConnectionError("telegram unreachable")
+
+    replies = await gateway.handle(P, URGENT_TEXT, language_code="en-GB", send=broken)
+    assert texts(replies) == list(crisis_reply(detect(URGENT_TEXT, lang="en"), "GB", "en").messages)
+
+
+# --- the fail-safe: Rasa down, slow or broken ---------------------------------------------------
 
 @pytest.mark.parametrize("failure", [
     CannedAnswer(status=500, raw_text="Internal Server Error"),
-    CannedAnswer(status=502, raw_text="bad gateway"),
     CannedAnswer(status=404, body={"error": "no rest channel"}),
     CannedAnswer(body=[]),  # what Rasa answers when the action server is down
     CannedAnswer(body=[control(country="GB")]),  # nothing to show is as bad as nothing
     CannedAnswer(body={"status": "failure"}),
     CannedAnswer(raw_text="<html>oops</html>"),
-], ids=["500", "502", "404", "empty list", "only a control", "not a list", "not json"])
+], ids=["500", "404", "empty list", "only a control", "not a list", "not json"])
 async def test_rasa_errors_get_the_unavailable_reply(gateway, stand_in_rasa, failure) -> None:
     stand_in_rasa.responder = lambda request: failure
     replies = await gateway.handle(P, "how are you", language_code="en-GB")
-    assert texts(replies) == [unavailable_reply("GB")]
+    assert texts(replies) == [unavailable_reply("GB", "en")]
 
 
-async def test_rasa_down_risk_message_gets_crisis_resources_and_the_acuity_question() -> None:
-    gateway = Gateway(closed_port_url(), timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
-    expected = crisis_reply(detect(RISK_TEXT), "GB")
-    assert texts(replies)[: len(expected.messages)] == list(expected.messages)
+async def test_rasa_down_risk_message_gets_crisis_resources_and_the_acuity_question(rasa_down) -> None:
+    replies = await rasa_down.handle(P, RISK_TEXT, language_code="en-GB")
+    expected = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en")
     assert expected.ask_acuity, "a non-urgent self-harm message asks the acuity question"
-    assert replies[-1].text == acuity_question()
-    assert [b.title for b in replies[-1].buttons] == ["Yes", "No"]
+    assert texts(replies) == [*expected.messages, acuity_question("en").text]
+    assert [b.title for b in replies[-1].buttons] == [title for title, _ in acuity_question("en").buttons]
 
 
-async def test_acuity_answer_yes_after_the_fail_safe_gets_the_urgent_reply() -> None:
-    from bot.safety.replies import urgent_reply
-
-    gateway = Gateway(closed_port_url(), timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
-    await gateway.handle(P, RISK_TEXT, language_code="en-US")
-    assert texts(await gateway.handle(P, "Yes", language_code="en-US")) == list(urgent_reply("US"))
+async def test_rasa_down_acuity_yes_gets_the_urgent_reply_then_yes_is_ordinary(rasa_down) -> None:
+    await rasa_down.handle(P, RISK_TEXT, language_code="en-US")
+    assert texts(await rasa_down.handle(P, "Yes", language_code="en-US")) == list(urgent_reply("US", "en"))
     # The question was answered: a later "yes" is an ordinary message again.
-    assert texts(await gateway.handle(P, "yes", language_code="en-US")) == [unavailable_reply("US")]
+    assert texts(await rasa_down.handle(P, "yes", language_code="en-US")) == [unavailable_reply("US", "en")]
 
 
-async def test_acuity_answer_no_after_the_fail_safe_keeps_resources_in_view(stand_in_rasa) -> None:
-    gateway = Gateway(closed_port_url(), timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
-    await gateway.handle(P, RISK_TEXT)
-    replies = await gateway.handle(P, "No")
-    assert len(replies) == 1 and "help numbers" in replies[0].text
+async def test_rasa_down_acuity_no_is_answered_and_not_read_as_a_new_crisis(rasa_down) -> None:
+    await rasa_down.handle(P, RISK_TEXT, language_code="en-GB")
+    replies = await rasa_down.handle(P, "no", language_code="en-GB")
+    assert texts(replies) == [safety_texts.acuity_no_reply("en", in_checkin=False).text]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("yes", True), ("Yeah…", True), ("yh", True), ("idk", True), ("not sure", True), ("maybe", True),
-    ("i am", True), ("no", False), ("nope", False), ("nah i'm ok", False), ("I’m not", False),
-    ("not right now", False), ("what do you mean", None), ("pizza", None),
-])
-def test_acuity_answers_unsure_counts_as_yes(text: str, expected) -> None:
-    assert parse_acuity_answer(text) is expected
-
-
-async def test_urgent_message_while_rasa_is_down_puts_the_emergency_number_first() -> None:
-    gateway = Gateway(closed_port_url(), timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
-    replies = await gateway.handle(P, URGENT_TEXT, language_code="en-US")
-    result = detect(URGENT_TEXT)
-    assert result.level == "urgent"
-    assert texts(replies) == list(crisis_reply(result, "US").messages)
-    assert "911" in replies[0].text
+async def test_rasa_down_check_question_answers(rasa_down) -> None:
+    text, result = check_text()
+    assert texts(await rasa_down.handle(P, text, language_code="en-GB")) == [check_question(result, "en").text]
+    assert texts(await rasa_down.handle(P, "nope", language_code="en-GB")) == [safety_texts.check_no_reply("en")]
+    other = P + "-2"
+    rasa_down.disclosure.mark_disclosed(other)
+    await rasa_down.handle(other, text, language_code="en-GB")
+    replies = await rasa_down.handle(other, "idk", language_code="en-GB")  # unsure counts as yes
+    concern = crisis_reply(RiskResult("concern", result.category, result.matched, result.lang), "GB", "en")
+    assert texts(replies)[: len(concern.messages)] == list(concern.messages)
+    assert texts(replies)[len(concern.messages):] == ([acuity_question("en").text] if concern.ask_acuity else [])
 
 
 async def test_timeout_is_bounded(stand_in_rasa) -> None:
     stand_in_rasa.responder = lambda request: CannedAnswer([said("too late")], delay=5.0)
-    gateway = Gateway(stand_in_rasa.url, timeout=0.5)
-    gateway.disclosure.mark_disclosed(P)
+    gateway = new_gateway(stand_in_rasa.url, timeout=0.5)
     started = time.monotonic()
     replies = await gateway.handle(P, "hello", language_code="en-GB")
     elapsed = time.monotonic() - started
+    await gateway.aclose()
     assert elapsed < 1.5, f"the fail-safe answered after {elapsed:.2f} s"
-    assert texts(replies) == [unavailable_reply("GB")]
-
-
-async def test_timeout_with_a_risk_message_still_gets_crisis_resources(stand_in_rasa) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer([said("too late")], delay=5.0)
-    gateway = Gateway(stand_in_rasa.url, timeout=0.5)
-    gateway.disclosure.mark_disclosed(P)
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
-    assert texts(replies)[0] == crisis_reply(detect(RISK_TEXT), "GB").messages[0]
+    assert texts(replies) == [unavailable_reply("GB", "en")]
 
 
 async def test_risk_hidden_past_the_length_bound_still_gets_crisis_resources(gateway, stand_in_rasa) -> None:
     text = "so today was a normal day at school " * 70 + RISK_TEXT  # the risk is past 2000 chars
-    assert not detect(text[:MAX_INPUT_CHARS]).is_risk
+    assert not detect(text[:MAX_INPUT_CHARS], lang="en").is_risk
     replies = await gateway.handle(P, text, language_code="en-GB")
-    crisis = crisis_reply(detect(text), "GB")
+    crisis = crisis_reply(detect(text, lang="en"), "GB", "en")
     assert texts(replies)[: len(crisis.messages)] == list(crisis.messages)
-    assert any(t.startswith("echo: ") for t in texts(replies)), "Rasa's own reply is still shown"
+    assert stand_in_rasa.received()[0].metadata["risk"] == detect(text, lang="en").as_dict()
 
 
-async def test_a_broken_safety_layer_still_points_to_help(stand_in_rasa, monkeypatch) -> None:
-    import bot.safety
-
-    def broken(text: str, lang: str = "en"):
+async def test_a_broken_safety_layer_still_points_to_help(monkeypatch) -> None:
+    def broken(text: str, lang: Optional[str] = None, context=()):
         raise RuntimeError("lexicon failed to load")
 
     monkeypatch.setattr(bot.safety, "detect", broken)
-    gateway = Gateway(closed_port_url(), timeout=1.0)
-    gateway.disclosure.mark_disclosed(P)
-    assert texts(await gateway.handle(P, RISK_TEXT)) == [LAST_RESORT_REPLY]
+    gateway = new_gateway(closed_port_url(), timeout=1.0)
+    assert texts(await gateway.handle(P, RISK_TEXT)) == [safety_texts.last_resort_reply("en")]
 
 
-async def test_logs_hold_pseudonyms_and_exception_types_only(stand_in_rasa, caplog) -> None:
+async def test_logs_hold_pseudonyms_and_exception_types_only(caplog) -> None:
     secret_text = "my secret words " + RISK_TEXT
     gateway = Gateway(closed_port_url(), timeout=1.0)
     with caplog.at_level(logging.DEBUG, logger="bot"):
@@ -285,24 +463,39 @@ async def test_rasa_is_ready_follows_get_root(stand_in_rasa) -> None:
 
 # --- a dead action server behind a living Rasa ----------------------------------------------------
 
+async def test_action_server_health_is_asked_rarely_and_again_when_rasa_answers_nothing(stand_in_rasa) -> None:
+    gateway = new_gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0)
+    await asyncio.gather(*(gateway.handle(f"{P}-{n}", "hello") for n in range(30)))
+    await gateway.handle(P, "hello again")
+    assert gateway.action_health.requests == 1, "one /health for 31 messages within its TTL"
+    stand_in_rasa.health_status = 503
+    answer_with(stand_in_rasa)  # a dead action server: Rasa answers []
+    assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == [unavailable_reply("GB", "en")]
+    assert gateway.action_health.requests == 2
+    # A risk message: the crisis reply is out; [] plus a dead action server means the follow-up is missing.
+    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
+    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    assert texts(replies) == [*crisis, acuity_question("en").text]
+    await gateway.aclose()
+
+
 async def test_action_server_down_is_detected_even_when_rasa_answers_text(stand_in_rasa) -> None:
     # What a real Rasa answers when its custom actions cannot run: a misleading fallback text.
     answer_with(stand_in_rasa, said("Sorry, I didn't understand that."))
-    gateway = Gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
+    gateway = new_gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0, health_ttl=0.0)
     assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == ["Sorry, I didn't understand that."]
     stand_in_rasa.health_status = 503
-    assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == [unavailable_reply("GB")]
+    assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == [unavailable_reply("GB", "en")]
     replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
-    assert texts(replies)[0] == crisis_reply(detect(RISK_TEXT), "GB").messages[0]
+    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    assert texts(replies) == [*crisis, acuity_question("en").text]
     await gateway.aclose()
 
 
 async def test_unreachable_action_server_counts_as_down(stand_in_rasa) -> None:
-    gateway = Gateway(stand_in_rasa.url, action_url=closed_port_url() + "/webhook", timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
+    gateway = new_gateway(stand_in_rasa.url, action_url=closed_port_url() + "/webhook", timeout=2.0)
     assert not await gateway.action_server_is_up()
-    assert texts(await gateway.handle(P, "hello")) == [unavailable_reply(None)]
+    assert texts(await gateway.handle(P, "hello")) == [unavailable_reply(None, "en")]
     await gateway.aclose()
 
 
@@ -311,27 +504,3 @@ def test_health_url_is_derived_from_the_webhook_url() -> None:
 
     assert action_health_url("http://127.0.0.1:5055/webhook") == "http://127.0.0.1:5055/health"
     assert action_health_url("https://actions.internal:8443/custom/webhook?x=1") == "https://actions.internal:8443/health"
-
-
-async def test_risk_message_answered_without_the_crisis_reply_gets_the_fail_safe(stand_in_rasa) -> None:
-    # The action server is up but the crisis action failed (e.g. an error inside it): Rasa falls
-    # back to a generic text. The gateway notices that the crisis reply is missing.
-    answer_with(stand_in_rasa, said("Sorry, I didn't understand that."))
-    gateway = Gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
-    expected = crisis_reply(detect(RISK_TEXT), "GB")
-    assert texts(replies)[: len(expected.messages)] == list(expected.messages)
-    assert "Sorry, I didn't understand that." not in texts(replies)
-    await gateway.aclose()
-
-
-async def test_rasas_own_crisis_reply_is_passed_through_unchanged(stand_in_rasa) -> None:
-    # Rasa knows the user said "Ireland" even if this gateway restarted and does not.
-    rasa_crisis = crisis_reply(detect(RISK_TEXT), "IE")
-    answer_with(stand_in_rasa, *[said(message) for message in rasa_crisis.messages])
-    gateway = Gateway(stand_in_rasa.url, timeout=2.0)
-    gateway.disclosure.mark_disclosed(P)
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-US")
-    assert texts(replies) == list(rasa_crisis.messages)
-    await gateway.aclose()

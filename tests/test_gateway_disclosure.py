@@ -6,9 +6,9 @@ from typing import Any, Dict, List
 import pytest
 
 from bot.disclosure import DISCLOSURE_INTERVAL_SECONDS, DisclosureClock
-from bot.gateway import DISCLOSURE_REMINDER, Gateway, Reply
+from bot.gateway import Gateway, Reply
 from bot.safety import detect
-from bot.safety.replies import crisis_reply
+from bot.safety.replies import crisis_reply, disclosure_reminder
 from tests.stack import CannedAnswer, StandInRasa, closed_port_url
 
 P = "pseudonym-disclosure"
@@ -73,7 +73,7 @@ async def test_first_contact_disclosed_by_rasa_gets_no_extra_reminder(gateway, s
 
 async def test_unknown_user_without_rasa_disclosure_gets_the_reminder_first(gateway, stand_in_rasa) -> None:
     replies = await gateway.handle(P, "hello again")  # e.g. after a gateway restart
-    assert texts(replies) == [DISCLOSURE_REMINDER, "echo: hello again"]
+    assert texts(replies) == [disclosure_reminder(), "echo: hello again"]
     assert texts(await gateway.handle(P, "and now?")) == ["echo: and now?"], "not twice in a row"
 
 
@@ -82,7 +82,7 @@ async def test_reminder_again_after_more_than_three_hours(gateway, stand_in_rasa
     clock.advance(3 * HOURS - 60)
     assert texts(await gateway.handle(P, "still within")) == ["echo: still within"]
     clock.advance(2 * 60)  # 3 h 1 min after the last disclosure
-    assert texts(await gateway.handle(P, "later")) == [DISCLOSURE_REMINDER, "echo: later"]
+    assert texts(await gateway.handle(P, "later")) == [disclosure_reminder(), "echo: later"]
     clock.advance(HOURS)
     assert texts(await gateway.handle(P, "an hour on")) == ["echo: an hour on"]
 
@@ -101,6 +101,6 @@ async def test_reminder_comes_after_crisis_resources_never_before(clock) -> None
     gateway = Gateway(closed_port_url(), clock=clock, timeout=1.0)
     text = "i want to kill myself"
     replies = await gateway.handle(P, text, language_code="en-GB")
-    crisis = crisis_reply(detect(text), "GB")
+    crisis = crisis_reply(detect(text, lang="en"), "GB", "en")
     assert texts(replies)[0] == crisis.messages[0]
-    assert texts(replies)[-1] == DISCLOSURE_REMINDER
+    assert texts(replies)[-1] == disclosure_reminder()

@@ -202,6 +202,18 @@ class Gateway:
         # read on its own (with the context, "no" after a risk message could look like one).
         result = turn.result = self._detect(pseudonym, clean, user_lang, payload=is_payload(clean),
                                             answering=answer is not None)
+        if (question is not None and question.gateway_only and answer is None and not is_payload(clean)
+                and result is not None and not result.is_risk):
+            # Rasa never saw this question, so only the gateway can ask again: once; after that a
+            # non-answer counts as yes (the safe side, as the crisis path does in Rasa).
+            if not question.reasked:
+                lang = self._reply_language(result, user_lang)
+                self.safety.remember(pseudonym, replace(question, reasked=True, asked_at=self._clock()))
+                replies = self._safe(lambda: [self.safety.reask(question.lang)], lang)
+                return self._with_reminder(pseudonym, replies, due=reminder_due, crisis=False, lang=lang)
+            answer = True
+        elif question is not None and answer is None and is_payload(clean):
+            self.safety.remember(pseudonym, question)  # another button (e.g. a country): still open
         if answer is True and question is not None:
             result = turn.result = self._escalate(result, question)
         lang = self._reply_language(result, user_lang)
@@ -220,7 +232,8 @@ class Gateway:
                 early = [self._last_resort(lang)]
             await turn.emit(pseudonym, early)
             turn.safety_replied = True
-        self._remember_context(pseudonym, clean)
+        if answer is None:  # an answer to our question is not part of what the user is telling
+            self._remember_context(pseudonym, clean)
 
         if answer is False and question is not None and question.gateway_only and not turn.safety_replied:
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
@@ -261,7 +274,7 @@ class Gateway:
             replies = self._safe(lambda: [self.safety.unavailable(country, lang)], lang)
 
         if truncated:
-            replies = [self._safe_text(lambda: safety._replies().truncation_note(lang, self.max_input_chars), lang)] + replies
+            replies = [self._safe_text(lambda: safety._replies().truncation_note(self.max_input_chars, lang), lang)] + replies
         if rasa.erase:
             replies += await self._erase_after_turn(pseudonym, lang)
             reminder_due = False  # the erasure confirmation is this user's last word from us
@@ -303,7 +316,7 @@ class Gateway:
             target = RiskResult("concern", question.category, question.matched, question.lang)
         else:
             target = RiskResult("urgent", "self_harm", question.matched, question.lang)
-        return target if result is None else strongest([target, result])
+        return target if result is None else strongest([result, target])  # ties: the message's own reading
 
     @staticmethod
     def _reply_language(result, user_lang: Optional[str]) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, _Lru
-from bot.gateway.reply import Button, Reply, buttons_from_pairs
+from bot.gateway.reply import Reply, buttons_from_pairs
 
 logger = logging.getLogger("bot.gateway")
 
@@ -58,13 +58,13 @@ class Question:
     # read the answer. False: Rasa asked it, or knows it was asked, and reads the answer itself;
     # the gateway only brings the crisis reply forward for a "yes" and covers a failing Rasa.
     gateway_only: bool
-    payloads: Dict[str, str] = field(default_factory=dict)  # button payload -> button title
     matched: Tuple[str, ...] = ()
+    reasked: bool = False          # a non-answer got "yes or no?" once; the next one counts as yes
 
     def answer(self, text: str) -> Optional[bool]:
-        """True (yes, or unsure: the safe side), False (no), None (not an answer)."""
-        title = self.payloads.get(text)
-        return parse_yes_no(title if title is not None else text, self.lang)
+        """True (yes, or unsure: the safe side), False (no), None (not an answer).
+        The Yes/No buttons' payloads (/affirm, /deny) are answers too."""
+        return parse_yes_no(text, self.lang)
 
 
 class SafetyDesk:
@@ -91,10 +91,9 @@ class SafetyDesk:
     def forget(self, pseudonym: str) -> None:
         self._questions.pop(pseudonym)
 
-    def question(self, kind: str, category: str, lang: str, buttons: Sequence[Button] = (), *,
-                 gateway_only: bool, matched: Tuple[str, ...] = ()) -> Question:
-        return Question(kind, category, lang, self._clock(), gateway_only,
-                        {b.payload: b.title for b in buttons}, matched)
+    def question(self, kind: str, category: str, lang: str, *, gateway_only: bool,
+                 matched: Tuple[str, ...] = ()) -> Question:
+        return Question(kind, category, lang, self._clock(), gateway_only, tuple(matched))
 
     def question_in(self, replies: Sequence[Reply]) -> Optional[Question]:
         """A safety question Rasa asked in its answer (the last one wins), so a "yes" to it gets
@@ -109,7 +108,7 @@ class SafetyDesk:
             hit = known.get(reply.text)
             if hit is not None:
                 kind, category, lang = hit
-                found = self.question(kind, category, lang, reply.buttons, gateway_only=False)
+                found = self.question(kind, category, lang, gateway_only=False)
         return found
 
     def _known_questions(self) -> Dict[str, Tuple[str, str, str]]:
@@ -143,8 +142,7 @@ class SafetyDesk:
         if not result.is_crisis:
             prompt = replies.check_question(result, lang)
             buttons = buttons_from_pairs(prompt.buttons)
-            question = self.question(CHECK, result.category, lang, buttons, gateway_only=False,
-                                     matched=tuple(result.matched))
+            question = self.question(CHECK, result.category, lang, gateway_only=False, matched=result.matched)
             return [Reply(prompt.text, buttons)], question, False
         crisis = replies.crisis_reply(result, country, lang)
         messages = [Reply(message) for message in crisis.messages]
@@ -156,7 +154,13 @@ class SafetyDesk:
     def acuity_question(self, lang: str) -> Tuple[Reply, Question]:
         prompt = _replies().acuity_question(lang)
         buttons = buttons_from_pairs(prompt.buttons)
-        return Reply(prompt.text, buttons), self.question(ACUITY, "self_harm", lang, buttons, gateway_only=True)
+        return Reply(prompt.text, buttons), self.question(ACUITY, "self_harm", lang, gateway_only=True)
+
+    @staticmethod
+    def reask(lang: str) -> Reply:
+        """A non-answer to a question only the gateway asked: "yes or no?" once more."""
+        prompt = _replies().answer_reask(lang)
+        return Reply(prompt.text, buttons_from_pairs(prompt.buttons))
 
     @staticmethod
     def urgent_after_yes(country: Optional[str], lang: str) -> List[Reply]:

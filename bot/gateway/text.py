@@ -36,15 +36,12 @@ def is_payload(text: str) -> bool:
 def user_language(language_code: Optional[str]) -> Optional[str]:
     """Telegram's language_code as the user's language: "nl", "nl-BE", "nl_NL" -> "nl".
 
-    Only languages the safety texts exist in are returned; anything else is None (the replies
-    then use the language the signal was read in, else English).
+    Only languages the safety texts exist in; anything else is None (replies then use the
+    language the signal was read in, else English).
     """
-    if not language_code or not isinstance(language_code, str):
-        return None
-    base = language_code.strip().replace("_", "-").split("-")[0].lower()
     try:
-        from bot.safety.replies import supported_languages
+        from bot.safety.replies import normalise_language
 
-        return base if base in supported_languages() else None
-    except Exception:  # the safety texts failed to load: the fail-safe still answers in English
+        return normalise_language(language_code)
+    except Exception:  # the safety texts failed to load: the fail-safe still answers
         return None

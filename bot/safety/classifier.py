@@ -12,7 +12,8 @@ short messages defeat language identification):
   category  multinomial logistic regression over none + CATEGORIES  -> p(risk) = 1 - p(none)
   urgency   binary logistic regression on the risk messages only     -> p(urgent | risk)
   levels    p(risk) >= concern threshold -> concern; >= check threshold -> check;
-            a concern with p(urgent) >= urgent threshold -> urgent
+            a concern with p(urgent) >= urgent threshold -> urgent, and any flagged message
+            with p(urgent) >= the higher urgent_alone threshold -> urgent (level_for)
 The thresholds are chosen by cross-validation (bot.safety.training) and stored in the artefact.
 
 Scoring one message reuses the fitted vectorizers' analyzers, vocabularies and idf weights and
@@ -256,9 +257,23 @@ def _vectorizers():
 
 @dataclass(frozen=True)
 class Thresholds:
-    check: float
-    concern: float
-    urgent: float
+    check: float         # p(risk) for the direct check question
+    concern: float       # p(risk) for a crisis reply
+    urgent: float        # p(urgent | risk) that makes a crisis reply urgent
+    urgent_alone: float = 1.0  # p(urgent | risk) that makes any flagged message urgent
+
+
+def level_for(t: Thresholds, p_risk: float, p_urgent: float) -> str:
+    """The level the model's two probabilities imply. A message the urgency model is very sure
+    about gets the emergency path even when the category model is less sure that it is risk:
+    cross-validation showed urgent messages are the ones it most often under-rates."""
+    if p_risk >= t.check and p_urgent >= t.urgent_alone:
+        return "urgent"
+    if p_risk >= t.concern:
+        return "urgent" if p_urgent >= t.urgent else "concern"
+    if p_risk >= t.check:
+        return "check"
+    return "none"
 
 
 class RiskModel:
@@ -325,12 +340,7 @@ class RiskModel:
         return p_risk, category, float(p_urgent)
 
     def level_of(self, p_risk: float, p_urgent: float) -> str:
-        t = self.thresholds
-        if p_risk >= t.concern:
-            return "urgent" if p_urgent >= t.urgent else "concern"
-        if p_risk >= t.check:
-            return "check"
-        return "none"
+        return level_for(self.thresholds, p_risk, p_urgent)
 
     def classify(self, text: str) -> RiskResult:
         p_risk, category, p_urgent = self.scores(text)

@@ -247,13 +247,19 @@ class _Checker:
         value = node.get(key)
         line = node.line_of(key) if key in node else node.line
         if key not in node:
-            return ""  # reported by the completeness check (or below for `en`)
+            self.missing(node, label)
+            return ""
         if not isinstance(value, str) or not value.strip():
             hint = " (put it in quotes: yes/no/on/off would otherwise be read as true/false)" if isinstance(value, bool) else ""
             self.error(line, f"`{label}` must be non-empty text{hint}")
             return ""
         self.check_text(value, line, allowed, label)
         return value
+
+    def missing(self, node: LineDict, label: str) -> None:
+        # Other languages' gaps are named by the completeness check, which says where `en` has it.
+        if self.language == DEFAULT_LANGUAGE and node.line:
+            self.error(node.line, f"missing `{label}`")
 
     def check_text(self, value: str, line: int, allowed: Set[str], label: str) -> None:
         try:
@@ -272,7 +278,10 @@ class _Checker:
             self.error(line, f"`{label}` says `{claim}`: the bot never claims to be a person, a professional, to diagnose or to send help itself")
 
     def messages(self, node: Any, key: str, label: str, *, emergency_first: bool, emergency_somewhere: bool = True) -> Tuple[str, ...]:
-        if not isinstance(node, LineDict) or key not in node:
+        if not isinstance(node, LineDict):
+            return ()
+        if key not in node:
+            self.missing(node, label)
             return ()
         value = node.get(key)
         line = node.line_of(key)
@@ -296,7 +305,10 @@ class _Checker:
         return tuple(result)
 
     def word_list(self, node: Any, key: str, label: str) -> Tuple[str, ...]:
-        if not isinstance(node, LineDict) or key not in node:
+        if not isinstance(node, LineDict):
+            return ()
+        if key not in node:
+            self.missing(node, label)
             return ()
         value = node[key]
         if not isinstance(value, LineList) or not value:
@@ -388,9 +400,6 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
         for key in levels:
             if key not in ("check", *CRISIS_LEVELS):
                 c.error(levels.line_of(key), f"unknown level `{key}` in `{category}` (expected: check, concern, urgent)")
-        for key in ("check", *CRISIS_LEVELS):
-            if key not in levels and language == DEFAULT_LANGUAGE:
-                c.error(levels.line, f"`{category}` needs `{key}`")
         check[category] = c.text(levels, "check", set(), f"{category}.check")
         for level in CRISIS_LEVELS:
             crisis[(category, level)] = c.messages(levels, level, f"{category}.{level}", emergency_first=(level == "urgent"))

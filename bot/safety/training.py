@@ -13,8 +13,10 @@ Steps (all deterministic: seed and folds from data/safety/classifier.yml, data s
                  answers) would get a crisis reply;
        check   = lowest p(risk) at which at most `max_benign_check` of the benign labelled
                  messages (and `max_everyday` of the everyday ones) would be asked the check;
-       urgent  = lowest p(urgent | risk) at which at most `max_concern_called_urgent` of the
-                 concern-labelled messages the model flags would be sent the emergency path.
+       concern, urgent and urgent_alone together (a grid): the most urgent-labelled messages
+                 called urgent, then the most risk messages given a crisis reply, with at most
+                 `max_benign_crisis` of the benign ones given a crisis reply and at most
+                 `max_concern_called_urgent` of the concern-labelled ones sent the emergency path.
   3. One model on all the data, with those thresholds; saved with the cross-validation figures.
 Cross-validated figures are optimistic (near-duplicates share folds); the blind sets are the
 honest measure (docs/safety.md).
@@ -39,12 +41,14 @@ from bot.safety.classifier import (
     fit,
     inputs_digest,
     read_artefact,
+    level_for,
     read_config,
     save_model,
     training_examples,
 )
 
-GRID = tuple(round(x, 3) for x in np.arange(0.20, 0.991, 0.01))
+GRID = tuple(round(x, 3) for x in np.arange(0.20, 0.996, 0.005))
+URGENT_GRID = tuple(round(x, 3) for x in np.arange(0.05, 0.996, 0.025))
 
 
 def out_of_fold(examples: Sequence[Example], config: ModelConfig) -> Tuple[np.ndarray, np.ndarray]:
@@ -71,22 +75,34 @@ def choose_thresholds(examples: Sequence[Example], p_risk: np.ndarray, p_urgent:
     policy = config.policy
     benign = np.array([e.category == NONE_CLASS and e.source == "labelled" for e in examples])
     everyday = np.array([e.source == "everyday" for e in examples])
+    risk = np.array([e.category != NONE_CLASS for e in examples])
+    urgent = np.array([e.urgent for e in examples])
+    concern = risk & ~urgent
 
-    def lowest(limit: float) -> float:
-        for t in GRID:
-            if _rate(p_risk[benign] >= t) <= limit and _rate(p_risk[everyday] >= t) <= policy.max_everyday:
-                return t
-        return GRID[-1]
-
-    concern = lowest(policy.max_benign_crisis)
-    check = min(lowest(policy.max_benign_check), concern)
-    concern_flagged = np.array([e.category != NONE_CLASS and not e.urgent for e in examples]) & (p_risk >= concern)
-    urgent = GRID[-1]
-    for t in GRID:
-        if _rate(p_urgent[concern_flagged] >= t) <= policy.max_concern_called_urgent:
-            urgent = t
-            break
-    return Thresholds(check=check, concern=concern, urgent=urgent)
+    check = next((t for t in GRID if _rate(p_risk[benign] >= t) <= policy.max_benign_check
+                  and _rate(p_risk[everyday] >= t) <= policy.max_everyday), GRID[-1])
+    # Concern and the two urgent thresholds together: the most urgent messages called urgent
+    # (then the most risk messages given a crisis reply), within the benign and over-escalation
+    # budgets.
+    flagged = p_risk >= check
+    best: Optional[Tuple[Tuple[float, float], Thresholds]] = None
+    for t_concern in (t for t in GRID if t >= check):
+        crisis_base = p_risk >= t_concern
+        if _rate(crisis_base[benign]) > policy.max_benign_crisis:
+            continue
+        for t_alone in URGENT_GRID:
+            alone = flagged & (p_urgent >= t_alone)
+            for t_urgent in URGENT_GRID:
+                if t_urgent > t_alone:
+                    break
+                called_urgent = alone | (crisis_base & (p_urgent >= t_urgent))
+                crisis = crisis_base | called_urgent
+                if _rate(crisis[benign]) > policy.max_benign_crisis or _rate(called_urgent[concern]) > policy.max_concern_called_urgent:
+                    continue
+                key = (_rate(called_urgent[urgent]), _rate(crisis[risk]))
+                if best is None or key > best[0]:
+                    best = (key, Thresholds(check, t_concern, t_urgent, t_alone))
+    return best[1] if best else Thresholds(check, GRID[-1], GRID[-1], 1.0)
 
 
 def cv_figures(examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.ndarray, t: Thresholds) -> Dict[str, Dict[str, float]]:
@@ -97,13 +113,16 @@ def cv_figures(examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.nda
         risk = chosen & np.array([e.category != NONE_CLASS for e in examples])
         urgent = chosen & np.array([e.urgent for e in examples])
         benign = chosen & ~risk
-        flagged_concern = p_risk >= t.concern
+        levels = np.array([level_for(t, a, b) for a, b in zip(p_risk, p_urgent)])
+        crisis = (levels == "concern") | (levels == "urgent")
         figures[lang] = {
             "risk": int(risk.sum()), "urgent": int(urgent.sum()), "benign": int(benign.sum()),
-            "any_risk_recall": _rate(p_risk[risk] >= t.check),
-            "urgent_called_urgent": _rate((flagged_concern & (p_urgent >= t.urgent))[urgent]),
-            "benign_crisis": _rate(flagged_concern[benign]),
-            "benign_check_or_above": _rate(p_risk[benign] >= t.check),
+            "any_risk_recall": _rate((levels != "none")[risk]),
+            "crisis_recall": _rate(crisis[risk]),
+            "urgent_called_urgent": _rate((levels == "urgent")[urgent]),
+            "concern_called_urgent": _rate((levels == "urgent")[risk & ~urgent]),
+            "benign_crisis": _rate(crisis[benign]),
+            "benign_check_or_above": _rate((levels != "none")[benign]),
         }
     everyday = np.array([e.source == "everyday" for e in examples])
     figures["everyday"] = {"messages": int(everyday.sum()), "flagged": _rate(p_risk[everyday] >= t.check)}
@@ -121,7 +140,7 @@ def train(config: Optional[ModelConfig] = None, *, out=None) -> RiskModel:
         "examples": len(examples),
         "risk_examples": sum(e.category != NONE_CLASS for e in examples),
         "folds": config.folds, "C": config.c, "seed": config.seed,
-        "thresholds": {"check": thresholds.check, "concern": thresholds.concern, "urgent": thresholds.urgent},
+        "thresholds": dict(thresholds.__dict__),
         "policy": config.policy.__dict__,
         "cross_validation": cv_figures(examples, p_risk, p_urgent, thresholds),
     }
@@ -139,16 +158,17 @@ def format_report(report: dict) -> str:
     lines = [
         f"risk model: {report['examples']} training messages ({report['risk_examples']} risk), "
         f"{report['folds']}-fold cross-validation, C={report['C']}, seed {report['seed']}, {report.get('seconds', '?')} s",
-        f"thresholds: check p(risk) >= {t['check']}, concern p(risk) >= {t['concern']}, urgent p(urgent|risk) >= {t['urgent']}",
+        f"thresholds: check p(risk) >= {t['check']}, concern p(risk) >= {t['concern']}, urgent p(urgent|risk) >= "
+        f"{t['urgent']} (with concern) or >= {t['urgent_alone']} (with check)",
         "",
-        "| language | risk / urgent / benign | any risk flagged | urgent called urgent | benign: crisis reply | benign: check or above |",
-        "|---|---|---|---|---|---|",
+        "| language | risk / urgent / benign | any risk flagged | crisis reply | urgent called urgent | concern called urgent | benign: crisis reply | benign: check or above |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for lang, f in report["cross_validation"].items():
         if lang == "everyday":
             continue
-        lines.append(f"| {lang} | {f['risk']} / {f['urgent']} / {f['benign']} | {f['any_risk_recall']:.3f} | "
-                     f"{f['urgent_called_urgent']:.3f} | {f['benign_crisis']:.3f} | {f['benign_check_or_above']:.3f} |")
+        lines.append(f"| {lang} | {f['risk']} / {f['urgent']} / {f['benign']} | {f['any_risk_recall']:.3f} | {f['crisis_recall']:.3f} | "
+                     f"{f['urgent_called_urgent']:.3f} | {f['concern_called_urgent']:.3f} | {f['benign_crisis']:.3f} | {f['benign_check_or_above']:.3f} |")
     everyday = report["cross_validation"]["everyday"]
     lines.append(f"\neveryday check-in messages ({everyday['messages']}): flagged at any level {everyday['flagged']:.4f}")
     lines.append("(model alone, out of fold; the lexicon runs beside it at run time)")

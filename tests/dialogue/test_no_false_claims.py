@@ -1,7 +1,9 @@
 """Every text the bot can say: it never claims to be human or a clinician, to diagnose or treat.
 
-Reads every response in domain.yml, every text in the screening YAML and the crisis replies.
-Negations such as "not a therapist" are the disclosure itself and are allowed.
+Reads every response in domain.yml (every language's variation), every text in the screening YAML
+and every text in data/safety/ (crisis replies, the gateway's texts, resource names), in English
+and Dutch. Negations such as "not a therapist" / "geen therapeut" are the disclosure itself and
+are allowed.
 """
 from __future__ import annotations
 
@@ -22,7 +24,18 @@ CLAIMS = [
     re.compile(r"\b(take|try|start)\s+(some\s+)?(medication|antidepressants|pills|sertraline|fluoxetine)\b", re.I),
     re.compile(r"\bthis is (a )?(therapy|treatment|diagnosis)\b", re.I),
 ]
-NEGATION = re.compile(r"\b(not|n't|never|no)\b[^.?!]{0,40}$", re.I)
+ROLES_NL = r"(mens|persoon|therapeut|hulpverlener|psycholoog|psychiater|dokter|arts|huisarts|verpleegkundige|behandelaar|professional)"
+CLAIMS_NL = [
+    re.compile(rf"\b(ik ben|ben ik)\s+(een |je |jouw |echt een |eigenlijk een )?(echte |echt |opgeleide |erkende |gediplomeerde )?{ROLES_NL}\b", re.I),
+    re.compile(r"\bik (kan|zal|ga)\s+(je |jou |dat )?(een )?(diagnose stellen|diagnosticeren|behandelen|voorschrijven|genezen)\b", re.I),
+    re.compile(r"\b(ik stel|stel ik)\s+(een |de |je )?diagnose\b", re.I),
+    re.compile(r"\bje (hebt|lijdt aan)\s+(een )?(depressie|angststoornis|stoornis|eetstoornis|verslaving|adhd|ptsd)\b", re.I),
+    re.compile(r"\b(neem|probeer|begin met)\s+(wat |eens )?(medicijnen|medicatie|antidepressiva|pillen|sertraline|fluoxetine)\b", re.I),
+    re.compile(r"\bdit is (een )?(therapie|behandeling|diagnose)\b", re.I),
+]
+# In English a negation before the claim is the disclosure itself ("not a human"); in Dutch the
+# negation sits inside the phrase ("ik ben geen mens"), which the pattern does not match anyway.
+NEGATION_WORDS = re.compile(r"\b(not|n't|never)\b", re.I)
 
 
 def _strings(node, where: str) -> Iterator[Tuple[str, str]]:
@@ -42,25 +55,34 @@ def every_bot_text() -> Iterator[Tuple[str, str]]:
     for path in sorted((DATA_DIR / "screening").glob("*.yml")):
         yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")), f"data/screening/{path.name}")
     for path in sorted((DATA_DIR / "safety").glob("*.yml")):
-        if "lexicon" in path.name or "patterns" in path.name:
-            continue  # what users say, not what the bot says
-        yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")), f"data/safety/{path.name}")
+        if "lexicon" in path.name or "patterns" in path.name or path.name == "classifier.yml":
+            continue  # what users say (lexicon, training data) or settings, not what the bot says
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.name == "replies.yml":  # the answer word lists are what users say
+            for section in (data.get("languages") or {}).values():
+                section.pop("answers", None)
+        yield from _strings(data, f"data/safety/{path.name}")
 
 
 def false_claims(text: str) -> list:
     found = []
-    for pattern in CLAIMS:
+    text = text.replace("\u2019", "'")
+    for pattern in CLAIMS + CLAIMS_NL:
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 60): match.start()]
             sentence_before = re.split(r"[.?!]", before)[-1]
-            if pattern is CLAIMS[0] and re.search(r"\b(not|n't|never)\b", match.group(0) + sentence_before, re.I):
+            if pattern is CLAIMS[0] and NEGATION_WORDS.search(match.group(0) + sentence_before):
                 continue
             found.append(match.group(0))
     return found
 
 
-def test_there_is_text_to_check():
-    assert sum(1 for _ in every_bot_text()) > 60
+def test_there_is_text_to_check_in_both_languages():
+    texts = list(every_bot_text())
+    assert len(texts) > 60
+    dutch = [text for where, text in texts if where.startswith("data/safety/replies.yml.languages.nl.")]
+    english = [text for where, text in texts if where.startswith("data/safety/replies.yml.languages.en.")]
+    assert len(dutch) == len(english) > 40
 
 
 @pytest.mark.parametrize("where,text", list(every_bot_text()))
@@ -75,6 +97,12 @@ def test_no_claim_to_be_human_or_clinician_or_to_diagnose(where, text):
     "Your answers show you have depression.",
     "You could try some antidepressants.",
     "im your counsellor today",
+    "Ik ben een echte therapeut en ik help je.",
+    "Maak je geen zorgen, ik ben een mens.",
+    "Ik kan een diagnose stellen als je wilt.",
+    "Je antwoorden laten zien dat je een depressie hebt. Je hebt een eetstoornis.",
+    "Probeer eens antidepressiva.",
+    "ben ik een psycholoog? ja",
 ])
 def test_the_checker_catches_false_claims(bad):
     assert false_claims(bad)
@@ -84,6 +112,9 @@ def test_the_checker_catches_false_claims(bad):
     "I'm an automated assistant — not a human, and not a therapist or doctor.",
     "I'm not a therapist, but a helpline can listen.",
     "A doctor or a school counsellor can talk it through with you.",
+    "Ik ben een geautomatiseerde assistent, geen mens en geen therapeut.",
+    "Ik ben niet een therapeut, maar een hulplijn kan luisteren.",
+    "Een huisarts of een vertrouwenspersoon op school kan met je meedenken.",
 ])
 def test_the_checker_allows_disclosures_and_referrals(fine):
     assert false_claims(fine) == []
