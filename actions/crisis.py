@@ -29,7 +29,7 @@ from actions.common import control, gateway_risk, safety_replied, user_country, 
 from actions.profile import UNKNOWN_COUNTRY, parse_country
 from bot.safety import RiskResult, detect
 from bot.safety.answers import parse_yes_no
-from bot.safety.replies import CrisisReply, crisis_reply, reply_language, resources_text, urgent_reply
+from bot.safety.replies import CrisisReply, country_question, crisis_reply, reply_language, resources_text, urgent_reply
 from bot.safety.result import strongest
 
 CHECK_FORM = "check_form"
@@ -101,6 +101,20 @@ def send_crisis_reply(dispatcher: CollectingDispatcher, tracker: Tracker, result
     return reply
 
 
+def urgent_after_yes(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> str:
+    """A yes (or unclear answer) to the acuity question: the urgent reply, emergency number first
+    (unless the gateway has sent it), then, if the country is still unknown, the country question.
+    Returns what follows (`crisis_followup`)."""
+    country = user_country(tracker)
+    if not safety_replied(tracker):
+        utter_all(dispatcher, urgent_reply(country, lang))
+    record_escalation(tracker, "urgent", "self_harm")
+    if country is None:
+        utter_prompt(dispatcher, country_question(lang))  # the gateway's urgent reply does not ask it
+        return "country"
+    return "none"
+
+
 def after_crisis_reply(reply: CrisisReply) -> str:
     """What follows a crisis reply: the acuity question, the open country question, or nothing."""
     if reply.ask_acuity:
@@ -146,7 +160,7 @@ class ActionCrisisResponse(Action):
         if followed is not None and parse_yes_no(tracker.latest_message.get("text"), user_language(tracker)) is True:
             # A yes inside a crisis question ("yes i want to die") answers it, as the gateway reads it.
             after_acuity_yes = active == ACUITY_FORM
-            target = RiskResult("urgent", "self_harm", followed.matched) if after_acuity_yes else RiskResult(
+            target = RiskResult("urgent", "self_harm", followed.matched, followed.lang) if after_acuity_yes else RiskResult(
                 "concern", followed.category, followed.matched, followed.lang)
             result = strongest([target, result])
         lang = reply_language(result, user_language(tracker))
@@ -155,7 +169,8 @@ class ActionCrisisResponse(Action):
         # Pause whatever form was running. The user's own form (check-in, erase confirmation) is
         # remembered so that a "no" to the direct question resumes it at the same question.
         events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)] if active else []
-        paused = active if active in RESUMABLE_FORMS else tracker.get_slot("paused_form")
+        # (A crisis question that was open keeps what it had paused; nothing open: nothing to resume.)
+        paused = active if active in RESUMABLE_FORMS else tracker.get_slot("paused_form") if active in CRISIS_FORMS else None
         events += [SlotSet("reask_count", 0), SlotSet("acuity_now", None), SlotSet("check_answer", None),
                    SlotSet("crisis_risk", result.as_dict())]
 
@@ -164,10 +179,7 @@ class ActionCrisisResponse(Action):
             return events + [SlotSet("paused_form", paused), SlotSet("crisis_followup", "check")]
 
         if after_acuity_yes and result.level == "urgent" and result.category == "self_harm":
-            if not safety_replied(tracker):
-                utter_all(dispatcher, urgent_reply(user_country(tracker), lang))
-            record_escalation(tracker, "urgent", "self_harm")
-            return events + [SlotSet("paused_form", None), SlotSet("crisis_followup", "none")]
+            return events + [SlotSet("paused_form", None), SlotSet("crisis_followup", urgent_after_yes(dispatcher, tracker, lang))]
 
         reply = send_crisis_reply(dispatcher, tracker, result, lang)
         record_escalation(tracker, result.level, result.category)

@@ -130,6 +130,32 @@ def test_console_goes_through_the_fail_safe(stand_in_rasa: StandInRasa) -> None:
     assert first_line in out
 
 
+def test_console_prints_the_crisis_reply_before_a_slow_rasa_answers(stand_in_rasa: StandInRasa) -> None:
+    from bot.safety import detect
+    from bot.safety.replies import crisis_reply
+
+    text = "i keep thinking about killing myself"
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [{"recipient_id": request.sender, "text": f"echo: {request.message}"}],
+        delay=4.0 if (request.metadata or {}).get("safety_replied") else 0.0)
+    process = console(stand_in_rasa.url, "--fresh", "--language-code", "en-GB")
+    reader = OutputReader(process)
+    reader.wait_for("you> ")
+    assert process.stdin is not None
+    started = time.monotonic()
+    process.stdin.write(text + "\n")
+    process.stdin.flush()
+    first_line = crisis_reply(detect(text, lang="en"), "GB", "en").messages[0].splitlines()[0]
+    reader.wait_for(first_line, timeout=10)
+    assert time.monotonic() - started < 2.0, "printed at once, not after Rasa's 4 s"
+    assert f"echo: {text}" not in reader.text
+    reader.wait_for(f"echo: {text}", timeout=15)
+    process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert reader.text.count(first_line) == 1
+    assert stand_in_rasa.received()[-1].metadata["language_code"] == "en-GB"
+
+
 @pytest.mark.rasa
 def test_console_with_the_real_rasa(rasa_stack) -> None:
     import yaml

@@ -20,8 +20,9 @@ from bot.safety.replies import acuity_question, check_question, crisis_reply, un
 from tests.stack import CannedAnswer, RasaRequest, StandInRasa, closed_port_url
 
 P = "pseudonym-under-test"
-RISK_TEXT = "i want to kill myself"                       # concern, self_harm: the acuity question follows
 URGENT_TEXT = "i'm going to kill myself tonight, i have the pills ready"
+# The detector changes as it learns: each test takes the first text it rates as needed.
+CONCERN_CANDIDATES = ("i keep thinking about killing myself", "i wish i was dead", "i don't want to be here anymore")
 CHECK_CANDIDATES = ("sometimes i wonder if it's worth it", "i hate myself")  # uncertain signals
 RASA_SLOW_SECONDS = 8.0
 
@@ -74,12 +75,22 @@ def collector() -> Tuple[List[Tuple[float, List[Reply]]], Callable]:
     return shown, send
 
 
-def check_text() -> Tuple[str, RiskResult]:
-    for text in CHECK_CANDIDATES:
+def rated(level: str, candidates: Tuple[str, ...]) -> Tuple[str, RiskResult]:
+    for text in candidates:
         result = detect(text, lang="en")
-        if result.level == "check":
+        if result.level == level and (level != "concern" or result.category == "self_harm"):
             return text, result
-    pytest.fail(f"the detector rates none of {CHECK_CANDIDATES} as `check` (a detector change?)")
+    pytest.fail(f"the detector rates none of {candidates} as `{level}` (a detector change?)")
+
+
+def check_text() -> Tuple[str, RiskResult]:
+    return rated("check", CHECK_CANDIDATES)
+
+
+@pytest.fixture(scope="module")
+def risk_text() -> str:
+    """A non-urgent self-harm message: crisis resources, then the acuity question."""
+    return rated("concern", CONCERN_CANDIDATES)[0]
 
 
 def new_gateway(url: str, **kwargs: Any) -> Gateway:
@@ -220,14 +231,14 @@ async def test_a_failed_erasure_is_told_to_the_user(stand_in_rasa, caplog) -> No
 
 # --- the fast path: the safety reply never waits for Rasa ------------------------------------------
 
-async def test_risk_messages_get_one_crisis_reply_within_2_s_while_rasa_takes_8_s(stand_in_rasa) -> None:
+async def test_risk_messages_get_one_crisis_reply_within_2_s_while_rasa_takes_8_s(stand_in_rasa, risk_text: str) -> None:
     """20 chats at once, Rasa answering each after 8 s: every crisis reply is out within 2 s, once."""
     stand_in_rasa.responder = rasa_keeping_the_agreement(delay=RASA_SLOW_SECONDS)
     gateway = Gateway(stand_in_rasa.url, timeout=10.0)
     chats = [f"{P}-{number}" for number in range(20)]
     for chat in chats:
         gateway.disclosure.mark_disclosed(chat)
-    result = detect(RISK_TEXT, lang="en")
+    result = detect(risk_text, lang="en")
     crisis = crisis_reply(result, "GB", "en").messages
     acuity = acuity_question("en").text
     assert result.level == "concern" and result.category == "self_harm"
@@ -235,7 +246,7 @@ async def test_risk_messages_get_one_crisis_reply_within_2_s_while_rasa_takes_8_
     async def one(chat: str) -> Tuple[float, List[Tuple[float, List[Reply]]], List[Reply], float]:
         shown, send = collector()
         started = time.monotonic()
-        rest = await gateway.handle(chat, RISK_TEXT, language_code="en-GB", send=send)
+        rest = await gateway.handle(chat, risk_text, language_code="en-GB", send=send)
         return started, shown, rest, time.monotonic()
 
     try:
@@ -255,13 +266,13 @@ async def test_risk_messages_get_one_crisis_reply_within_2_s_while_rasa_takes_8_
         assert request.metadata == {"language_code": "en-GB", "risk": result.as_dict(), "safety_replied": True}
 
 
-async def test_rasa_timing_out_adds_only_the_follow_up_never_a_second_crisis_reply(stand_in_rasa) -> None:
+async def test_rasa_timing_out_adds_only_the_follow_up_never_a_second_crisis_reply(stand_in_rasa, risk_text: str) -> None:
     stand_in_rasa.responder = rasa_keeping_the_agreement(delay=RASA_SLOW_SECONDS)
     gateway = new_gateway(stand_in_rasa.url, timeout=1.0)
     shown, send = collector()
-    rest = await gateway.handle(P, RISK_TEXT, language_code="en-GB", send=send)
+    rest = await gateway.handle(P, risk_text, language_code="en-GB", send=send)
     await gateway.aclose()
-    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    crisis = crisis_reply(detect(risk_text, lang="en"), "GB", "en").messages
     assert [texts(batch) for _, batch in shown] == [list(crisis)]
     assert texts(rest) == [acuity_question("en").text]
     assert [b.title for b in rest[0].buttons] == [title for title, _ in acuity_question("en").buttons]
@@ -347,10 +358,10 @@ async def test_detect_runs_once_per_message_with_at_most_three_earlier_ones(gate
     assert calls[-1] == ("five", None, ())
 
 
-async def test_rasa_repeating_the_gateways_safety_text_is_shown_once(gateway, stand_in_rasa) -> None:
-    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+async def test_rasa_repeating_the_gateways_safety_text_is_shown_once(gateway, stand_in_rasa, risk_text: str) -> None:
+    crisis = crisis_reply(detect(risk_text, lang="en"), "GB", "en").messages
     answer_with(stand_in_rasa, *[said(message) for message in crisis], said("and something new"))
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
+    replies = await gateway.handle(P, risk_text, language_code="en-GB")
     assert texts(replies) == [*crisis, "and something new"]
 
 
@@ -380,25 +391,43 @@ async def test_rasa_errors_get_the_unavailable_reply(gateway, stand_in_rasa, fai
     assert texts(replies) == [unavailable_reply("GB", "en")]
 
 
-async def test_rasa_down_risk_message_gets_crisis_resources_and_the_acuity_question(rasa_down) -> None:
-    replies = await rasa_down.handle(P, RISK_TEXT, language_code="en-GB")
-    expected = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en")
+async def test_rasa_down_risk_message_gets_crisis_resources_and_the_acuity_question(rasa_down, risk_text: str) -> None:
+    replies = await rasa_down.handle(P, risk_text, language_code="en-GB")
+    expected = crisis_reply(detect(risk_text, lang="en"), "GB", "en")
     assert expected.ask_acuity, "a non-urgent self-harm message asks the acuity question"
     assert texts(replies) == [*expected.messages, acuity_question("en").text]
     assert [b.title for b in replies[-1].buttons] == [title for title, _ in acuity_question("en").buttons]
 
 
-async def test_rasa_down_acuity_yes_gets_the_urgent_reply_then_yes_is_ordinary(rasa_down) -> None:
-    await rasa_down.handle(P, RISK_TEXT, language_code="en-US")
+async def test_rasa_down_acuity_yes_gets_the_urgent_reply_then_yes_is_ordinary(rasa_down, risk_text: str) -> None:
+    await rasa_down.handle(P, risk_text, language_code="en-US")
     assert texts(await rasa_down.handle(P, "Yes", language_code="en-US")) == list(urgent_reply("US", "en"))
     # The question was answered: a later "yes" is an ordinary message again.
     assert texts(await rasa_down.handle(P, "yes", language_code="en-US")) == [unavailable_reply("US", "en")]
 
 
-async def test_rasa_down_acuity_no_is_answered_and_not_read_as_a_new_crisis(rasa_down) -> None:
-    await rasa_down.handle(P, RISK_TEXT, language_code="en-GB")
+async def test_rasa_down_acuity_no_is_answered_and_not_read_as_a_new_crisis(rasa_down, risk_text: str) -> None:
+    await rasa_down.handle(P, risk_text, language_code="en-GB")
     replies = await rasa_down.handle(P, "no", language_code="en-GB")
     assert texts(replies) == [safety_texts.acuity_no_reply("en", in_checkin=False).text]
+
+
+async def test_rasa_down_a_non_answer_is_asked_again_once_then_counts_as_yes(rasa_down, risk_text: str) -> None:
+    await rasa_down.handle(P, risk_text, language_code="en-GB")
+    replies = await rasa_down.handle(P, "what do you mean", language_code="en-GB")
+    assert texts(replies) == [safety_texts.answer_reask("en").text]
+    assert texts(await rasa_down.handle(P, "pizza", language_code="en-GB")) == list(urgent_reply("GB", "en"))
+
+
+async def test_a_dutch_user_gets_dutch_replies_and_help_for_their_country(rasa_down) -> None:
+    text = "ik wil niet meer leven"
+    result = detect(text, lang="nl")
+    assert result.is_crisis, "a Dutch cry for help is read (a detector change?)"
+    replies = await rasa_down.handle(P, text, language_code="nl-BE")
+    crisis = crisis_reply(result, "BE", "nl")
+    assert texts(replies)[: len(crisis.messages)] == list(crisis.messages)
+    assert texts(await rasa_down.handle(P + "-2", "hoi", language_code="nl-BE")) == [
+        safety_texts.disclosure_reminder("nl"), unavailable_reply("BE", "nl")]
 
 
 async def test_rasa_down_check_question_answers(rasa_down) -> None:
@@ -425,8 +454,8 @@ async def test_timeout_is_bounded(stand_in_rasa) -> None:
     assert texts(replies) == [unavailable_reply("GB", "en")]
 
 
-async def test_risk_hidden_past_the_length_bound_still_gets_crisis_resources(gateway, stand_in_rasa) -> None:
-    text = "so today was a normal day at school " * 70 + RISK_TEXT  # the risk is past 2000 chars
+async def test_risk_hidden_past_the_length_bound_still_gets_crisis_resources(gateway, stand_in_rasa, risk_text: str) -> None:
+    text = "so today was a normal day at school " * 70 + risk_text  # the risk is past 2000 chars
     assert not detect(text[:MAX_INPUT_CHARS], lang="en").is_risk
     replies = await gateway.handle(P, text, language_code="en-GB")
     crisis = crisis_reply(detect(text, lang="en"), "GB", "en")
@@ -434,17 +463,17 @@ async def test_risk_hidden_past_the_length_bound_still_gets_crisis_resources(gat
     assert stand_in_rasa.received()[0].metadata["risk"] == detect(text, lang="en").as_dict()
 
 
-async def test_a_broken_safety_layer_still_points_to_help(monkeypatch) -> None:
+async def test_a_broken_safety_layer_still_points_to_help(monkeypatch, risk_text: str) -> None:
     def broken(text: str, lang: Optional[str] = None, context=()):
         raise RuntimeError("lexicon failed to load")
 
     monkeypatch.setattr(bot.safety, "detect", broken)
     gateway = new_gateway(closed_port_url(), timeout=1.0)
-    assert texts(await gateway.handle(P, RISK_TEXT)) == [safety_texts.last_resort_reply("en")]
+    assert texts(await gateway.handle(P, risk_text)) == [safety_texts.last_resort_reply("en")]
 
 
-async def test_logs_hold_pseudonyms_and_exception_types_only(caplog) -> None:
-    secret_text = "my secret words " + RISK_TEXT
+async def test_logs_hold_pseudonyms_and_exception_types_only(caplog, risk_text: str) -> None:
+    secret_text = "my secret words " + risk_text
     gateway = Gateway(closed_port_url(), timeout=1.0)
     with caplog.at_level(logging.DEBUG, logger="bot"):
         await gateway.handle(P, secret_text, language_code="en-GB")
@@ -463,7 +492,7 @@ async def test_rasa_is_ready_follows_get_root(stand_in_rasa) -> None:
 
 # --- a dead action server behind a living Rasa ----------------------------------------------------
 
-async def test_action_server_health_is_asked_rarely_and_again_when_rasa_answers_nothing(stand_in_rasa) -> None:
+async def test_action_server_health_is_asked_rarely_and_again_when_rasa_answers_nothing(stand_in_rasa, risk_text: str) -> None:
     gateway = new_gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0)
     await asyncio.gather(*(gateway.handle(f"{P}-{n}", "hello") for n in range(30)))
     await gateway.handle(P, "hello again")
@@ -473,21 +502,21 @@ async def test_action_server_health_is_asked_rarely_and_again_when_rasa_answers_
     assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == [unavailable_reply("GB", "en")]
     assert gateway.action_health.requests == 2
     # A risk message: the crisis reply is out; [] plus a dead action server means the follow-up is missing.
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
-    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    replies = await gateway.handle(P, risk_text, language_code="en-GB")
+    crisis = crisis_reply(detect(risk_text, lang="en"), "GB", "en").messages
     assert texts(replies) == [*crisis, acuity_question("en").text]
     await gateway.aclose()
 
 
-async def test_action_server_down_is_detected_even_when_rasa_answers_text(stand_in_rasa) -> None:
+async def test_action_server_down_is_detected_even_when_rasa_answers_text(stand_in_rasa, risk_text: str) -> None:
     # What a real Rasa answers when its custom actions cannot run: a misleading fallback text.
     answer_with(stand_in_rasa, said("Sorry, I didn't understand that."))
     gateway = new_gateway(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=2.0, health_ttl=0.0)
     assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == ["Sorry, I didn't understand that."]
     stand_in_rasa.health_status = 503
     assert texts(await gateway.handle(P, "hello", language_code="en-GB")) == [unavailable_reply("GB", "en")]
-    replies = await gateway.handle(P, RISK_TEXT, language_code="en-GB")
-    crisis = crisis_reply(detect(RISK_TEXT, lang="en"), "GB", "en").messages
+    replies = await gateway.handle(P, risk_text, language_code="en-GB")
+    crisis = crisis_reply(detect(risk_text, lang="en"), "GB", "en").messages
     assert texts(replies) == [*crisis, acuity_question("en").text]
     await gateway.aclose()
 

@@ -37,7 +37,7 @@ def test_classifies_json_lines_in_order_and_marks_malformed_lines():
     assert out[0]["level"] == "urgent" and out[0]["category"] == "self_harm"
     assert out[0]["matched"] and all(isinstance(m, str) for m in out[0]["matched"])
     assert set(out[1]) == {"error"} and "JSON" in out[1]["error"]
-    assert out[2] == {"level": "none", "category": None, "matched": []}
+    assert out[2] == {"level": "none", "category": None, "matched": [], "lang": None}
     assert set(out[3]) == {"error"} and "text" in out[3]["error"]
     assert out[4]["level"] == "concern" and out[4]["category"] == "friend_at_risk"
     assert set(out[5]) == {"error"}
@@ -59,7 +59,8 @@ def test_well_formed_input_exits_zero_and_explain_shows_the_reasoning():
     proc = run_risk(["--explain"], json.dumps({"text": "I’m not suicidal"}) + "\n")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["level"] == "none" and out["normalised"] == "i am not suicidal"
+    assert out["level"] == "none" and out["lexicon_en"]["normalised"] == "i am not suicidal"
+    assert 0.0 <= out["model"]["p_risk"] <= 1.0 and "capped_by_guard" in out["model"]
 
 
 def test_report_on_the_labelled_set_passes_the_thresholds():
@@ -82,11 +83,11 @@ def test_report_fails_and_lists_misses_and_false_positives(tmp_path):
     assert proc.returncode == 1
     assert "misses (risk labelled, detector said none): 1" in proc.stdout
     assert '"my cat is asleep"' in proc.stdout
-    assert "false positives (benign, detector flagged): 1" in proc.stdout
+    assert "false positives (benign, crisis reply): 1" in proc.stdout
     assert '"i want to die"' in proc.stdout
     assert "FAILED" in proc.stdout
     # Loosened thresholds make the same set pass.
-    proc = run_risk(["--report", str(labelled), "--min-recall", "0.5", "--min-urgent-recall", "0.5", "--max-fpr", "0.5"])
+    proc = run_risk(["--report", str(labelled), "--min-recall", "0.5", "--min-urgent-recall", "0.5", "--max-fpr", "0.5", "--max-check-rate", "0.5"])
     assert proc.returncode == 0, proc.stdout
 
 

@@ -288,6 +288,6 @@ def test_a_text_missing_in_every_language_is_still_reported(safety_copy):
     text = path.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("erase_failed:")]
     path.write_text("".join(lines), encoding="utf-8")
-    gateway_line = text.splitlines().index("    gateway:") + 1
+    gateway_line = text.splitlines().index("    gateway:") + 1  # the first `gateway:` is English
     _, errors = read_replies(path)
     assert messages(errors) == [f"{path}:{gateway_line}: [en] missing `gateway.erase_failed`"]

@@ -2,7 +2,8 @@
 
 Checks: the screening content (data/screening), the safety lexicon, replies and crisis resources
 (data/safety), that domain.yml has a slot, form entry and ask action for every screening item,
-and the NLU contract (the fixed intents exist, each with enough training examples).
+the NLU contract (the fixed intents exist, each with enough training examples), and that the
+crisis path has its rules in data/rules/crisis.yml outside forms and in every form of domain.yml.
 """
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ FIXED_INTENTS = (
     "out_of_scope",
 )
 MIN_EXAMPLES = 20
+
+# The crisis path (issue 9): a risk message wins in every state. action_crisis_response says in
+# `crisis_followup` what follows (actions/crisis.py FOLLOWUPS); each needs its rule everywhere.
+RISK_INTENT = "risk_disclosure"
+CRISIS_RESPONSE_ACTION = "action_crisis_response"
+CRISIS_FOLLOWUPS = ("check", "acuity", "country", "none")
 
 
 def check_screening(screening_dir: Path) -> List[ContentError]:
@@ -89,6 +96,57 @@ def check_nlu_examples(nlu_dir: Path) -> List[ContentError]:
     return errors
 
 
+def _risk_rule_followups(rule: object) -> "tuple[object, set]":
+    """(the rule's active_loop condition, the crisis_followup values its steps branch on) for a
+    rule that answers risk_disclosure with action_crisis_response; (None, set()) for any other."""
+    if not isinstance(rule, dict):
+        return None, set()
+    steps = rule.get("steps") or []
+    if not (len(steps) >= 2 and isinstance(steps[0], dict) and steps[0].get("intent") == RISK_INTENT
+            and isinstance(steps[1], dict) and steps[1].get("action") == CRISIS_RESPONSE_ACTION):
+        return None, set()
+    loop = "null"  # a rule without an active_loop condition applies outside forms only
+    for condition in rule.get("condition") or []:
+        if isinstance(condition, dict) and "active_loop" in condition:
+            loop = condition["active_loop"] or "null"
+    followups = set()
+    for step in steps[2:]:
+        for slot in (step.get("slot_was_set") or []) if isinstance(step, dict) else []:
+            if isinstance(slot, dict) and "crisis_followup" in slot:
+                followups.add(str(slot["crisis_followup"]).lower())
+    return loop, followups
+
+
+def check_crisis_rules(domain_path: Path, rules_path: Path) -> List[ContentError]:
+    """Every form in domain.yml, and the state outside forms, has a risk_disclosure rule in
+    data/rules/crisis.yml for each thing that can follow the crisis reply."""
+    try:
+        domain = load_yaml_with_lines(domain_path)
+        rules_file = load_yaml_with_lines(rules_path) if rules_path.exists() else LineDict()
+    except ContentError as error:
+        return [error]
+    rules = (rules_file or {}).get("rules") or []
+    covered: dict = {}
+    for rule in rules:
+        loop, followups = _risk_rule_followups(rule)
+        if loop is not None:
+            covered.setdefault(loop, set()).update(followups)
+    line = rules_file.line_of("rules") if isinstance(rules_file, LineDict) and "rules" in rules_file else 1
+    errors: List[ContentError] = []
+    forms = list((domain.get("forms") or {}).keys())
+    for loop in ["null", *forms]:
+        where = "outside a form (active_loop: null)" if loop == "null" else f"in form `{loop}` (domain.yml)"
+        if loop not in covered:
+            errors.append(ContentError(rules_path, line, f"no `{RISK_INTENT}` rule {where}: a risk message must be answered "
+                                                         f"there by `{CRISIS_RESPONSE_ACTION}` (copy the rules of another form)"))
+            continue
+        for followup in CRISIS_FOLLOWUPS:
+            if followup not in covered[loop]:
+                errors.append(ContentError(rules_path, line, f"the `{RISK_INTENT}` rules {where} lack the branch "
+                                                             f"`crisis_followup: {followup}`"))
+    return errors
+
+
 def check_safety() -> List[ContentError]:
     from bot.safety.schema import validate_safety_content
 
@@ -101,6 +159,7 @@ def run_all(root: Path = PROJECT_ROOT) -> List[ContentError]:
     errors += check_screening(data / "screening")
     errors += check_domain_matches_screening(root / "domain.yml", data / "screening")
     errors += check_nlu_examples(data / "nlu")
+    errors += check_crisis_rules(root / "domain.yml", data / "rules" / "crisis.yml")
     if data == DATA_DIR:
         errors += check_safety()
     return errors
@@ -116,5 +175,5 @@ def main(argv: Optional[List[str]] = None) -> int:
     if errors:
         print(f"{len(errors)} problem(s) in the content files")
         return 1
-    print("content OK: screening, domain, NLU contract, safety lexicon, replies and crisis resources")
+    print("content OK: screening, domain, NLU contract, crisis rules, safety lexicon, replies and crisis resources")
     return 0

@@ -28,15 +28,32 @@ DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as in endpoints.yml and 
 
 @dataclass
 class _Turn:
-    """One message's way through the gateway: what was detected, what was already shown."""
+    """One message's way through the gateway: what was read, detected and already shown."""
 
+    pseudonym: str
     send: Optional[Send]
-    result: Any = None                   # the RiskResult of this message (None: detector failed)
+    language_code: Optional[str] = None
+    user_lang: Optional[str] = None      # the user's language (Telegram's language_code), if we have texts in it
+    lang: Optional[str] = None           # the language of this turn's replies
+    country: Optional[str] = None
+    text: str = ""                       # normalised
+    bounded: str = ""                    # what Rasa gets (at most max_input_chars)
+    truncated: bool = False
+    reminder_due: bool = False
+    question: Optional[Question] = None  # the open safety question this message may answer
+    answer: Optional[bool] = None        # its answer: yes (or unsure), no, None (not an answer)
+    result: Any = None                   # the one RiskResult of this message (None: the detector failed)
+    asked: Optional[Question] = None     # the safety question the fast path asked
+    ask_acuity: bool = False             # the crisis reply wants the acuity question after it
     safety_replied: bool = False         # the gateway has sent the safety reply itself
     shown: Set[str] = field(default_factory=set)
     unsent: List[Reply] = field(default_factory=list)  # early replies the front end still has to show
 
-    async def emit(self, pseudonym: str, replies: List[Reply]) -> None:
+    @property
+    def payload(self) -> bool:
+        return is_payload(self.text)
+
+    async def emit(self, replies: List[Reply]) -> None:
         """Show `replies` now (the fast path); without a way to, they lead the returned list."""
         self.shown.update(reply.text for reply in replies)
         if self.send is None:
@@ -45,7 +62,7 @@ class _Turn:
         try:
             await self.send(list(replies))
         except Exception as exc:  # e.g. Telegram unreachable after retries: try again at the end
-            logger.error("early send failed for %s: %s", pseudonym, type(exc).__name__)
+            logger.error("early send failed for %s: %s", self.pseudonym, type(exc).__name__)
             self.unsent += replies
 
 
@@ -176,114 +193,134 @@ class Gateway:
         is asked, and the returned list holds only what comes after it. Without `send` the
         returned list holds everything, the safety reply first.
         """
-        turn = _Turn(send)
+        turn = _Turn(pseudonym, send, language_code)
         try:
-            later = await self._handle(pseudonym, text, language_code, turn)
+            later = await self._handle(turn, text)
         except Exception as exc:  # a bug here must still leave the user with help, not silence
             logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__)
             later = [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
         return turn.unsent + later
 
-    async def _handle(self, pseudonym: str, text: str, language_code: Optional[str], turn: _Turn) -> List[Reply]:
-        clean = normalise_whitespace(text)
-        if not clean:
+    async def _handle(self, turn: _Turn, text: str) -> List[Reply]:
+        pseudonym = turn.pseudonym
+        turn.text = normalise_whitespace(text)
+        if not turn.text:
             return []
-        bounded, truncated = bound_length(clean, self.max_input_chars)
-        reminder_due = self.disclosure.is_due(pseudonym)
-        user_lang = user_language(language_code)
-        country = self.country_for(pseudonym, language_code)
+        turn.bounded, turn.truncated = bound_length(turn.text, self.max_input_chars)
+        turn.reminder_due = self.disclosure.is_due(pseudonym)
+        turn.user_lang = user_language(turn.language_code)
+        turn.country = self.country_for(pseudonym, turn.language_code)
 
-        # An open safety question: is this its answer?
-        question = self.safety.take_question(pseudonym)
-        answer = self._answer(question, clean)
-
-        # ONE detection per message (with the chat's last messages), used for the whole turn.
-        # A button payload is ours, not the user's words; a yes/no answers our question and is
-        # read on its own (with the context, "no" after a risk message could look like one).
-        result = turn.result = self._detect(pseudonym, clean, user_lang, payload=is_payload(clean),
-                                            answering=answer is not None)
-        if (question is not None and question.gateway_only and answer is None and not is_payload(clean)
-                and result is not None and not result.is_risk):
-            # Rasa never saw this question, so only the gateway can ask again: once; after that a
-            # non-answer counts as yes (the safe side, as the crisis path does in Rasa).
-            if not question.reasked:
-                lang = self._reply_language(result, user_lang)
-                self.safety.remember(pseudonym, replace(question, reasked=True, asked_at=self._clock()))
-                replies = self._safe(lambda: [self.safety.reask(question.lang)], lang)
-                return self._with_reminder(pseudonym, replies, due=reminder_due, crisis=False, lang=lang)
-            answer = True
-        elif question is not None and answer is None and is_payload(clean):
-            self.safety.remember(pseudonym, question)  # another button (e.g. a country): still open
-        if answer is True and question is not None:
-            result = turn.result = self._escalate(result, question)
-        lang = self._reply_language(result, user_lang)
-
-        # The fast path: the safety reply goes out before Rasa is asked.
-        asked: Optional[Question] = None
-        ask_acuity = False
-        if result is not None and result.is_risk:
-            try:
-                if answer is True and question is not None and question.kind == ACUITY:
-                    early = self.safety.urgent_after_yes(country, lang)
-                else:
-                    early, asked, ask_acuity = self.safety.safety_reply(result, country, lang)
-            except Exception as exc:
-                logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__)
-                early = [self._last_resort(lang)]
-            await turn.emit(pseudonym, early)
-            turn.safety_replied = True
-        if answer is None:  # an answer to our question is not part of what the user is telling
-            self._remember_context(pseudonym, clean)
-
-        if answer is False and question is not None and question.gateway_only and not turn.safety_replied:
+        reask = self._read(turn)
+        if reask is not None:
+            return self._finish(turn, reask)
+        await self._safety_first(turn)
+        if turn.answer is False and turn.question is not None and turn.question.gateway_only \
+                and not turn.safety_replied:
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
             # read the answer, so it never sees it.
-            replies = self._safe(lambda: self.safety.no_reply(question), lang)
-            return self._with_reminder(pseudonym, replies, due=reminder_due, crisis=False)
+            return self._finish(turn, self._safe(lambda: self.safety.no_reply(turn.question), turn.lang))
 
         metadata: Dict[str, Any] = {}
-        if language_code:
-            metadata["language_code"] = language_code
+        if turn.language_code:
+            metadata["language_code"] = turn.language_code
         if turn.safety_replied:
-            metadata["risk"] = result.as_dict()
+            metadata["risk"] = turn.result.as_dict()
             metadata["safety_replied"] = True
-        rasa = await self._ask_rasa(pseudonym, bounded, metadata, safety_replied=turn.safety_replied)
+        rasa = await self._ask_rasa(pseudonym, turn.bounded, metadata, safety_replied=turn.safety_replied)
         self._apply_controls(pseudonym, rasa)
+        replies = self._rasas_part(turn, rasa)
 
-        if rasa.failure is None:
-            # Never the same safety text twice, whatever Rasa's model does with `safety_replied`.
-            replies = [reply for reply in rasa.replies if reply.text not in turn.shown]
-            self.safety.remember(pseudonym, self.safety.question_in(rasa.replies) or asked)
-        elif turn.safety_replied:
-            # Rasa never answered, but the user has the safety reply: only the follow-up is missing.
-            replies = []
-            if asked is not None:
-                self.safety.remember(pseudonym, replace(asked, gateway_only=True))
-            elif ask_acuity:
-                try:
-                    reply, acuity = self.safety.acuity_question(lang)
-                    replies = [reply]
-                    self.safety.remember(pseudonym, acuity)
-                except Exception as exc:
-                    logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__)
-        elif answer is False and question is not None:
-            replies = self._safe(lambda: self.safety.no_reply(question), lang)
-        elif result is None:
-            replies = [self._last_resort(lang)]
-        else:
-            replies = self._safe(lambda: [self.safety.unavailable(country, lang)], lang)
-
-        if truncated:
-            replies = [self._safe_text(lambda: safety._replies().truncation_note(self.max_input_chars, lang), lang)] + replies
+        if turn.truncated:
+            note = self._safe_text(lambda: safety._replies().truncation_note(self.max_input_chars, turn.lang), turn.lang)
+            replies = [note] + replies
         if rasa.erase:
-            replies += await self._erase_after_turn(pseudonym, lang)
-            reminder_due = False  # the erasure confirmation is this user's last word from us
+            replies += await self._erase_after_turn(pseudonym, turn.lang)
+            turn.reminder_due = False  # the erasure confirmation is this user's last word from us
         elif rasa.disclosed:
             self.disclosure.mark_disclosed(pseudonym)
-            reminder_due = False
-        return self._with_reminder(pseudonym, replies, due=reminder_due, crisis=turn.safety_replied, lang=lang)
+            turn.reminder_due = False
+        return self._finish(turn, replies)
 
-    # -- the parts of a turn
+    # -- the steps of a turn
+
+    def _read(self, turn: _Turn) -> Optional[List[Reply]]:
+        """Read the message: is it the answer to an open safety question, and ONE detection (with
+        the chat's last messages) that serves the whole turn. Returns a reply only when the
+        gateway must ask its own question again."""
+        pseudonym = turn.pseudonym
+        question = turn.question = self.safety.take_question(pseudonym)
+        turn.answer = self._answer(question, turn.text)
+        # A yes/no answers our question and is read on its own: with the context, a "no" after a
+        # risk message could read as one.
+        turn.result = self._detect(pseudonym, turn.text, turn.user_lang, payload=turn.payload,
+                                   answering=turn.answer is not None)
+        if question is not None and turn.answer is None:
+            if turn.payload:
+                self.safety.remember(pseudonym, question)  # another button (e.g. a country): still open
+            elif question.gateway_only and turn.result is not None and not turn.result.is_risk:
+                # Rasa never saw this question, so only the gateway can ask again: once; after
+                # that a non-answer counts as yes (the safe side, as the crisis path does in Rasa).
+                if not question.reasked:
+                    turn.lang = self._reply_language(turn.result, turn.user_lang)
+                    self.safety.remember(pseudonym, replace(question, reasked=True, asked_at=self._clock()))
+                    return self._safe(lambda: [self.safety.reask(question.lang)], turn.lang)
+                turn.answer = True
+        if turn.answer is True and question is not None:
+            turn.result = self._escalate(turn.result, question)
+        turn.lang = self._reply_language(turn.result, turn.user_lang)
+        if turn.answer is None:  # an answer to our question is not part of what the user is telling
+            self._remember_context(pseudonym, turn.text)
+        return None
+
+    async def _safety_first(self, turn: _Turn) -> None:
+        """The fast path: a risk message's safety reply goes out before Rasa is asked."""
+        result = turn.result
+        if result is None or not result.is_risk:
+            return
+        try:
+            if turn.answer is True and turn.question is not None and turn.question.kind == ACUITY:
+                early = self.safety.urgent_after_yes(turn.country, turn.lang)
+            else:
+                early, turn.asked, turn.ask_acuity = self.safety.safety_reply(result, turn.country, turn.lang)
+        except Exception as exc:
+            logger.error("safety replies failed for %s: %s", turn.pseudonym, type(exc).__name__)
+            early = [self._last_resort(turn.lang)]
+        await turn.emit(early)
+        turn.safety_replied = True
+
+    def _rasas_part(self, turn: _Turn, rasa: RasaTurn) -> List[Reply]:
+        """Rasa's replies; or, when Rasa failed, what the fail-safe says in their place."""
+        pseudonym = turn.pseudonym
+        if rasa.failure is None:
+            # Never the same safety text twice, whatever Rasa's model does with `safety_replied`.
+            self.safety.remember(pseudonym, self.safety.question_in(rasa.replies) or turn.asked)
+            return [reply for reply in rasa.replies if reply.text not in turn.shown]
+        if turn.safety_replied:
+            # Rasa never answered, but the user has the safety reply: only the follow-up is missing.
+            if turn.asked is not None:
+                self.safety.remember(pseudonym, replace(turn.asked, gateway_only=True))
+            elif turn.ask_acuity:
+                try:
+                    reply, acuity = self.safety.acuity_question(turn.lang)
+                    self.safety.remember(pseudonym, acuity)
+                    return [reply]
+                except Exception as exc:
+                    logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__)
+            return []
+        if turn.answer is False and turn.question is not None:
+            return self._safe(lambda: self.safety.no_reply(turn.question), turn.lang)
+        if turn.result is None:
+            return [self._last_resort(turn.lang)]
+        return self._safe(lambda: [self.safety.unavailable(turn.country, turn.lang)], turn.lang)
+
+    def _finish(self, turn: _Turn, replies: List[Reply]) -> List[Reply]:
+        """Add the not-a-human reminder when due: first, or after a safety reply (that wins)."""
+        if not turn.reminder_due:
+            return replies
+        self.disclosure.mark_disclosed(turn.pseudonym)
+        reminder = self._safe_text(lambda: safety._replies().disclosure_reminder(turn.lang), turn.lang)
+        return replies + [reminder] if turn.safety_replied else [reminder] + replies
 
     @staticmethod
     def _answer(question: Optional[Question], text: str) -> Optional[bool]:
@@ -334,15 +371,6 @@ class Gateway:
         # messages alone, so an answered risk does not make the next "ok" a crisis again.
         if not is_payload(text):
             self.context.add(pseudonym, text)
-
-    def _with_reminder(self, pseudonym: str, replies: List[Reply], *, due: bool, crisis: bool,
-                       lang: Optional[str] = None) -> List[Reply]:
-        """Add the not-a-human reminder when due: first, or after crisis messages (those win)."""
-        if not due:
-            return replies
-        self.disclosure.mark_disclosed(pseudonym)
-        reminder = self._safe_text(lambda: safety._replies().disclosure_reminder(lang), lang)
-        return replies + [reminder] if crisis else [reminder] + replies
 
     def _last_resort(self, lang: Optional[str]) -> Reply:
         try:

@@ -13,9 +13,19 @@ and a classifier-only risk_disclosure falls back to the next-ranked intent;
 `classifier_min_confidence` re-enables the classifier at a chosen confidence.
 (That is Rasa's intent classifier. The detector has its own second opinion, a classifier trained
 on the labelled risk sets with guards' traps as negatives: bot/safety/classifier.py.)
+
+The gateway agreement: the gateway runs the same detector with the chat's context before it asks
+Rasa, and posts its reading as metadata {"risk": RiskResult.as_dict(), "safety_replied": true}.
+Rasa 3.6 hands the REST channel's metadata to NLU components as the Message's "metadata"
+(rasa/graph_components/converters/nlu_message_converter.py), so this component takes the
+strongest of the gateway's reading and its own; its own detection alone when there is none
+(console, REST tests, stories). Button payloads ("/affirm") skip both here, because Rasa's
+RegexMessageHandler runs after every component and replaces their parse data; the crisis actions
+read the metadata from tracker.latest_message["metadata"] for those (actions/common.py).
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -27,12 +37,16 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp import rasa_speedups
-from bot.safety import detect
+from bot.safety import RiskResult, detect
+from bot.safety.result import NO_RISK, strongest
 
 rasa_speedups.install()  # two hot spots of `rasa run`, same results (see that module)
 
+logger = logging.getLogger(__name__)
+
 RISK_INTENT = "risk_disclosure"
-RISK_KEY = "risk"  # extra parse-data key: {"level", "category", "matched"}
+RISK_KEY = "risk"  # extra parse-data key: RiskResult.as_dict() ({"level", "category", "matched", "lang"})
+METADATA_KEY = "metadata"  # the channel's metadata on the NLU Message (set by NLUMessageConverter)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -68,7 +82,9 @@ class RiskDetector(GraphComponent):
         text: Optional[str] = message.get(TEXT)
         if not text or text.startswith("/"):
             return  # button payloads such as "/answer_often" are not user prose
-        result = detect(text, self.lang)
+        metadata = message.get(METADATA_KEY)
+        metadata = metadata if isinstance(metadata, dict) else {}
+        result = strongest([self._gateway_reading(metadata), self._own_reading(text, metadata)])
         if not result.is_risk:
             self._demote_weak_classifier_risk(message)
             return
@@ -76,11 +92,26 @@ class RiskDetector(GraphComponent):
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != RISK_INTENT]
         message.set(INTENT, risk_intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [risk_intent, *ranking], add_to_output=True)
-        message.set(
-            RISK_KEY,
-            {"level": result.level, "category": result.category, "matched": list(result.matched)},
-            add_to_output=True,
-        )
+        message.set(RISK_KEY, result.as_dict(), add_to_output=True)
+
+    @staticmethod
+    def _gateway_reading(metadata: Dict[Text, Any]) -> RiskResult:
+        """The gateway's reading of this message (with the chat's context), when it sent one."""
+        return RiskResult.from_dict(metadata.get("risk")) or NO_RISK
+
+    def _own_reading(self, text: str, metadata: Dict[Text, Any]) -> RiskResult:
+        try:
+            from bot.safety.replies import normalise_language
+
+            lang = normalise_language(metadata.get("language_code")) or self.lang
+        except Exception as exc:  # noqa: BLE001 — broken reply texts must not stop detection
+            logger.error("reply languages failed: %s", type(exc).__name__)
+            lang = self.lang
+        try:
+            return detect(text, lang)
+        except Exception as exc:  # noqa: BLE001 — the gateway's reading (and fail-safe) still stand
+            logger.error("risk detector failed: %s", type(exc).__name__)
+            return NO_RISK
 
     def _demote_weak_classifier_risk(self, message: Message) -> None:
         intent = message.get(INTENT) or {}

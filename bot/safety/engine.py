@@ -11,7 +11,8 @@ One message is read by
     phrasing nobody listed; it decides check / concern / urgent and the category by itself.
 The more severe verdict wins (result.strongest). Where a lexicon recognised a figure of speech or a
 negation ("this homework is killing me", "i'm not suicidal") and found no risk, the model's
-verdict is capped at `check`: the bot asks rather than sends crisis numbers.
+verdict is capped at `check`: the bot asks rather than sends crisis numbers. Likewise when only
+another language's lexicon fired on a message clearly written in one language.
 
 Context: when the chat's earlier messages are given, the message is also read together with them
 (up to three, oldest first). That reading counts only when it is more severe than both the
@@ -85,12 +86,20 @@ class RiskEngine:
         reading = Reading(text)
         found: List[RiskResult] = []
         cancelled = False
+        written_in = guess_language(text)
         for lang, lexicon in self.lexicons.items():
             analysis = lexicon.analyse(text)
             reading.lexicons[lang] = analysis
             cancelled = cancelled or analysis.cancelled
             if analysis.result.is_risk:
                 found.append(replace(analysis.result, lang=lang))
+        native = reading.lexicons.get(written_in or "")
+        if native is not None and not native.result.is_risk:
+            # Another language's lexicon fired on a message written in this one (the Dutch lexicon
+            # knows "suicide", not the English guards around "reading about suicide in class"):
+            # ask rather than alarm.
+            found = [r if r.lang == written_in or r.level == "check" else replace(r, level="check") for r in found]
+            reading.capped = reading.capped or any(r.lang != written_in for r in found)
         if self.model is not None:
             reading.model = self.model.scores(text)
             p_risk, category, p_urgent = reading.model
@@ -99,7 +108,7 @@ class RiskEngine:
                 if cancelled and not found and severity(level) > severity("check"):
                     level, reading.capped = "check", True
                 matched = (f"model.{category}",) + (("model.urgent",) if level == "urgent" else ())
-                reading.model_result = RiskResult(level, category, matched, guess_language(text))
+                reading.model_result = RiskResult(level, category, matched, written_in)
                 found.append(reading.model_result)
         reading.result = strongest(found)
         return reading

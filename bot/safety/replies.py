@@ -259,7 +259,7 @@ class _Checker:
     def missing(self, node: LineDict, label: str) -> None:
         # Other languages' gaps are named by the completeness check, which says where `en` has it.
         if self.language == DEFAULT_LANGUAGE and node.line:
-            self.error(node.line, f"missing `{label}`")
+            self.error(getattr(node, "key_line", node.line), f"missing `{label}`")
 
     def check_text(self, value: str, line: int, allowed: Set[str], label: str) -> None:
         try:
@@ -364,7 +364,10 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
         value = node.get(key)
         if key in node and not isinstance(value, LineDict):
             c.error(node.line_of(key), f"`{key}` must be a mapping of {what}")
-        return value if isinstance(value, LineDict) else LineDict()
+        if not isinstance(value, LineDict):
+            return LineDict()
+        value.key_line = node.line_of(key)  # a gap inside is reported at `key:`
+        return value
 
     contact_node = sub("contact", "call/text/text_keyword/chat/web to text")
     contact = {
@@ -419,7 +422,7 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
                     prefix = wanted[:-1] if wanted.endswith("*") else None
                     if not (wanted in known_ids or (prefix and any(k.startswith(prefix) for k in known_ids))):
                         c.error(raw["when"].line_of(position), f"extra for `{wanted}`: no lexicon entry has that id")
-            if "text" not in raw:
+            if "text" not in raw and language != DEFAULT_LANGUAGE:  # `en`: reported by c.text
                 c.error(raw.line, "each extra needs `text`")
             text = c.text(raw, "text", set(message_fields), "extras.text")
             extras.append(Extra(when, text))
@@ -502,6 +505,7 @@ def read_replies(path: Optional[Path] = None, known_ids: Optional[Set[str]] = No
         if not isinstance(node, LineDict):
             errors.append(ContentError(path, languages.line_of(language), f"`{language}` must be a mapping of texts"))
             continue
+        node.key_line = languages.line_of(language)
         texts, problems = _read_language(path, language, node, known_ids)
         errors.extend(problems)
         if texts:

@@ -99,14 +99,23 @@ class Conversation:
     def messages(self) -> List[Dict[str, Any]]:
         return self.api.bot_messages(self.chat_id)
 
-    def say(self, text: str, *, quiet: float = 0.4, timeout: float = 30.0) -> List[Dict[str, Any]]:
+    def say(self, text: str, *, quiet: float = 0.4, timeout: float = 30.0,
+            until: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Send `text`; the bot's messages of that turn. A safety reply comes before Rasa's part
+        of the turn, so `until` (a text) waits for that later part too."""
         before = len(self.messages())
         self.api.send_text(self.user, text)
-        return self.api.wait_for_turn(self.chat_id, before, quiet=quiet, timeout=timeout)
+        return self._turn(before, quiet, timeout, until)
 
-    def press(self, message: Dict[str, Any], title: str, *, quiet: float = 0.4, timeout: float = 30.0) -> List[Dict[str, Any]]:
+    def press(self, message: Dict[str, Any], title: str, *, quiet: float = 0.4, timeout: float = 30.0,
+              until: Optional[str] = None) -> List[Dict[str, Any]]:
         before = len(self.messages())
         self.api.press(self.user, message, title)
+        return self._turn(before, quiet, timeout, until)
+
+    def _turn(self, before: int, quiet: float, timeout: float, until: Optional[str]) -> List[Dict[str, Any]]:
+        if until is not None:
+            wait_until(lambda: until in [m["text"] for m in self.messages()[before:]], timeout=timeout)
         return self.api.wait_for_turn(self.chat_id, before, quiet=quiet, timeout=timeout)
 
 

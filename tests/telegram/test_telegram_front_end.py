@@ -270,7 +270,7 @@ def test_a_flooding_chat_is_slowed_without_delaying_others(start_front_end, stan
 
     crisis_first = crisis_reply(detect("i want to kill myself"), "GB").messages[0]
     wait_until(lambda: crisis_first in fake_api.texts(flooder.id), timeout=60)
-    assert "i want to kill myself" in messages_to_rasa(stand_in_rasa)
+    wait_until(lambda: "i want to kill myself" in messages_to_rasa(stand_in_rasa))  # asked after the reply
     flooder_texts = fake_api.texts(flooder.id)
     answered = [t for t in flooder_texts if t.startswith("reply to spam")]
     assert flooder_texts.count(texts.FLOOD_NOTICE) == 1
@@ -309,6 +309,40 @@ def test_rasa_down_gets_unavailable_and_risk_gets_crisis_resources(start_front_e
     replies = chat.say("i want to kill myself")
     expected = crisis_reply(detect("i want to kill myself"), "GB").messages
     assert [m["text"] for m in replies][: len(expected)] == list(expected)
+
+
+def test_crisis_reply_reaches_the_chat_before_a_slow_rasa_answers_and_only_once(
+    start_front_end, stand_in_rasa: StandInRasa, fake_api: FakeBotApi, chat: Conversation
+) -> None:
+    from bot.safety import detect
+    from bot.safety.replies import acuity_question, crisis_reply
+
+    risk_text = "i want to kill myself"
+    result = detect(risk_text, lang="en")
+    crisis = list(crisis_reply(result, "GB", "en").messages)
+    acuity = acuity_question("en")
+    answered_at: List[float] = []
+
+    def slow_rasa(request: RasaRequest) -> CannedAnswer:
+        answered_at.append(time.monotonic() + 8.0)
+        # As agreed: after `safety_replied` Rasa repeats nothing and asks only the follow-up.
+        assert (request.metadata or {}).get("safety_replied") is True
+        return CannedAnswer([with_buttons(acuity.text, *acuity.buttons)], delay=8.0)
+
+    stand_in_rasa.responder = slow_rasa
+    start_front_end(stand_in_rasa.url, timeout=10.0)
+    sent_at = time.monotonic()
+    fake_api.send_text(chat.user, risk_text)
+    wait_until(lambda: crisis[-1] in fake_api.texts(chat.chat_id), timeout=5)
+    first_reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id][0]
+    assert first_reply.at - sent_at < 2.0, f"the crisis reply took {first_reply.at - sent_at:.2f} s"
+    assert acuity.text not in fake_api.texts(chat.chat_id), "Rasa has not answered yet"
+    (request,) = wait_until(lambda: stand_in_rasa.received())  # posted after the crisis reply went out
+    assert request.metadata == {"language_code": "en-GB", "risk": result.as_dict(), "safety_replied": True}
+    wait_until(lambda: acuity.text in fake_api.texts(chat.chat_id), timeout=15)
+    assert time.monotonic() >= answered_at[0] - 0.1
+    time.sleep(0.5)
+    assert fake_api.texts(chat.chat_id) == [*crisis, acuity.text], "one crisis reply, then Rasa's follow-up"
 
 
 def test_error_handler_logs_type_and_pseudonym_only(running, chat, fake_api, production_logging, pseudonymiser) -> None:

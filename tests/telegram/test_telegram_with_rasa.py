@@ -14,10 +14,9 @@ from typing import Any, Dict, Iterable, List
 import pytest
 import yaml
 
-from bot.gateway import DISCLOSURE_REMINDER
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.safety import detect
-from bot.safety.replies import acuity_question, crisis_reply, resources_text, unavailable_reply
+from bot.safety.replies import acuity_question, crisis_reply, disclosure_reminder, resources_text, unavailable_reply
 from bot.telegram import texts
 from tests.stack import PROJECT_ROOT, RasaStack, closed_port_url, newest_model
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -167,14 +166,15 @@ def test_risk_message_mid_check_in_gets_crisis_resources_in_that_turn(
     turn = checkin.press(turn, "Cyberbullying")
     turn = checkin.press(turn, "Sometimes")
     assert_question(turn, 2)
-    turn = checkin.say(RISK_TEXT)
+    turn = checkin.say(RISK_TEXT, until=acuity_question().text)
     expected = crisis_reply(detect(RISK_TEXT), COUNTRY)
     assert texts_of(turn)[: len(expected.messages)] == list(expected.messages), "crisis first, in that turn"
-    assert acuity_question() in texts_of(turn)
+    assert texts_of(turn).count(expected.messages[0]) == 1, "one crisis reply: the gateway's, not Rasa's too"
+    assert texts_of(turn).count(acuity_question().text) == 1
     assert "Question" not in joined(turn), "the check-in waits"
     acuity = last_with_buttons(turn)
     assert [b["callback_data"] for b in buttons_of(acuity)] == ["/affirm", "/deny"], "Rasa's own acuity form asks"
-    assert "crisis reply" not in production_logging.text, "the gateway saw Rasa's crisis reply as such"
+    assert "rasa unavailable" not in production_logging.text, "Rasa's answer after the fast path is no failure"
     turn = checkin.press(turn, "No")
     turn = checkin.say("/start")
     assert_question(turn, 2)  # resumed where it was
@@ -251,7 +251,7 @@ def test_rasa_down_fail_safe_through_telegram(start_front_end, chat: Conversatio
     start_front_end(closed_port_url(), timeout=5.0)
     turn = chat.say("hey")
     assert unavailable_reply(COUNTRY) in texts_of(turn)
-    turn = chat.say(RISK_TEXT)
+    turn = chat.say(RISK_TEXT, until=acuity_question().text)
     expected = crisis_reply(detect(RISK_TEXT), COUNTRY)
     assert texts_of(turn)[: len(expected.messages)] == list(expected.messages)
 
@@ -275,11 +275,11 @@ def test_action_server_down_fail_safe_through_telegram(start_front_end, rasa_wit
     start_front_end(rasa_without_actions.rasa_url, action_url=rasa_without_actions.action_url, timeout=20.0)
     turn = chat.say("hi")  # Rasa answers [] when its custom actions cannot run
     assert unavailable_reply(COUNTRY) in texts_of(turn)
-    assert DISCLOSURE_REMINDER in texts_of(turn), "the gateway discloses when Rasa could not"
-    turn = chat.say(RISK_TEXT)
+    assert disclosure_reminder() in texts_of(turn), "the gateway discloses when Rasa could not"
+    turn = chat.say(RISK_TEXT, until=acuity_question().text)
     expected = crisis_reply(detect(RISK_TEXT), COUNTRY)
     assert texts_of(turn)[: len(expected.messages)] == list(expected.messages)
-    assert acuity_question() in texts_of(turn)
+    assert texts_of(turn).count(acuity_question().text) == 1, "the fail-safe asks the follow-up"
 
 
 # --- nothing identifying anywhere -----------------------------------------------------------------
