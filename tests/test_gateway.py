@@ -291,6 +291,14 @@ async def test_urgent_message_gets_the_emergency_number_first_and_rasas_empty_an
     assert rest == [], "Rasa's [] after the gateway's reply is not a failure"
 
 
+async def test_unknown_country_crisis_reply_ends_with_the_country_buttons(rasa_down) -> None:
+    replies = await rasa_down.handle(P, URGENT_TEXT, language_code="en")  # "en" names no country
+    crisis = crisis_reply(detect(URGENT_TEXT, lang="en"), None, "en")
+    assert crisis.buttons, "an unknown country is asked for"
+    assert texts(replies) == list(crisis.messages)
+    assert replies[-1].buttons == tuple(Button(t, p) for t, p in crisis.buttons)
+
+
 async def test_check_level_message_gets_the_direct_question_once_and_yes_the_crisis_reply(stand_in_rasa) -> None:
     text, result = check_text()
     stand_in_rasa.responder = rasa_keeping_the_agreement()

@@ -281,3 +281,118 @@ def test_explain_shows_what_was_suppressed(detector):
     assert {h.status for h in analysis.hits if h.entry.role == "rule"} == {"negated"}
     guarded = detector.analyse("cut myself shaving lol")
     assert any(h.status == "guarded" and re.match(r"guard\.", h.reason) for h in guarded.hits)
+
+
+# -- Dutch lexicon and the eating / challenge categories (lexicon alone, via compile_lexicon) -------
+@pytest.fixture(scope="module")
+def lexicon_only():
+    """Detectors compiled from data/safety/lexicon/<lang>.yml alone: no trained model, no context."""
+    from bot.safety.detector import compile_lexicon
+    from bot.safety.lexicon import lexicon_path, read_lexicon
+
+    detectors = {}
+    for lang in ("en", "nl"):
+        lexicon, errors = read_lexicon(lexicon_path(lang))
+        assert not errors, errors
+        compiled, errors = compile_lexicon(lexicon)
+        assert compiled is not None, errors
+        detectors[lang] = compiled
+    return detectors
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("kzie het ni meer zitten", "ik zie het niet meer zitten"),
+        ("'k ben zo moe", "ik ben zo moe"),
+        ("kben da beu", "ik ben dat beu"),
+        ("wss morgen, mn ma weet het nie", "waarschijnlijk morgen, mijn ma weet het niet"),
+        ("ge moet ni zoeken", "je moet niet zoeken"),
+        ("ik ben niet suïcidaal", "ik ben niet suicidaal"),  # accents removed
+        ("zelfm0ord", "zelfmoord"),  # leetspeak
+    ],
+)
+def test_dutch_chat_spellings_are_normalised(lexicon_only, raw, expected):
+    assert lexicon_only["nl"].normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "figurative, real",
+    [
+        ("ik ga dood van het lachen 😂", "ik wil dood"),
+        ("mijn moeder vermoordt me als ze mijn rapport ziet", "mijn vader slaat me als hij dronken is"),
+        ("ik sterf van de honger, wanneer is het eten klaar", "ik eet al een week bijna niks"),
+        ("kben kapot na de training", "ik zie het ni meer zitten"),
+        ("eindelijk die eindbaas gekilled in elden ring", "ik ga mezelf vannacht van kant maken"),
+        ("laatste post op dit account, volg me op mijn nieuwe", "dit is mijn laatste bericht. sorry voor alles"),
+        ("we doen de ice bucket challenge voor het goede doel", "ze willen dat ik de blackout challenge doe"),
+    ],
+)
+def test_dutch_guards_stop_figurative_speech_but_not_real_signals(lexicon_only, figurative, real):
+    nl = lexicon_only["nl"]
+    assert nl.detect(figurative).level == "none", figurative
+    assert nl.detect(real).is_risk, real
+
+
+@pytest.mark.parametrize(
+    "negated",
+    [
+        "ik ben niet suïcidaal, gewoon moe van school",
+        "ik wil niet dood, ik wil gewoon even slapen",
+        "ik zou mezelf nooit iets aandoen",
+        "nee mijn ouders slaan me niet",
+        "ik zou die blackout challenge nooit doen",
+    ],
+)
+def test_dutch_negation_clears_the_signal(lexicon_only, negated):
+    assert lexicon_only["nl"].detect(negated).level == "none", negated
+
+
+@pytest.mark.parametrize(
+    "text, level, category",
+    [
+        # negation words that are part of the signal
+        ("ik wil niet meer leven", "concern", "self_harm"),
+        ("niemand zou me missen", "concern", "self_harm"),
+        ("kwil gwn ni meer bestaan", "concern", "self_harm"),
+        ("kms lol die docent", "concern", "self_harm"),  # English mixed in; "lol" never clears it
+        # urgent needs a time, means, plan, acting or a goodbye
+        ("ik wil dood. vanavond als iedereen slaapt", "urgent", "self_harm"),
+        ("heb net een hele strip paracetamol genomen", "urgent", "self_harm"),
+        ("sta nu op het dak van de flat", "urgent", "self_harm"),
+        ("dit is mijn laatste bericht. sorry voor alles. ik hou van jullie", "urgent", "self_harm"),
+        ("mn vriendin stuurde 'sorry voor alles' en nu neemt ze niet meer op", "urgent", "friend_at_risk"),
+        ("mijn vriendin zegt dat ze dood wil", "concern", "friend_at_risk"),
+        ("mijn vader slaat me nu en ik zit opgesloten in de badkamer", "urgent", "abuse"),
+        ("na elke maaltijd ga ik kotsen", "concern", "eating"),
+        ("ben net flauwgevallen, ik eet bijna niks meer", "urgent", "eating"),
+        ("we doen vanavond de blackout challenge", "urgent", "challenge"),
+    ],
+)
+def test_dutch_categories_and_levels(lexicon_only, text, level, category):
+    result = lexicon_only["nl"].detect(text)
+    assert (result.level, result.category) == (level, category), result
+
+
+@pytest.mark.parametrize(
+    "text, level, category",
+    [
+        ("i make myself throw up after every meal", "concern", "eating"),
+        ("0 cals today, feeling proud", "concern", "eating"),
+        ("i haven't eaten in 4 days and i just fainted", "urgent", "eating"),
+        ("my friends want me to do the blackout challenge", "concern", "challenge"),
+        ("doing the blackout challenge tonight", "urgent", "challenge"),
+        ("took 12 benadryl for the challenge and my heart is racing", "urgent", "challenge"),
+        ("on the train roof right now for a video", "urgent", "challenge"),
+        # ordinary diet talk, stomach bugs and harmless challenges
+        ("rollercoaster made me throw up lol", "none", None),
+        ("bulking season, 4000 calories a day", "none", None),
+        ("i stopped eating meat and dairy", "none", None),
+        ("we did the ice bucket challenge for charity", "none", None),
+        ("tiktok banned the search for the blackout challenge, good", "none", None),
+        ("i would never do the tide pod challenge", "none", None),
+    ],
+)
+def test_english_eating_and_challenge(lexicon_only, text, level, category):
+    result = lexicon_only["en"].detect(text)
+    assert (result.level, result.category) == (level, category), result

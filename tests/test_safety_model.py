@@ -74,7 +74,9 @@ def test_fast_scoring_gives_scikit_learns_probabilities(examples):
     model = fit(subset, 8.0, 42, Thresholds(0.5, 0.9, 0.5))
     texts = ["hi", "", "💀💀💀", "i don’t want to be here anymore", "ik wil er niet meer zijn", "x" * 10_000,
              *[e.text for e in examples[1::97]]]
-    x = hstack([v.transform(texts) for v in vectorizers.values()]).tocsr()
+    from bot.safety.classifier import prepare
+
+    x = hstack([v.transform([prepare(t) for t in texts]) for v in vectorizers.values()]).tocsr()
     expected_risk = 1.0 - category.predict_proba(x)[:, list(category.classes_).index(NONE_CLASS)]
     expected_urgent = urgency.predict_proba(x)[:, 1]
     ours = np.array([model.scores(t) for t in texts], dtype=object)
@@ -95,7 +97,7 @@ def test_a_missing_artefact_is_built_once_then_reused_and_a_broken_one_rebuilt(t
     model = load_model(small)
     assert model.digest == inputs_digest(small)
     t = model.thresholds
-    assert 0.2 <= t.check <= t.concern <= 0.99 and 0.2 <= t.urgent <= 0.99
+    assert 0.2 <= t.check <= t.concern <= 0.995 and 0.05 <= t.urgent <= t.urgent_alone <= 1.0
     assert model.report["cross_validation"]["en"]["risk"] > 100
     stamp = small.artefact.stat().st_mtime_ns
     assert load_model(small).digest == model.digest and small.artefact.stat().st_mtime_ns == stamp  # reused
@@ -155,9 +157,16 @@ def test_the_stronger_of_lexicon_and_model_wins(lexicons):
 
 
 def test_a_figure_of_speech_the_lexicon_recognised_caps_the_model_at_check(lexicons):
-    engine = RiskEngine(lexicons, ScriptedModel({"killing me": (0.99, "self_harm", 0.99)}))
-    assert engine.detect("this homework is killing me").level == "check"
-    assert engine.detect("whatever is killing me").level == "urgent"  # no guard: the model decides
+    engine = RiskEngine(lexicons, ScriptedModel({"shaving": (0.99, "self_harm", 0.99)}))
+    assert engine.detect("cut myself shaving lol").level == "check"
+    assert engine.detect("out of shaving foam again").level == "urgent"  # no guard: the model decides
+
+
+def test_the_model_alone_never_sends_crisis_numbers_for_one_or_two_words(lexicons):
+    engine = RiskEngine(lexicons, ScriptedModel({"tonight": (0.99, "self_harm", 0.99)}))
+    assert engine.detect("tonight").level == "check"
+    assert engine.detect("its happening tonight").level == "urgent"
+    assert engine.detect("tonight", context=["i wrote a letter to each of them"]).level == "urgent"
 
 
 def test_context_counts_only_when_together_is_worse_than_each_part(lexicons):
@@ -186,7 +195,12 @@ def test_the_cases_issue_9_names():
     assert engine.detect("ik wil dood", lang="nl").is_crisis
     assert engine.detect("ik zie het niet meer zitten", lang="nl").is_risk
     assert engine.detect("i just want to die").is_crisis
-    assert engine.detect("sometimes", context=["nothing matters anymore"]).is_risk
+    # A disclosure split over two messages is read as one.
+    assert engine.detect("bye", context=["i cant do this anymore"]).level == "urgent"
+    assert engine.detect("i wont be here tomorrow", context=["nothing matters anymore"]).level == "urgent"
+    # "nothing matters anymore" is asked about (check) when it is said; "sometimes" after it is
+    # then the answer to that question, not a second alarm.
+    assert engine.detect("nothing matters anymore").is_risk
     assert not engine.detect("sometimes").is_risk
     assert not engine.detect("often tbh").is_risk
 
@@ -196,7 +210,7 @@ def test_scrollcheck_risk_keeps_its_contract():
 
     from bot.safety.cli import classify_stream
 
-    lines = [json.dumps({"text": "sometimes", "lang": "en", "context": ["nothing matters anymore"]}),
+    lines = [json.dumps({"text": "bye", "lang": "en", "context": ["i cant do this anymore"]}),
              json.dumps({"text": "hi", "context": "not a list"})]
     out = io.StringIO()
     assert classify_stream(lines, out) == 1

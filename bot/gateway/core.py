@@ -11,7 +11,7 @@ import httpx
 
 from bot.disclosure import DisclosureClock
 from bot.gateway import safety
-from bot.gateway.health import HEALTH_TTL_UP_SECONDS, ActionHealth, action_health_url
+from bot.gateway.health import HEALTH_TIMEOUT_SECONDS, HEALTH_TTL_UP_SECONDS, ActionHealth, action_health_url
 from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, ChatContext, _Lru
 from bot.gateway.rasa import NOTHING_TO_SHOW, RasaTurn, parse_rasa_messages, rasa_payload
 from bot.gateway.reply import Reply, Send
@@ -95,7 +95,7 @@ class Gateway:
         self.action_health: Optional[ActionHealth] = None
         if action_url:
             self.action_health = ActionHealth(
-                action_health_url(action_url), self._http, timeout=min(2.0, timeout),
+                action_health_url(action_url), self._http, timeout=min(HEALTH_TIMEOUT_SECONDS, timeout),
                 ttl_up=health_ttl, ttl_down=min(health_ttl, 1.0),
             )
 
@@ -143,6 +143,7 @@ class Gateway:
 
             safety.detect("hello", None, ())
             safety._replies().crisis_reply(RiskResult("urgent", "self_harm"), None, "en")
+            safety.parse_yes_no("yes", None)
             return True
         except Exception as exc:  # a broken safety layer must not stop the front end
             logger.error("safety layer failed to load: %s", type(exc).__name__)

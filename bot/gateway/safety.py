@@ -127,10 +127,6 @@ class SafetyDesk:
 
     # -- replies
 
-    @staticmethod
-    def reply_language(result, user_lang: Optional[str]) -> str:
-        return _replies().reply_language(result, user_lang)
-
     def safety_reply(self, result, country: Optional[str], lang: str) -> Tuple[List[Reply], Optional[Question], bool]:
         """The fast-path reply to a risk result: (replies, the question they ask, ask_acuity).
 
@@ -146,7 +142,7 @@ class SafetyDesk:
             return [Reply(prompt.text, buttons)], question, False
         crisis = replies.crisis_reply(result, country, lang)
         messages = [Reply(message) for message in crisis.messages]
-        buttons = buttons_from_pairs(getattr(crisis, "buttons", ()) or ())
+        buttons = buttons_from_pairs(crisis.buttons)  # the country question, country unknown
         if buttons and messages:
             messages[-1] = Reply(messages[-1].text, buttons)
         return messages, None, crisis.ask_acuity

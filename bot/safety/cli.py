@@ -1,7 +1,7 @@
 """`scrollcheck risk`: classify JSON lines on stdin, or report on a labelled set.
 
-    echo '{"text": "sometimes", "lang": "en", "context": ["nothing matters anymore"]}' | scrollcheck risk
-    {"level": "check", "category": "self_harm", "matched": ["model.self_harm", "context"], "lang": "en"}
+    echo '{"text": "bye", "lang": "en", "context": ["i cant do this anymore"]}' | scrollcheck risk
+    {"level": "urgent", "category": "self_harm", "matched": ["model.self_harm", "model.urgent", "context"], "lang": "en"}
 
 Input: {"text", "lang"?: the user's language, "context"?: [earlier messages, oldest first]}.
 Output: {"level": none|check|concern|urgent, "category", "matched", "lang"}.

@@ -12,7 +12,8 @@ One message is read by
 The more severe verdict wins (result.strongest). Where a lexicon recognised a figure of speech or a
 negation ("this homework is killing me", "i'm not suicidal") and found no risk, the model's
 verdict is capped at `check`: the bot asks rather than sends crisis numbers. Likewise when only
-another language's lexicon fired on a message clearly written in one language.
+another language's lexicon fired on a message clearly written in one language, and when the model
+alone fired on a message of one or two words.
 
 Context: when the chat's earlier messages are given, the message is also read together with them
 (up to three, oldest first). That reading counts only when it is more severe than both the
@@ -35,6 +36,9 @@ from bot.safety.detector import Analysis, Detector, build_detector, lexicon_lang
 from bot.safety.result import NO_RISK, RiskResult, severity, strongest
 
 MAX_CONTEXT = 3
+# A message of one or two words ("tonight", "my stepdad") carries too little for the model alone to
+# send crisis numbers; it asks instead. (Read with its context the message is longer.)
+MIN_WORDS_FOR_MODEL_CRISIS = 3
 CONTEXT_ID = "context"  # in RiskResult.matched when the verdict needed the earlier messages
 _WORD = re.compile(r"[a-zà-ÿ']+")
 # Words that are frequent in one of our languages and rare in the other (chat spelling included).
@@ -105,7 +109,9 @@ class RiskEngine:
             p_risk, category, p_urgent = reading.model
             level = self.model.level_of(p_risk, p_urgent)
             if level != "none" and category is not None:
-                if cancelled and not found and severity(level) > severity("check"):
+                if severity(level) > severity("check") and not found and (
+                    cancelled or len(_WORD.findall(text.lower())) < MIN_WORDS_FOR_MODEL_CRISIS
+                ):
                     level, reading.capped = "check", True
                 matched = (f"model.{category}",) + (("model.urgent",) if level == "urgent" else ())
                 reading.model_result = RiskResult(level, category, matched, written_in)

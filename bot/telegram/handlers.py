@@ -6,6 +6,9 @@ reads, logs or stores the user's first name, last name or username, although Tel
 with every update.
 
 Decisions worth knowing:
+* The safety fast path: a message that signals risk gets its safety reply the moment the gateway
+  has read it, through the `send` callback of Gateway.handle, inside the chat's lane (so the chat's
+  order holds) and before Rasa has answered; Rasa's part of the turn follows.
 * Edited messages are politely ignored ("send it again"), except when the edited text carries a risk
   signal: then it is answered like a new message, because crisis resources must not be missed.
 * Non-text messages (stickers, photos, voice, video, documents, locations, contacts, ...) get
