@@ -16,7 +16,7 @@ another language's lexicon fired on a message clearly written in one language, a
 alone fired on a message of one or two words.
 
 Context: when the chat's earlier messages are given, the message is also read together with them
-(up to three, oldest first). That reading counts only when it is more severe than both the
+(up to three, oldest first), by the model (the lexicons read each message in its own turn). That reading counts only when it is more severe than both the
 message alone and the earlier messages alone, so "sometimes" after "nothing matters anymore" is
 read as one, and a risk that was already answered is not answered again on "ok".
 
@@ -85,13 +85,13 @@ class RiskEngine:
         self.lexicons = lexicons
         self.model = model
 
-    def read(self, text: str) -> Reading:
+    def read(self, text: str, *, lexicons: bool = True) -> Reading:
         """One text (a message, or a message joined with its context) through everything."""
         reading = Reading(text)
         found: List[RiskResult] = []
         cancelled = False
         written_in = guess_language(text)
-        for lang, lexicon in self.lexicons.items():
+        for lang, lexicon in (self.lexicons.items() if lexicons else ()):
             analysis = lexicon.analyse(text)
             reading.lexicons[lang] = analysis
             cancelled = cancelled or analysis.cancelled
@@ -126,10 +126,12 @@ class RiskEngine:
         alone = self.read(text).result
         earlier = [c for c in context if isinstance(c, str) and c.strip()][-MAX_CONTEXT:]
         result = alone
-        if earlier and alone.level != "urgent":
-            together = self.read(join_context(earlier, text)).result
+        if earlier and alone.level != "urgent" and self.model is not None:
+            # With context the model reads alone: the lexicons already read each message in its
+            # own turn, and two more lexicon passes over four messages would break the 5 ms budget.
+            together = self.read(join_context(earlier, text), lexicons=False).result
             if severity(together.level) > severity(alone.level):
-                before = self.read(join_context(earlier[:-1], earlier[-1])).result
+                before = self.read(join_context(earlier[:-1], earlier[-1]), lexicons=False).result
                 if severity(together.level) > severity(before.level):
                     result = replace(together, matched=together.matched + (CONTEXT_ID,))
         if result.is_risk and result.lang is None:
