@@ -8,9 +8,9 @@ A front end calls `Gateway.handle(pseudonym, text, language_code=..., send=...)`
   stored, erased by forget()) and runs bot.safety.detect ONCE per message with them; that one
   result serves the whole turn (safety.py);
 * the safety fast path: for a risk message (level check or above) it sends the safety reply (the
-  crisis messages, or the direct check question) through `send` at once, BEFORE Rasa is asked,
-  and posts the message to Rasa with metadata {"language_code", "risk": result.as_dict(),
-  "safety_replied": true}; Rasa then records the escalation and sets up the follow-up (the acuity
+  crisis messages, or the direct check question) through `send` at once, without waiting for
+  Rasa, and posts the message to Rasa (at the same time) with metadata {"language_code",
+  "risk": result.as_dict(), "safety_replied": true}; Rasa then records the escalation and sets up the follow-up (the acuity
   question, the check question's answer) without repeating the text. An answer of [] from Rasa
   is then not a failure. A "yes" to a safety question gets its crisis reply the same way;
 * posts to Rasa's REST webhook over loopback with ONE shared httpx client and a hard total bound

@@ -190,8 +190,8 @@ class Gateway:
     ) -> List[Reply]:
         """The replies to show for one user message, in order. Never raises.
 
-        With `send`, the safety reply to a risk message is shown through it at once, before Rasa
-        is asked, and the returned list holds only what comes after it. Without `send` the
+        With `send`, the safety reply to a risk message is shown through it at once, without
+        waiting for Rasa (which is asked at the same time), and the returned list holds only what comes after it. Without `send` the
         returned list holds everything, the safety reply first.
         """
         turn = _Turn(pseudonym, send, language_code)
@@ -215,7 +215,7 @@ class Gateway:
         reask = self._read(turn)
         if reask is not None:
             return self._finish(turn, reask)
-        await self._safety_first(turn)
+        early = self._safety_first(turn)
         if turn.answer is False and turn.question is not None and turn.question.gateway_only \
                 and not turn.safety_replied:
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
@@ -228,7 +228,14 @@ class Gateway:
         if turn.safety_replied:
             metadata["risk"] = turn.result.as_dict()
             metadata["safety_replied"] = True
-        rasa = await self._ask_rasa(pseudonym, turn.bounded, metadata, safety_replied=turn.safety_replied)
+        asking = asyncio.ensure_future(
+            self._ask_rasa(pseudonym, turn.bounded, metadata, safety_replied=turn.safety_replied))
+        try:
+            if early:
+                await turn.emit(early)  # while Rasa is already being asked
+            rasa = await asking
+        finally:
+            asking.cancel()  # only has an effect if this turn itself was cancelled
         self._apply_controls(pseudonym, rasa)
         replies = self._rasas_part(turn, rasa)
 
@@ -274,11 +281,12 @@ class Gateway:
             self._remember_context(pseudonym, turn.text)
         return None
 
-    async def _safety_first(self, turn: _Turn) -> None:
-        """The fast path: a risk message's safety reply goes out before Rasa is asked."""
+    def _safety_first(self, turn: _Turn) -> List[Reply]:
+        """The fast path: a risk message's safety reply, to go out at once (Rasa is asked at the
+        same time and told so)."""
         result = turn.result
         if result is None or not result.is_risk:
-            return
+            return []
         try:
             if turn.answer is True and turn.question is not None and turn.question.kind == ACUITY:
                 early = self.safety.urgent_after_yes(turn.country, turn.lang)
@@ -287,8 +295,8 @@ class Gateway:
         except Exception as exc:
             logger.error("safety replies failed for %s: %s", turn.pseudonym, type(exc).__name__)
             early = [self._last_resort(turn.lang)]
-        await turn.emit(early)
         turn.safety_replied = True
+        return early
 
     def _rasas_part(self, turn: _Turn, rasa: RasaTurn) -> List[Reply]:
         """Rasa's replies; or, when Rasa failed, what the fail-safe says in their place."""

@@ -253,7 +253,7 @@ class TelegramFrontEnd:
         """One message through the gateway, in the chat's lane (so the chat's order holds).
 
         The gateway shows a safety reply through `show_now` the moment it has detected the risk,
-        before Rasa is asked; the rest of the turn follows when Rasa has answered.
+        without waiting for Rasa; the rest of the turn follows when Rasa has answered.
         """
         sender = self._send()
 

@@ -1,11 +1,18 @@
-"""The crisis path in the action server: reply for the user's country, ASQ acuity, escalations."""
+"""The crisis path in the action server: reply for the user's country, the direct check, ASQ
+acuity, escalations, the gateway agreement (safety_replied), Dutch, the unknown country; and the
+RiskDetector NLU component and the `scrollcheck validate` check of data/rules/crisis.yml."""
 from __future__ import annotations
+
+import pytest
 
 from sqlalchemy import create_engine, text
 
 from actions.acuity import ActionAcuityOutcome, ActionAskAcuityNow, ValidateAcuityForm
-from actions.crisis import ActionCrisisResponse
 from actions.common import user_country
+from actions.crisis import ActionCrisisResponse, ActionSetCountry
+from actions.direct_check import ActionAskCheckAnswer, ActionCheckOutcome, ValidateCheckForm
+from bot.safety import RiskResult
+from bot.safety import replies as R
 from bot.safety.resources import resources_for
 from tests.dialogue.helpers import rendered, run, slot_updates, texts, tracker
 
@@ -107,12 +114,6 @@ def test_every_supported_country_has_an_emergency_number_in_the_reply():
 
 
 # --- issue 9: the direct check, one crisis path, the gateway agreement, Dutch -------------------
-import pytest
-
-from actions.crisis import ActionSetCountry
-from actions.direct_check import ActionAskCheckAnswer, ActionCheckOutcome, ValidateCheckForm
-from bot.safety import RiskResult
-from bot.safety import replies as R
 
 CHECK_SELF_HARM = RiskResult("check", "self_harm", ("test",), "en")
 

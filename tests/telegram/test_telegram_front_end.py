@@ -337,7 +337,7 @@ def test_crisis_reply_reaches_the_chat_before_a_slow_rasa_answers_and_only_once(
     first_reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id][0]
     assert first_reply.at - sent_at < 2.0, f"the crisis reply took {first_reply.at - sent_at:.2f} s"
     assert acuity.text not in fake_api.texts(chat.chat_id), "Rasa has not answered yet"
-    (request,) = wait_until(lambda: stand_in_rasa.received())  # posted after the crisis reply went out
+    (request,) = wait_until(lambda: stand_in_rasa.received())
     assert request.metadata == {"language_code": "en-GB", "risk": result.as_dict(), "safety_replied": True}
     wait_until(lambda: acuity.text in fake_api.texts(chat.chat_id), timeout=15)
     assert time.monotonic() >= answered_at[0] - 0.1
