@@ -33,7 +33,7 @@ help:
 	@echo "make run    - set up, train if needed, start everything and chat in the console"
 	@echo "              (with TELEGRAM_BOT_TOKEN set: the Telegram front end instead)"
 	@echo "make test   - set up, train if needed, run every check (what CI runs)"
-	@echo "make benchmark - NLU pipeline and safety latency figures (benchmarks/)"
+	@echo "make benchmark - NLU pipeline, safety latency and blind-set figures (benchmarks/)"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON310_FOUND)" ]; then \
@@ -89,6 +89,7 @@ test-fast: setup validate
 benchmark: setup $(MODEL)
 	$(BIN)/python benchmarks/nlu_pipelines.py
 	$(BIN)/python benchmarks/safety_latency.py
+	$(BIN)/python benchmarks/safety_detector.py
 
 constraints: $(STAMPS)/installed
 	{ echo "# Full pin of the Python 3.10 environment (rasa 3.6.21 stack). Regenerate with: make constraints"; \

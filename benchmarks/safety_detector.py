@@ -36,7 +36,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     t = engine.model.thresholds if engine.model else None
     if t:
         print(f"model thresholds: check {t.check}, concern {t.concern}, urgent {t.urgent}\n")
-    for path in args.sets:
+    for path in (p.resolve() for p in args.sets):
         items = load_labelled(path)
         risk = sum(i.level != "none" for i in items)
         urgent = sum(i.level == "urgent" for i in items)
