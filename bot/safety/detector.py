@@ -440,7 +440,7 @@ class Detector:
                 if escalators:
                     level = "urgent"
                     matched += [(m.start, m.entry.id) for m in escalators]
-            elif flippant and not applicable and all(h.entry.softenable for h in own if h.entry.level == "urgent"):
+            elif level == "urgent" and flippant and not applicable and all(h.entry.softenable for h in own if h.entry.level == "urgent"):
                 level = "concern"
             levels[category] = level
         level, category = pick(levels.items())

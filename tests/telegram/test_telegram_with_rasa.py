@@ -9,7 +9,7 @@ import sqlite3
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 import pytest
 import yaml
@@ -98,8 +98,8 @@ class CheckIn:
         assert title in [b["text"] for b in buttons_of(question)], [b["text"] for b in buttons_of(question)]
         return self.turn(self.chat.press(question, title))
 
-    def say(self, text: str) -> List[Dict[str, Any]]:
-        return self.turn(self.chat.say(text))
+    def say(self, text: str, until: Optional[str] = None) -> List[Dict[str, Any]]:
+        return self.turn(self.chat.say(text, until=until))
 
 
 def assert_question(messages: List[Dict[str, Any]], number: int, of: int = 5) -> None:
