@@ -177,6 +177,8 @@ def test_context_counts_only_when_together_is_worse_than_each_part(lexicons):
     assert result.level == "concern" and CONTEXT_ID in result.matched
     # Already asked about "nothing matters" (check): "ok" after it is not a new alarm.
     assert engine.detect("ok", context=["nothing matters"]).level == "none"
+    model.table["nothing matters | no"] = (0.99, "self_harm", 0.99)
+    assert engine.detect("no", context=["nothing matters"]).level == "none"  # an answer, not an alarm
     # Only the last three earlier messages are read.
     assert engine.detect("sometimes", context=["nothing matters", "a", "b", "c"]).level == "none"
 

@@ -31,6 +31,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from bot.safety.answers import parse_yes_no
 from bot.safety.classifier import RiskModel, join_context, load_model
 from bot.safety.detector import Analysis, Detector, build_detector, lexicon_languages
 from bot.safety.result import NO_RISK, RiskResult, severity, strongest
@@ -132,7 +133,11 @@ class RiskEngine:
             together = self.read(join_context(earlier, text), lexicons=False).result
             if severity(together.level) > severity(alone.level):
                 before = self.read(join_context(earlier[:-1], earlier[-1]), lexicons=False).result
-                if severity(together.level) > severity(before.level):
+                # After a message that was already flagged (and answered), a yes/no answer ("no",
+                # "sometimes", "idk") is an answer to the bot's question, not a new alarm; anything
+                # else ("bye" after "i cant do this anymore") may raise the level.
+                answer = before.is_risk and not alone.is_risk and parse_yes_no(text) is not None
+                if severity(together.level) > severity(before.level) and not answer:
                     result = replace(together, matched=together.matched + (CONTEXT_ID,))
         if result.is_risk and result.lang is None:
             result = replace(result, lang=guess_language(" ".join([*earlier, text])))
