@@ -170,17 +170,23 @@ def test_the_model_alone_never_sends_crisis_numbers_for_one_or_two_words(lexicon
 
 
 def test_context_counts_only_when_together_is_worse_than_each_part(lexicons):
-    model = ScriptedModel({"nothing matters | sometimes": (0.85, "self_harm", 0.0), "nothing matters": (0.55, "self_harm", 0.0)})
+    model = ScriptedModel({"nothing matters | sometimes": (0.85, "self_harm", 0.0), "nothing matters": (0.3, "self_harm", 0.0)})
     engine = RiskEngine(lexicons, model)
     assert engine.detect("sometimes").level == "none"
     result = engine.detect("sometimes", context=["nothing matters"])
     assert result.level == "concern" and CONTEXT_ID in result.matched
-    # Already asked about "nothing matters" (check): "ok" after it is not a new alarm.
     assert engine.detect("ok", context=["nothing matters"]).level == "none"
-    model.table["nothing matters | no"] = (0.99, "self_harm", 0.99)
-    assert engine.detect("no", context=["nothing matters"]).level == "none"  # an answer, not an alarm
     # Only the last three earlier messages are read.
     assert engine.detect("sometimes", context=["nothing matters", "a", "b", "c"]).level == "none"
+
+
+def test_a_yes_or_no_after_a_flagged_message_is_an_answer_not_a_second_alarm(lexicons):
+    model = ScriptedModel({"nothing matters": (0.55, "self_harm", 0.0), "nothing matters | no": (0.99, "self_harm", 0.99),
+                           "nothing matters | bye": (0.99, "self_harm", 0.99)})
+    engine = RiskEngine(lexicons, model)
+    assert engine.detect("nothing matters").level == "check"
+    assert engine.detect("no", context=["nothing matters"]).level == "none"
+    assert engine.detect("bye", context=["nothing matters"]).level == "urgent"  # not an answer: read as one
 
 
 def test_the_reply_language_is_the_language_the_signal_was_read_in(lexicons):
