@@ -1,5 +1,6 @@
 """Custom actions for the Rasa action server (`rasa run actions`): one class per action.
 
-Where to look: the crisis path is actions/crisis.py, the check-in form and its validator
+Where to look: the crisis path is actions/crisis.py (the reply), actions/direct_check.py (the
+`check` level's direct question) and actions/acuity.py (the ASQ acuity question); the check-in form and its validator
 actions/checkin_form.py, scoring bot/screening/scoring.py, storage calls actions/storage.py.
 """
