@@ -27,11 +27,16 @@ from tests.safety_report import assert_meets
 HERE = Path(__file__).parent / "safety"
 # name: (lines, floors). Measured 2026-12-03 (docs/safety.md).
 SETS = {
-    "blind3_en": (346, Thresholds(min_recall=0.0, min_urgent_recall=0.0, max_fpr=1.0, max_check_rate=1.0)),
-    "blind4_en": (389, Thresholds(min_recall=0.0, min_urgent_recall=0.0, max_fpr=1.0, max_check_rate=1.0)),
-    "blind1_nl": (304, Thresholds(min_recall=0.0, min_urgent_recall=0.0, max_fpr=1.0, max_check_rate=1.0)),
-    "blind2_nl": (240, Thresholds(min_recall=0.0, min_urgent_recall=0.0, max_fpr=1.0, max_check_rate=1.0)),
-    "blind2_en": (320, Thresholds(min_recall=0.0, min_urgent_recall=0.0, max_fpr=1.0, max_check_rate=1.0)),
+    # measured: recall 0.961, urgent 0.946, crisis on benign 0.007, checks on benign 0.022
+    "blind3_en": (346, Thresholds(min_recall=0.94, min_urgent_recall=0.92, max_fpr=0.02, max_check_rate=0.05)),
+    # measured: 0.914, 0.876, 0.038, 0.026
+    "blind4_en": (389, Thresholds(min_recall=0.89, min_urgent_recall=0.85, max_fpr=0.05, max_check_rate=0.05)),
+    # measured: 0.945, 0.917, 0.033, 0.041
+    "blind1_nl": (304, Thresholds(min_recall=0.92, min_urgent_recall=0.89, max_fpr=0.045, max_check_rate=0.07)),
+    # measured: 0.972, 0.938, 0.021, 0.010
+    "blind2_nl": (240, Thresholds(min_recall=0.95, min_urgent_recall=0.90, max_fpr=0.035, max_check_rate=0.04)),
+    # no longer blind; measured 0.983, 0.966, 0.021, 0.027
+    "blind2_en": (320, Thresholds(min_recall=0.96, min_urgent_recall=0.94, max_fpr=0.03, max_check_rate=0.05)),
 }
 
 
