@@ -116,5 +116,5 @@ def user_just_answered(tracker: Tracker, form_name: str) -> bool:
 
 
 def control(**payload: Any) -> Dict[str, Any]:
-    """A control message for the gateway (never shown to the user); see bot/gateway.py."""
+    """A control message for the gateway (never shown to the user); see bot/gateway/."""
     return {"scrollcheck": payload}
