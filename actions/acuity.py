@@ -25,6 +25,20 @@ MAX_ACUITY_REASKS = 1
 UNCLEAR = "unclear"  # an answer that stayed unclear: treated like a yes
 
 
+def read_yes_no(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, max_reasks: int) -> List[EventType]:
+    """A safety question's answer into `slot` (the acuity and the direct check forms): yes, no,
+    or after `max_reasks` re-asks UNCLEAR, which counts as yes."""
+    lang = crisis_language(tracker)
+    answer = parse_yes_no(tracker.latest_message.get("text"), lang)
+    if answer is None:
+        reasks = int(tracker.get_slot("reask_count") or 0) + 1
+        if reasks <= max_reasks:
+            dispatcher.utter_message(text=answer_reask(lang).text)  # the form then asks again
+            return [SlotSet("reask_count", reasks), SlotSet("requested_slot", slot)]
+        answer = UNCLEAR  # safety first: treated like a yes
+    return [SlotSet(slot, answer), SlotSet("reask_count", 0), SlotSet("requested_slot", None)]
+
+
 def crisis_language(tracker: Tracker) -> str:
     """The language the crisis reply was given in (kept in crisis_risk), else the user's."""
     return reply_language(followed_risk(tracker), user_language(tracker))
@@ -56,15 +70,7 @@ class ValidateAcuityForm(Action):
             code = country_answer(tracker)
             if code is not None:  # the country buttons of the crisis reply
                 return set_country(dispatcher, tracker, code) + [SlotSet("requested_slot", "acuity_now")]
-        lang = crisis_language(tracker)
-        answer = parse_yes_no(tracker.latest_message.get("text"), lang)
-        if answer is None:
-            reasks = int(tracker.get_slot("reask_count") or 0) + 1
-            if reasks <= MAX_ACUITY_REASKS:
-                dispatcher.utter_message(text=answer_reask(lang).text)  # the form then asks again
-                return [SlotSet("reask_count", reasks), SlotSet("requested_slot", "acuity_now")]
-            answer = UNCLEAR  # safety first: treated like a yes
-        return [SlotSet("acuity_now", answer), SlotSet("reask_count", 0), SlotSet("requested_slot", None)]
+        return read_yes_no(dispatcher, tracker, "acuity_now", MAX_ACUITY_REASKS)
 
 
 class ActionAcuityOutcome(Action):

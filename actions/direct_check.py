@@ -19,14 +19,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import gateway_risk, safety_replied, user_just_answered
-from actions.acuity import UNCLEAR, crisis_language
+from actions.acuity import crisis_language, read_yes_no
 from actions.crisis import (
     CHECK_FORM, CLASSIFIER_ONLY, RESUMABLE_FORMS, after_crisis_reply, followed_risk, record_escalation,
     send_crisis_reply, utter_prompt,
 )
 from bot.safety import RiskResult
-from bot.safety.answers import parse_yes_no
-from bot.safety.replies import answer_reask, check_no_reply, check_question
+from bot.safety.replies import check_no_reply, check_question
 from bot.safety.result import strongest
 
 MAX_CHECK_REASKS = 1
@@ -56,15 +55,7 @@ class ValidateCheckForm(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in ("risk_disclosure", "stop", "goodbye"):
             return []  # a new risk message is answered first by the crisis rule; stop stops
-        lang = crisis_language(tracker)
-        answer = parse_yes_no(tracker.latest_message.get("text"), lang)
-        if answer is None:
-            reasks = int(tracker.get_slot("reask_count") or 0) + 1
-            if reasks <= MAX_CHECK_REASKS:
-                dispatcher.utter_message(text=answer_reask(lang).text)  # the form then asks again
-                return [SlotSet("reask_count", reasks), SlotSet("requested_slot", "check_answer")]
-            answer = UNCLEAR  # safety first: treated like a yes
-        return [SlotSet("check_answer", answer), SlotSet("reask_count", 0), SlotSet("requested_slot", None)]
+        return read_yes_no(dispatcher, tracker, "check_answer", MAX_CHECK_REASKS)
 
 
 class ActionCheckOutcome(Action):
