@@ -79,7 +79,7 @@ validate: setup
 test: setup $(MODEL) validate
 	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -q
-	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories --quiet
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
 	@echo "make test: all checks passed"
 
 # Everything except the conversation tests that need a trained model and running servers.

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import user_country
+from actions.common import user_country, user_language
 from bot.safety.replies import resources_text
 
 
@@ -16,6 +16,7 @@ class ActionCheckinComplete(Action):
         return "action_checkin_complete"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text="If any of this is weighing on you, you don't have to deal with it alone.\n\n" + resources_text(user_country(tracker)))
+        lang = user_language(tracker)
+        dispatcher.utter_message(response="utter_checkin_resources", resources=resources_text(user_country(tracker), lang))
         dispatcher.utter_message(response="utter_goodbye")
         return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -22,7 +22,7 @@ from actions.common import CHECKIN_FORM, chosen_topics, content, control, user_j
 from actions.profile import OUTSIDE_RANGE, PREFER_NOT, UNKNOWN_COUNTRY, parse_age_band, parse_country, parse_yes_no
 from actions.topic_feedback import give_topic_feedback
 from bot.screening.answers import parse_answer
-from bot.screening.content import TOPIC_ORDER
+from bot.screening.content import SKIP_INTENT
 
 MAX_REASKS = 2
 SKIPPED = "skipped"
@@ -30,21 +30,13 @@ SKIPPED = "skipped"
 INTERRUPTIONS = frozenset({
     "ask_why", "ask_privacy", "ask_bot_identity", "request_diagnosis", "request_resources",
     "out_of_scope", "stop", "delete_data", "goodbye", "thank", "greet", "start_screening",
-    "risk_disclosure",
+    "risk_disclosure", "change_language",
 })
-_SKIP_WORDS = re.compile(r"^\s*(skip|pass|next|idk|i don'?t know|dunno|rather not( say)?|no idea)\b", re.I)
-_TOPIC_WORDS = {
-    "comparison": re.compile(r"compar|looks|influencer|body|jealous", re.I),
-    "fomo": re.compile(r"fomo|missing out|miss out|left out|checking", re.I),
-    "cyberbullying": re.compile(r"bull|mean comment|harass|hate", re.I),
-}
-_ALL_WORDS = re.compile(r"\b(all|every|everything|all three|all 3|each)\b", re.I)
-_CHOOSE_INTENTS = {
-    "choose_comparison": ["comparison"],
-    "choose_fomo": ["fomo"],
-    "choose_cyberbullying": ["cyberbullying"],
-    "choose_all": list(TOPIC_ORDER),
-}
+
+
+def choose_intents() -> Dict[str, List[str]]:
+    """choose_<topic> -> [topic], choose_all -> every topic (data/screening/topics.yml)."""
+    return content().choose_intents()
 
 
 def required_slots(tracker: Tracker) -> List[str]:
@@ -106,8 +98,8 @@ class ValidateCheckinForm(Action):
         if slot == "country":
             return self._settle(slot, parse_country(text), intent, dispatcher, tracker, fallback=UNKNOWN_COUNTRY)
         if slot == "topics":
-            value = _CHOOSE_INTENTS.get(intent) or _parse_topics(text)
-            return self._settle(slot, value, intent, dispatcher, tracker, fallback=list(TOPIC_ORDER))
+            value = choose_intents().get(intent or "") or _parse_topics(text)
+            return self._settle(slot, value, intent, dispatcher, tracker, fallback=list(content().topic_order))
         if slot == "share_results":
             value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
             return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
@@ -179,13 +171,26 @@ def _parse_item_answer(intent: Optional[str], text: str) -> Any:
     point = screening.point_for_intent(intent or "")
     if point is not None:
         return point.value
-    if intent == "skip_question" or _SKIP_WORDS.search(text):
+    if intent == SKIP_INTENT or _starts_with_any(text, screening.skip.words):
         return SKIPPED
     return parse_answer(text, screening)
 
 
+def _words_of(text: str) -> str:
+    return " " + " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?|\d+", text.lower().replace("\u2019", "'"))) + " "
+
+
+def _starts_with_any(text: str, phrases: Tuple[str, ...]) -> bool:
+    words = _words_of(text)
+    return any(words.startswith(" " + " ".join(_words_of(p).split()) + " ") for p in phrases)
+
+
 def _parse_topics(text: str) -> Optional[List[str]]:
-    if _ALL_WORDS.search(text):
-        return list(TOPIC_ORDER)
-    found = [t for t in TOPIC_ORDER if _TOPIC_WORDS[t].search(text)]
+    """Typed topic choices ("comparing and fomo", "alles"): the words in data/screening/."""
+    screening = content()
+    words = _words_of(text)
+    if any(f" {w} " in words for w in screening.all_topics.words):
+        return list(screening.topic_order)
+    lowered = text.lower()
+    found = [t.id for t in screening.topics.values() if any(w in lowered for w in t.words)]
     return found or None

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from bot.screening.content import TOPIC_ORDER, Screening, screening
+from bot.languages import languages
+from bot.screening.content import Screening, screening
 
 CHECKIN_FORM = "checkin_form"
 # Slots that belong to one check-in; a new check-in clears them (consent and profile are kept).
@@ -29,7 +30,7 @@ def chosen_topics(tracker: Tracker) -> List[str]:
     value = tracker.get_slot("topics")
     if isinstance(value, str):
         value = [value]
-    return [t for t in TOPIC_ORDER if value and t in value]
+    return [t for t in content().topic_order if value and t in value]
 
 
 def checkin_started(tracker: Tracker) -> bool:
@@ -67,11 +68,11 @@ def language_code(tracker: Tracker) -> Optional[str]:
 
 
 def user_language(tracker: Tracker) -> str:
-    """The chat's language: the `language` slot when the domain has one and it is set, else the
-    language of Telegram's language code (what the gateway uses too), else English."""
-    from bot.safety.replies import DEFAULT_LANGUAGE, normalise_language
-
-    return normalise_language(tracker.slots.get("language")) or normalise_language(language_code(tracker)) or DEFAULT_LANGUAGE
+    """The chat's language: the `language` slot (set at session start from Telegram's language
+    code, then by the user's choice or a clearly Dutch or English message), else the language
+    code of this message, else the default language (data/languages.yml)."""
+    settings = languages()
+    return settings.normalise(tracker.get_slot("language")) or settings.normalise(language_code(tracker)) or settings.default
 
 
 def safety_replied(tracker: Tracker) -> bool:
@@ -118,3 +119,28 @@ def user_just_answered(tracker: Tracker, form_name: str) -> bool:
 def control(**payload: Any) -> Dict[str, Any]:
     """A control message for the gateway (never shown to the user); see bot/gateway/."""
     return {"scrollcheck": payload}
+
+
+def utter_in_language(dispatcher: Any, domain: Dict[str, Any], response: str, lang: str) -> None:
+    """Send a domain response in `lang` when this same action sets the `language` slot.
+
+    Rasa renders an action's responses against the tracker as it was *before* the action's own
+    events, so its conditional variations would still see the old language. This picks the
+    variation whose condition is `language == lang` (else the one without a condition) the way
+    Rasa would, for the two actions that change the language and speak in the same turn.
+    """
+    variations = (domain.get("responses") or {}).get(response) or []
+    chosen = None
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if not conditions and chosen is None:
+            chosen = variation
+        if any(c.get("name") == "language" and c.get("value") == lang for c in conditions):
+            chosen = variation
+            break
+    if chosen is None:
+        dispatcher.utter_message(response=response)
+        return
+    dispatcher.utter_message(
+        text=chosen.get("text"), buttons=chosen.get("buttons") or [], json_message=chosen.get("custom")
+    )

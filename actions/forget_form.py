@@ -24,8 +24,8 @@ class ValidateForgetForm(Action):
         if tracker.get_slot("requested_slot") != "forget_confirmed" or not user_just_answered(tracker, "forget_form"):
             return [SlotSet("requested_slot", "forget_confirmed" if tracker.get_slot("forget_confirmed") is None else None)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent in ("risk_disclosure", "stop", "goodbye"):
-            return []  # crisis first; stop stops
+        if intent in ("risk_disclosure", "stop", "goodbye", "change_language"):
+            return []  # crisis first; stop stops; a language switch asks again in the new language
         if intent == "delete_data":
             answer = True  # "yes delete it" / pressing /forget again
         else:
@@ -43,6 +43,7 @@ class ActionForgetOutcome(Action):
         if tracker.get_slot("forget_confirmed") is True:
             storage.erase_summaries(tracker.sender_id)
             dispatcher.utter_message(response="utter_forget_done")
-            return [AllSlotsReset()]
+            # Everything goes, except the language the user is reading this in.
+            return [AllSlotsReset(), SlotSet("language", tracker.get_slot("language"))]
         dispatcher.utter_message(response="utter_forget_cancelled")
         return [SlotSet("forget_confirmed", None)]

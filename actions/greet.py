@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import checkin_finished, checkin_started, reset_checkin_events
-from actions.checkin_form import _CHOOSE_INTENTS
+from actions.checkin_form import choose_intents
 
 
 def _begin(dispatcher: CollectingDispatcher, tracker: Tracker, *, greeting: bool) -> List[EventType]:
@@ -23,8 +23,9 @@ def _begin(dispatcher: CollectingDispatcher, tracker: Tracker, *, greeting: bool
     elif not greeting:
         dispatcher.utter_message(response="utter_start_checkin")
     events.append(SlotSet("requested_slot", None))
-    if intent in _CHOOSE_INTENTS:
-        events.append(SlotSet("topics", _CHOOSE_INTENTS[intent]))
+    chosen = choose_intents().get(intent or "")
+    if chosen:
+        events.append(SlotSet("topics", chosen))
     return events
 
 

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import user_country
+from actions.common import user_country, user_language
 from bot.safety.replies import resources_text
 
 
@@ -16,5 +16,5 @@ class ActionShowResources(Action):
         return "action_show_resources"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text=resources_text(user_country(tracker)))
+        dispatcher.utter_message(text=resources_text(user_country(tracker), user_language(tracker)))
         return []

@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import storage
-from actions.common import content, language_code
+from actions.common import content, user_language
 from bot.screening.scoring import TopicResult, score_topic
 
 
@@ -23,13 +23,14 @@ def _as_value(slot_value: object) -> Optional[int]:
 def give_topic_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topic_id: str) -> TopicResult:
     topic = content().topics[topic_id]
     result = score_topic(topic, answers_for(tracker, topic_id))
+    lang = user_language(tracker)
     if result.band is None:
-        dispatcher.utter_message(
-            text=f"{topic.title}: you skipped most of these, so I can't say much here — and that's completely fine."
-        )
+        dispatcher.utter_message(response="utter_topic_not_scored", title=topic.title[lang])
     else:
-        tips = "\n".join(f"• {tip}" for tip in result.band.tips)
-        dispatcher.utter_message(text=f"{topic.title}: {result.band.feedback}\n\nSome ideas:\n{tips}")
+        tips = "\n".join(f"• {tip[lang]}" for tip in result.band.tips)
+        dispatcher.utter_message(
+            response="utter_topic_feedback", title=topic.title[lang], feedback=result.band.feedback[lang], tips=tips
+        )
     if tracker.get_slot("consent") is True:
         # Written at the end of each topic, so a half-finished check-in keeps what was answered.
         storage.record_topic_summary(
@@ -43,6 +44,6 @@ def give_topic_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topi
             skipped=list(result.skipped),
             age_band=tracker.get_slot("age_band"),
             country=tracker.get_slot("country"),
-            language=language_code(tracker),
+            language=user_language(tracker),
         )
     return result

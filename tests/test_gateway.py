@@ -359,11 +359,12 @@ async def test_detect_runs_once_per_message_with_at_most_three_earlier_ones(gate
     await gateway.handle("someone else", "hoi")
     assert calls == [
         ("one", "nl", ()), ("two", "nl", ("one",)),  # a button payload is neither read nor remembered
-        ("three", "nl", ("one", "two")), ("four", "nl", ("one", "two", "three")), ("hoi", None, ()),
+        # a chat with no language code reads in the default language (data/languages.yml)
+        ("three", "nl", ("one", "two")), ("four", "nl", ("one", "two", "three")), ("hoi", "en", ()),
     ]
     gateway.forget(P)
     await gateway.handle(P, "five")
-    assert calls[-1] == ("five", None, ())
+    assert calls[-1] == ("five", "en", ())
 
 
 async def test_rasa_repeating_the_gateways_safety_text_is_shown_once(gateway, stand_in_rasa, risk_text: str) -> None:
@@ -541,3 +542,20 @@ def test_health_url_is_derived_from_the_webhook_url() -> None:
 
     assert action_health_url("http://127.0.0.1:5055/webhook") == "http://127.0.0.1:5055/health"
     assert action_health_url("https://actions.internal:8443/custom/webhook?x=1") == "https://actions.internal:8443/health"
+
+
+async def test_the_chats_language_follows_the_user_not_a_one_word_answer(gateway, stand_in_rasa) -> None:
+    # Telegram's code first; then a clear Dutch sentence; a lone "ok" changes nothing; a
+    # language button wins; /forget drops what was remembered.
+    assert gateway.language_for(P, "en-GB") == "en"
+    await gateway.handle(P, "ok", language_code="en-GB")
+    assert gateway.language_for(P, "en-GB") == "en"
+    await gateway.handle(P, "ik vergelijk mezelf echt heel vaak met anderen", language_code="en-GB")
+    assert gateway.language_for(P, "en-GB") == "nl"
+    await gateway.handle(P, "ok", language_code="en-GB")
+    assert gateway.language_for(P, "en-GB") == "nl"
+    await gateway.handle(P, '/change_language{"language":"en"}', language_code="en-GB")
+    assert gateway.language_for(P, "en-GB") == "en"
+    gateway.forget(P)
+    assert gateway.language_for(P, "nl-BE") == "nl"
+    assert gateway.language_for(P, "de") == "en"

@@ -2,8 +2,10 @@
 
 Checks: the screening content (data/screening), the safety lexicon, replies and crisis resources
 (data/safety), that domain.yml has a slot, form entry and ask action for every screening item,
-the NLU contract (the fixed intents exist, each with enough training examples), and that the
-crisis path has its rules in data/rules/crisis.yml outside forms and in every form of domain.yml.
+the NLU contract (the fixed intents exist, each with enough training examples, in every
+language), that every response, item, button and text exists in every language of
+data/languages.yml, and that the crisis path has its rules in data/rules/crisis.yml outside forms
+and in every form of domain.yml.
 """
 from __future__ import annotations
 
@@ -71,11 +73,13 @@ def check_domain_matches_screening(domain_path: Path, screening_dir: Path) -> Li
     return errors
 
 
-def check_nlu_examples(nlu_dir: Path) -> List[ContentError]:
+def check_nlu_examples(nlu_dir: Path, *, recursive: bool = False, label: str = "") -> List[ContentError]:
+    """The fixed intents each have MIN_EXAMPLES examples in the files of `nlu_dir` (the default
+    language's files sit in data/nlu/ itself, every other language's in data/nlu/<code>/)."""
     counts = {}
     first_seen = {}
     errors: List[ContentError] = []
-    for path in sorted(nlu_dir.glob("*.yml")):
+    for path in sorted(nlu_dir.rglob("*.yml") if recursive else nlu_dir.glob("*.yml")):
         try:
             data = load_yaml_with_lines(path)
         except ContentError as error:
@@ -92,7 +96,7 @@ def check_nlu_examples(nlu_dir: Path) -> List[ContentError]:
     for intent in FIXED_INTENTS:
         if counts.get(intent, 0) < MIN_EXAMPLES:
             path, line = first_seen.get(intent, (nlu_dir, 1))
-            errors.append(ContentError(path, line, f"intent `{intent}` has {counts.get(intent, 0)} examples; at least {MIN_EXAMPLES} are needed"))
+            errors.append(ContentError(path, line, f"{label}intent `{intent}` has {counts.get(intent, 0)} examples; at least {MIN_EXAMPLES} are needed"))
     return errors
 
 
@@ -147,6 +151,110 @@ def check_crisis_rules(domain_path: Path, rules_path: Path) -> List[ContentError
     return errors
 
 
+def _condition_language(variation: LineDict) -> Optional[str]:
+    """The language a response variation is for: None for the default (no condition), the code
+    for `condition: [{type: slot, name: language, value: <code>}]`, "?" for anything else."""
+    conditions = variation.get("condition")
+    if not conditions:
+        return None
+    if (isinstance(conditions, list) and len(conditions) == 1 and isinstance(conditions[0], dict)
+            and conditions[0].get("type") == "slot" and conditions[0].get("name") == "language"):
+        return str(conditions[0].get("value"))
+    return "?"
+
+
+def _button_payloads(variation: LineDict) -> List[str]:
+    # A language button points at the other language, so its payload differs by design.
+    return [str(b.get("payload")) for b in variation.get("buttons") or []
+            if isinstance(b, dict) and not str(b.get("payload", "")).startswith("/change_language")]
+
+
+def check_response_languages(domain_path: Path) -> List[ContentError]:
+    """Every response in domain.yml has its default (first language) and one variation per other
+    language of data/languages.yml, with the same buttons, placeholders and custom payload."""
+    import re
+
+    from bot.languages import load_languages
+
+    try:
+        settings = load_languages()
+        domain = load_yaml_with_lines(domain_path)
+    except ContentError as error:
+        return [error]
+    errors: List[ContentError] = []
+    responses = domain.get("responses") or LineDict()
+    placeholder = re.compile(r"\{(\w+)\}")
+    for name, variations in responses.items():
+        line = responses.line_of(name)
+        if not isinstance(variations, list) or not variations:
+            errors.append(ContentError(domain_path, line, f"response `{name}` has no variation"))
+            continue
+        by_language: dict = {}
+        for index, variation in enumerate(variations):
+            where = variations.line_of(index) if hasattr(variations, "line_of") else line
+            if not isinstance(variation, LineDict):
+                errors.append(ContentError(domain_path, where, f"response `{name}`: each variation must be a mapping"))
+                continue
+            lang = _condition_language(variation) or settings.default
+            if lang not in settings.codes:
+                errors.append(ContentError(domain_path, where, f"response `{name}`: a variation's condition must be "
+                                                               f"`language` equal to one of {', '.join(settings.codes[1:])}"))
+                continue
+            if lang in by_language:
+                errors.append(ContentError(domain_path, where, f"response `{name}` has two variations for `{lang}`"))
+                continue
+            if not isinstance(variation.get("text"), str) or not variation["text"].strip():
+                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}] has no text"))
+                continue
+            by_language[lang] = (variation, where)
+        if settings.default not in by_language:
+            errors.append(ContentError(domain_path, line, f"response `{name}` needs a variation without a condition, "
+                                                          f"in the default language `{settings.default}`"))
+            continue
+        reference, _ = by_language[settings.default]
+        for lang in settings.codes:
+            if lang not in by_language:
+                errors.append(ContentError(domain_path, line, f"response `{name}` lacks `{lang}`: add a variation with "
+                                                              f"`condition: [{{type: slot, name: language, value: {lang}}}]`"))
+                continue
+            variation, where = by_language[lang]
+            if _button_payloads(variation) != _button_payloads(reference):
+                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}]: its buttons must send the same "
+                                                               f"payloads, in the same order, as the `{settings.default}` ones"))
+            if set(placeholder.findall(variation["text"])) != set(placeholder.findall(reference["text"])):
+                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}]: its {{placeholders}} differ "
+                                                               f"from the `{settings.default}` text's"))
+            if variation.get("custom") != reference.get("custom"):
+                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}]: its `custom` block differs "
+                                                               f"from the `{settings.default}` one"))
+    return errors
+
+
+def check_nlu_languages(nlu_dir: Path) -> List[ContentError]:
+    """Each language other than the default has its own data/nlu/<code>/ with the fixed intents."""
+    from bot.languages import load_languages
+
+    try:
+        settings = load_languages()
+    except ContentError as error:
+        return [error]
+    errors: List[ContentError] = []
+    for code in settings.codes[1:]:
+        folder = nlu_dir / code
+        if not folder.is_dir():
+            errors.append(ContentError(folder, 1, f"language `{code}` (data/languages.yml) has no NLU examples: "
+                                                  f"add data/nlu/{code}/ with every fixed intent"))
+            continue
+        errors += check_nlu_examples(folder, recursive=False, label=f"[{code}] ")
+    return errors
+
+
+def check_texts() -> List[ContentError]:
+    from bot.telegram.texts import read_texts
+
+    return read_texts()[1]
+
+
 def check_safety() -> List[ContentError]:
     from bot.safety.schema import validate_safety_content
 
@@ -159,9 +267,12 @@ def run_all(root: Path = PROJECT_ROOT) -> List[ContentError]:
     errors += check_screening(data / "screening")
     errors += check_domain_matches_screening(root / "domain.yml", data / "screening")
     errors += check_nlu_examples(data / "nlu")
+    errors += check_nlu_languages(data / "nlu")
+    errors += check_response_languages(root / "domain.yml")
     errors += check_crisis_rules(root / "domain.yml", data / "rules" / "crisis.yml")
     if data == DATA_DIR:
         errors += check_safety()
+        errors += check_texts()
     return errors
 
 
@@ -175,5 +286,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     if errors:
         print(f"{len(errors)} problem(s) in the content files")
         return 1
-    print("content OK: screening, domain, NLU contract, crisis rules, safety lexicon, replies and crisis resources")
+    print("content OK in every language: screening, domain responses, NLU contract, crisis rules, "
+          "Telegram texts, safety lexicon, replies and crisis resources")
     return 0

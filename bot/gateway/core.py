@@ -16,7 +16,9 @@ from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, ChatContext, _Lru
 from bot.gateway.rasa import NOTHING_TO_SHOW, RasaTurn, parse_rasa_messages, rasa_payload
 from bot.gateway.reply import Reply, Send
 from bot.gateway.safety import ACUITY, CHECK, Question, SafetyDesk
-from bot.gateway.text import MAX_INPUT_CHARS, bound_length, is_payload, normalise_whitespace, user_language
+from bot.gateway.text import MAX_INPUT_CHARS, bound_length, is_payload, normalise_whitespace, payload_language, user_language
+from bot.langid import message_language
+from bot.languages import default_language
 
 logger = logging.getLogger("bot.gateway")
 
@@ -88,6 +90,9 @@ class Gateway:
         self._erase = erase
         self._clock = clock
         self._countries: _Lru[str, Optional[str]] = _Lru(MAX_REMEMBERED_PSEUDONYMS)
+        # The chat's language as this process last saw it (Rasa's `language` slot is the record;
+        # this follows the same rule, bot.langid.message_language, for the gateway's own texts).
+        self._languages: _Lru[str, str] = _Lru(MAX_REMEMBERED_PSEUDONYMS)
         self.context = ChatContext(clock=clock)
         self.safety = SafetyDesk(clock)
         self._client: Optional[httpx.AsyncClient] = None
@@ -165,9 +170,26 @@ class Gateway:
                 logger.error("country lookup failed: %s", type(exc).__name__)
         return None
 
+    def language_for(self, pseudonym: str, language_code: Optional[str] = None) -> str:
+        """The chat's language: the last one chosen or written in, else Telegram's code, else
+        the default language."""
+        return self._languages.get(pseudonym) or user_language(language_code) or default_language()
+
+    def _follow_language(self, pseudonym: str, text: str) -> None:
+        """Switch the remembered language as Rasa does: a language button or command, or a
+        message long and clear enough (bot.langid). A one-word "ok" never switches."""
+        try:
+            lang = payload_language(text) if is_payload(text) else message_language(text)
+        except Exception as exc:  # the chat keeps its language
+            logger.error("language identification failed: %s", type(exc).__name__)
+            return
+        if lang:
+            self._languages.set(pseudonym, lang)
+
     def forget(self, pseudonym: str) -> None:
         """Drop everything held in memory for this pseudonym."""
         self._countries.pop(pseudonym)
+        self._languages.pop(pseudonym)
         self.context.close(pseudonym)
         self.safety.forget(pseudonym)
         self.disclosure.forget(pseudonym)
@@ -178,7 +200,8 @@ class Gateway:
         pseudonym. If the detector itself fails, assume risk (the safe side)."""
         context = self.context.recent(pseudonym) if pseudonym else ()
         try:
-            return safety.detect(normalise_whitespace(text), user_language(language_code), context).is_risk
+            lang = self.language_for(pseudonym, language_code) if pseudonym else user_language(language_code)
+            return safety.detect(normalise_whitespace(text), lang, context).is_risk
         except Exception as exc:
             logger.error("safety detector failed: %s", type(exc).__name__)
             return True
@@ -209,7 +232,8 @@ class Gateway:
             return []
         turn.bounded, turn.truncated = bound_length(turn.text, self.max_input_chars)
         turn.reminder_due = self.disclosure.is_due(pseudonym)
-        turn.user_lang = user_language(turn.language_code)
+        self._follow_language(pseudonym, turn.text)
+        turn.user_lang = self.language_for(pseudonym, turn.language_code)
         turn.country = self.country_for(pseudonym, turn.language_code)
 
         reask = self._read(turn)
@@ -439,6 +463,8 @@ class Gateway:
 
     def _apply_controls(self, pseudonym: str, turn: RasaTurn) -> None:
         for control in turn.controls:
+            if "language" in control and user_language(control["language"]):
+                self._languages.set(pseudonym, user_language(control["language"]))
             if "country" in control:
                 country = control["country"]
                 self._countries.set(pseudonym, country.upper() if isinstance(country, str) and country else None)
@@ -462,7 +488,7 @@ class Gateway:
     def _fail_safe(self, pseudonym: str, text: str, language_code: Optional[str], turn: _Turn) -> List[Reply]:
         """After an unexpected error, before any safety reply went out: crisis resources for a
         risk message, else "briefly unavailable"; the last-resort text if even that fails."""
-        user_lang = user_language(language_code)
+        user_lang = self.language_for(pseudonym, language_code)
         country = self.country_for(pseudonym, language_code)
         try:
             result = turn.result

@@ -77,4 +77,6 @@ def _reply_from_message(message: Mapping[str, Any]) -> Optional[Reply]:
     )
     if not text and not buttons:
         return None  # images, attachments and empty texts are not shown by our front ends
-    return Reply(text=text or "Please choose:", buttons=buttons)
+    # Buttons need a text on Telegram; Rasa's own messages always have one, so this is only a
+    # guard, and a pointing hand reads the same in every language.
+    return Reply(text=text or "👇", buttons=buttons)

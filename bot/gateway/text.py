@@ -1,6 +1,7 @@
 """Preparing a user's text before anyone reads it: whitespace, control characters, length."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Optional, Tuple
 
@@ -34,14 +35,19 @@ def is_payload(text: str) -> bool:
 
 
 def user_language(language_code: Optional[str]) -> Optional[str]:
-    """Telegram's language_code as the user's language: "nl", "nl-BE", "nl_NL" -> "nl".
-
-    Only languages the safety texts exist in; anything else is None (replies then use the
-    language the signal was read in, else English).
-    """
+    """A language code as one of our languages: "nl", "nl-BE", "nl_NL" -> "nl"; else None."""
     try:
-        from bot.safety.replies import normalise_language
+        from bot.languages import normalise
 
-        return normalise_language(language_code)
-    except Exception:  # the safety texts failed to load: the fail-safe still answers
+        return normalise(language_code)
+    except Exception:  # data/languages.yml failed to load: the fail-safe still answers
         return None
+
+
+_PAYLOAD_LANGUAGE = re.compile(r'^/change_language\s*\{\s*"language"\s*:\s*"([A-Za-z_-]+)"\s*\}\s*$')
+
+
+def payload_language(payload: str) -> Optional[str]:
+    """The language a button or command payload switches to ('/change_language{"language":"nl"}')."""
+    match = _PAYLOAD_LANGUAGE.match(payload or "")
+    return user_language(match.group(1)) if match else None

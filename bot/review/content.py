@@ -17,7 +17,6 @@ from bot import DATA_DIR
 
 log = logging.getLogger(__name__)
 
-TOPIC_ORDER = ("comparison", "fomo", "cyberbullying")
 BAND_ORDER = ("low", "some", "high")
 LEVEL_LABELS = {"urgent": "Urgent", "concern": "Concern"}
 CATEGORY_LABELS = {"self_harm": "Self-harm", "abuse": "Abuse", "friend_at_risk": "Friend at risk"}
@@ -27,6 +26,7 @@ CATEGORY_LABELS = {"self_harm": "Self-harm", "abuse": "Abuse", "friend_at_risk":
 class ReviewContent:
     """Display texts; every lookup falls back to the code it was given."""
 
+    topic_order: List[str] = field(default_factory=list)   # data/screening/topics.yml
     topic_titles: Dict[str, str] = field(default_factory=dict)
     topic_items: Dict[str, List[str]] = field(default_factory=dict)
     item_texts: Dict[str, str] = field(default_factory=dict)
@@ -52,7 +52,7 @@ class ReviewContent:
 
     def topics(self, present: Optional[List[str]] = None) -> List[str]:
         """Known topics in their usual order, then any others found in the data."""
-        ordered = [t for t in TOPIC_ORDER]
+        ordered = list(self.topic_order)
         ordered += [t for t in self.topic_titles if t not in ordered]
         ordered += sorted(t for t in (present or []) if t not in ordered)
         return ordered
@@ -70,6 +70,19 @@ def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
 
 
+def _english(value: object) -> Optional[str]:
+    """A screening text for the clinician pages: the default language's of a `{en: .., nl: ..}`
+    mapping (or a plain string); None when there is none."""
+    if isinstance(value, dict):
+        try:
+            from bot.languages import default_language
+
+            value = value.get(default_language())
+        except Exception:  # data/languages.yml unreadable: the pages still work with ids
+            value = value.get("en")
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _read(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -83,29 +96,32 @@ def load_review_content(directory: Optional[Path] = None) -> ReviewContent:
     content = ReviewContent()
     if not directory.is_dir():
         return content
+    topics = _read(directory / "topics.yml") if (directory / "topics.yml").exists() else None
+    if isinstance(topics, dict) and isinstance(topics.get("topics"), list):
+        content.topic_order = [t for t in topics["topics"] if isinstance(t, str)]
     scale = _read(directory / "scale.yml") if (directory / "scale.yml").exists() else None
     if isinstance(scale, dict) and isinstance(scale.get("scale"), list):
         for point in scale["scale"]:
-            if isinstance(point, dict) and isinstance(point.get("value"), int) and isinstance(point.get("label"), str):
-                content.scale_labels[point["value"]] = point["label"]
+            if isinstance(point, dict) and isinstance(point.get("value"), int) and _english(point.get("label")):
+                content.scale_labels[point["value"]] = _english(point["label"])
     for path in sorted(directory.glob("*.yml")):
-        if path.name == "scale.yml":
+        if path.name in ("scale.yml", "topics.yml"):
             continue
         data = _read(path)
         if not isinstance(data, dict):
             continue
         meta = data.get("topic") if isinstance(data.get("topic"), dict) else {}
         topic_id = meta.get("id") if isinstance(meta.get("id"), str) else path.stem
-        if isinstance(meta.get("title"), str):
-            content.topic_titles[topic_id] = meta["title"]
+        if _english(meta.get("title")):
+            content.topic_titles[topic_id] = _english(meta["title"])
         items = data.get("items") if isinstance(data.get("items"), list) else []
         content.topic_items[topic_id] = []
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 content.topic_items[topic_id].append(item["id"])
-                if isinstance(item.get("text"), str):
-                    content.item_texts[item["id"]] = item["text"]
+                if _english(item.get("text")):
+                    content.item_texts[item["id"]] = _english(item["text"])
         for band in data.get("bands") or []:
-            if isinstance(band, dict) and isinstance(band.get("id"), str) and isinstance(band.get("label"), str):
-                content.band_labels.setdefault(band["id"], band["label"])
+            if isinstance(band, dict) and isinstance(band.get("id"), str) and _english(band.get("label")):
+                content.band_labels.setdefault(band["id"], _english(band["label"]))
     return content

@@ -6,51 +6,70 @@ CI with a pointer instead of a confused conversation at run time.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot import DATA_DIR
+from bot.content.localized import Localized, read_localized, read_localized_node
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
 
 SCREENING_DIR = DATA_DIR / "screening"
-# Topic order as offered to the user; each has data/screening/<id>.yml.
-TOPIC_ORDER = ("comparison", "fomo", "cyberbullying")
 ANSWER_INTENTS = ("answer_never", "answer_rarely", "answer_sometimes", "answer_often", "answer_very_often")
+SKIP_INTENT = "skip_question"
+CHOOSE_ALL_INTENT = "choose_all"
 MIN_ITEMS, MAX_ITEMS = 4, 6
+
+
+def choose_intent(topic_id: str) -> str:
+    """The intent (and button payload) that picks one topic: data/nlu has examples for it."""
+    return f"choose_{topic_id}"
 
 
 @dataclass(frozen=True)
 class ScalePoint:
     value: int
     id: str
-    label: str
+    label: Localized
     intent: str
-    words: Tuple[str, ...]
+    words_by_language: Tuple[Tuple[str, Tuple[str, ...]], ...]
+
+    @property
+    def words(self) -> Tuple[str, ...]:
+        """Typed answers in every language (people mix them)."""
+        return tuple(w for _, words in self.words_by_language for w in words)
+
+
+@dataclass(frozen=True)
+class Skip:
+    label: Localized
+    words: Tuple[str, ...]   # every language's, lowercased
 
 
 @dataclass(frozen=True)
 class Item:
     id: str
-    text: str
-    source: str
+    text: Localized
+    source: Localized
 
 
 @dataclass(frozen=True)
 class Band:
     id: str
-    label: str
+    label: Localized
     upto: float
-    feedback: str
-    tips: Tuple[str, ...]
+    feedback: Localized
+    tips: Tuple[Localized, ...]
 
 
 @dataclass(frozen=True)
 class Topic:
     id: str
-    title: str
-    button: str
-    intro: str
+    title: Localized
+    button: Localized
+    intro: Localized
+    words: Tuple[str, ...]   # typed words (any language) that choose it, matched inside a message
     items: Tuple[Item, ...]
     min_answered: int
     elevated_at: int
@@ -61,20 +80,37 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class AllTopics:
+    button: Localized
+    words: Tuple[str, ...]   # whole words (any language) that choose every topic
+
+
+@dataclass(frozen=True)
 class Screening:
     scale: Tuple[ScalePoint, ...]
-    skip_label: str
-    topics: Dict[str, Topic]
+    skip: Skip
+    topics: Dict[str, Topic]          # in the order data/screening/topics.yml gives
+    all_topics: AllTopics
+
+    @property
+    def topic_order(self) -> Tuple[str, ...]:
+        return tuple(self.topics)
 
     @property
     def item_slots(self) -> List[str]:
-        return [item.id for topic_id in TOPIC_ORDER for item in self.topics[topic_id].items]
+        return [item.id for topic in self.topics.values() for item in topic.items]
 
     def topic_of_item(self, item_id: str) -> Topic:
         return next(t for t in self.topics.values() if any(i.id == item_id for i in t.items))
 
     def point_for_intent(self, intent: str) -> Optional[ScalePoint]:
         return next((p for p in self.scale if p.intent == intent), None)
+
+    def choose_intents(self) -> Dict[str, List[str]]:
+        """Intent -> the topics it chooses: choose_<id> for each, choose_all for every one."""
+        chosen = {choose_intent(t): [t] for t in self.topics}
+        chosen[CHOOSE_ALL_INTENT] = list(self.topics)
+        return chosen
 
 
 class _Reader:
@@ -106,6 +142,14 @@ class _Reader:
             raise self.fail(node, key, f"`{key}` must not be empty")
         return value
 
+    def text(self, node: LineDict, key: str) -> Localized:
+        """A user-visible text: one entry per language in data/languages.yml."""
+        return Localized(read_localized(self.path, node, key))
+
+    def words(self, node: LineDict, key: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+        """Typed words per language, lowercased."""
+        return tuple(read_localized(self.path, node, key, kind=list).items())
+
     def str_list(self, node: LineDict, key: str, *, min_len: int = 1) -> Tuple[str, ...]:
         value = self.field(node, key, list)
         if len(value) < min_len:
@@ -116,7 +160,11 @@ class _Reader:
         return tuple(str(entry) for entry in value)
 
 
-def _load_scale(path: Path) -> Tuple[Tuple[ScalePoint, ...], str]:
+def _flat(words: Tuple[Tuple[str, Tuple[str, ...]], ...]) -> Tuple[str, ...]:
+    return tuple(w for _, ws in words for w in ws)
+
+
+def _load_scale(path: Path) -> Tuple[Tuple[ScalePoint, ...], Skip]:
     r = _Reader(path)
     root = load_yaml_with_lines(path)
     root = r.mapping(root, "scale", LineDict())
@@ -128,9 +176,9 @@ def _load_scale(path: Path) -> Tuple[Tuple[ScalePoint, ...], str]:
         point = ScalePoint(
             value=r.field(raw, "value", int),
             id=r.field(raw, "id", str),
-            label=r.field(raw, "label", str),
+            label=r.text(raw, "label"),
             intent=r.field(raw, "intent", str),
-            words=tuple(w.lower() for w in r.str_list(raw, "words")),
+            words_by_language=r.words(raw, "words"),
         )
         if point.value != index + 1:
             raise r.fail(raw, "value", f"scale values must run 1, 2, 3 … in order; expected {index + 1}")
@@ -139,10 +187,10 @@ def _load_scale(path: Path) -> Tuple[Tuple[ScalePoint, ...], str]:
         scale.append(point)
     if len(scale) != len(ANSWER_INTENTS):
         raise r.fail(root, "scale", f"the scale needs exactly {len(ANSWER_INTENTS)} points (one per answer_* intent)")
-    skip = r.mapping(root.get("skip"), "skip", root) if "skip" in root else None
-    if skip is None:
+    if "skip" not in root:
         raise ContentError(path, root.line, "missing required field `skip`")
-    return tuple(scale), r.field(skip, "label", str)
+    skip = r.mapping(root.get("skip"), "skip", root)
+    return tuple(scale), Skip(label=r.text(skip, "label"), words=_flat(r.words(skip, "words")))
 
 
 def _load_topic(path: Path, expected_id: str) -> Topic:
@@ -162,7 +210,7 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, LineDict):
             raise ContentError(path, raw_items.line_of(index), "each item must be a mapping with id, text, source")
-        item = Item(id=r.field(raw, "id", str), text=r.field(raw, "text", str), source=r.field(raw, "source", str))
+        item = Item(id=r.field(raw, "id", str), text=r.text(raw, "text"), source=r.text(raw, "source"))
         expected = f"{topic_id}_{index + 1}"
         if item.id != expected:
             # The ids are Rasa slot names in domain.yml, so they follow one fixed pattern.
@@ -185,12 +233,16 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
     for index, raw in enumerate(raw_bands):
         if not isinstance(raw, LineDict):
             raise ContentError(path, raw_bands.line_of(index), "each band must be a mapping")
+        raw_tips = r.field(raw, "tips", list)
+        tips = []
+        for tip_index, tip in enumerate(raw_tips):
+            tips.append(Localized(read_localized_node(path, tip, raw_tips.line_of(tip_index), "tips")))
         band = Band(
             id=r.field(raw, "id", str),
-            label=r.field(raw, "label", str),
+            label=r.text(raw, "label"),
             upto=r.field(raw, "upto", float),
-            feedback=r.field(raw, "feedback", str),
-            tips=r.str_list(raw, "tips"),
+            feedback=r.text(raw, "feedback"),
+            tips=tuple(tips),
         )
         if band.upto <= previous:
             raise r.fail(raw, "upto", "bands must be in increasing order of `upto`")
@@ -202,9 +254,10 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
         raise r.fail(root, "bands", "the last band must reach 5 (`upto: 5`) so every score has a band")
     return Topic(
         id=topic_id,
-        title=r.field(meta, "title", str),
-        button=r.field(meta, "button", str),
-        intro=r.field(meta, "intro", str),
+        title=r.text(meta, "title"),
+        button=r.text(meta, "button"),
+        intro=r.text(meta, "intro"),
+        words=_flat(r.words(meta, "words")),
         items=tuple(items),
         min_answered=min_answered,
         elevated_at=elevated_at,
@@ -212,17 +265,36 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
     )
 
 
+def _load_topic_list(path: Path) -> Tuple[List[str], AllTopics]:
+    """data/screening/topics.yml: the topics in the order offered, and the "all of them" choice."""
+    r = _Reader(path)
+    if not path.exists():
+        raise ContentError(path, 1, "missing: topics.yml lists the screening topics in the order they are offered")
+    root = load_yaml_with_lines(path)
+    if not isinstance(root, LineDict):
+        raise ContentError(path, 1, "topics.yml must be a mapping with `topics` and `all`")
+    ids = r.str_list(root, "topics")
+    for index, topic_id in enumerate(ids):
+        if not re.fullmatch(r"[a-z][a-z0-9]*", topic_id):
+            raise ContentError(path, root["topics"].line_of(index), f"topic id {topic_id!r}: lowercase letters and digits only (it names slots and intents)")
+    if len(set(ids)) != len(ids):
+        raise r.fail(root, "topics", "a topic is listed twice")
+    every = r.mapping(root.get("all"), "all", root)
+    return list(ids), AllTopics(button=r.text(every, "button"), words=_flat(r.words(every, "words")))
+
+
 def load_screening(directory: Optional[Path] = None) -> Screening:
     """Load and validate all screening content; raises ContentError (file:line) on any problem."""
     directory = Path(directory) if directory else SCREENING_DIR
-    scale, skip_label = _load_scale(directory / "scale.yml")
+    order, all_topics = _load_topic_list(directory / "topics.yml")
+    scale, skip = _load_scale(directory / "scale.yml")
     topics = {}
-    for topic_id in TOPIC_ORDER:
+    for topic_id in order:
         path = directory / f"{topic_id}.yml"
         if not path.exists():
-            raise ContentError(path, 1, f"missing topic file for {topic_id!r}")
+            raise ContentError(directory / "topics.yml", 1, f"topic {topic_id!r} is listed but {path.name} is missing")
         topics[topic_id] = _load_topic(path, topic_id)
-    return Screening(scale=scale, skip_label=skip_label, topics=topics)
+    return Screening(scale=scale, skip=skip, topics=topics, all_topics=all_topics)
 
 
 @functools.lru_cache(maxsize=1)

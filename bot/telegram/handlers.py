@@ -36,6 +36,8 @@ from telegram.ext import (
 
 from bot.gateway import Gateway, Reply
 from bot.privacy.pseudonym import Pseudonymiser
+from bot.gateway.text import user_language
+from bot.languages import languages
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackDataMap
 from bot.telegram.delivery import KeyboardTracker, ReplySender, with_network_retries
@@ -94,11 +96,14 @@ class TelegramFrontEnd:
 
     async def post_init(self, application: Application) -> None:
         """Register the command menu and load the safety detector before the first message."""
-        commands = [BotCommand(command, description) for command, description in texts.COMMANDS]
-        try:
-            await with_network_retries(lambda: application.bot.set_my_commands(commands))
-        except Exception as exc:  # the menu is a convenience; the bot works without it
-            logger.error("setMyCommands failed: %s", type(exc).__name__)
+        # The default menu, then one per language for users whose Telegram is set to it.
+        for lang in (None, *languages().codes):
+            commands = [BotCommand(command, description) for command, description in texts.commands(lang)]
+            try:
+                await with_network_retries(
+                    lambda: application.bot.set_my_commands(commands, language_code=lang))  # noqa: B023
+            except Exception as exc:  # the menu is a convenience; the bot works without it
+                logger.error("setMyCommands failed: %s", type(exc).__name__)
         Gateway.warm_up_safety()
 
     async def post_shutdown(self, application: Application) -> None:
@@ -115,6 +120,10 @@ class TelegramFrontEnd:
         user = update.effective_user
         return user.language_code if user is not None else None
 
+    def _lang(self, update: Update) -> str:
+        """The chat's language for the front end's own texts (the gateway keeps it)."""
+        return self.gateway.language_for(self._pseudonym(update), self._language_code(update))
+
     def _is_risk(self, update: Update, text: str) -> bool:
         """Only to decide whether an edit, a caption or a message in a flood is passed on at all;
         the turn itself detects once more, in order, with the chat's context."""
@@ -125,16 +134,17 @@ class TelegramFrontEnd:
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
-        command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-        payload = texts.COMMAND_PAYLOADS[command]
+        words = message.text.split()
+        command = words[0].lstrip("/").split("@")[0].lower()
+        payload = texts.language_payload(words[1:]) if command == "language" else texts.COMMAND_PAYLOADS[command]
         # /resources is the way to ask for help numbers: never dropped by flood control.
         self._converse_later(update, payload, always=command == "resources")
 
     async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self._reply_later(update, texts.HELP)
+        self._reply_later(update, texts.text("help", self._lang(update)))
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self._reply_later(update, texts.UNKNOWN_COMMAND)
+        self._reply_later(update, texts.text("unknown_command", self._lang(update)))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -153,7 +163,7 @@ class TelegramFrontEnd:
         if text and self._is_risk(update, text):
             self._converse_later(update, text.lstrip("/ "), always=True)
         else:
-            self._reply_later(update, texts.EDITED_IGNORED)
+            self._reply_later(update, texts.text("edited_ignored", self._lang(update)))
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -162,7 +172,7 @@ class TelegramFrontEnd:
         if caption and self._is_risk(update, caption):
             self._converse_later(update, caption.lstrip("/ "), always=True)
         else:
-            self._reply_later(update, texts.NON_TEXT)
+            self._reply_later(update, texts.text("non_text", self._lang(update)))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -173,10 +183,10 @@ class TelegramFrontEnd:
         self._refused_groups[key] = None
         while len(self._refused_groups) > 10_000:
             self._refused_groups.popitem(last=False)
-        chat_id = chat.id
+        chat_id, lang = chat.id, user_language(self._language_code(update))
 
         async def refuse_and_leave() -> None:
-            await self._send().send_text(chat_id, texts.GROUP_REFUSAL)
+            await self._send().send_text(chat_id, texts.text("group_refusal", lang))
             await with_network_retries(lambda: self._send().bot.leave_chat(chat_id))
 
         self._enqueue(update, key, refuse_and_leave)
@@ -187,22 +197,22 @@ class TelegramFrontEnd:
         assert query is not None
         sender = self._send()
         if chat is None or chat.type != ChatType.PRIVATE:
-            self._spawn(sender.answer_callback(query.id, texts.GROUP_REFUSAL[:200]))
+            self._spawn(sender.answer_callback(query.id, texts.text("group_refusal", user_language(self._language_code(update)))[:200]))
             return
         pseudonym = self._pseudonym(update)
         if self.lanes.is_full(pseudonym):
-            self._spawn(sender.answer_callback(query.id, texts.FLOOD_NOTICE[:200]))
+            self._spawn(sender.answer_callback(query.id, texts.text("flood_notice", self._lang(update))[:200]))
             return
         chat_id = chat.id
         message_id = query.message.message_id if query.message is not None else None
         data = query.data or ""
-        language_code = self._language_code(update)
+        language_code, lang = self._language_code(update), self._lang(update)
 
         async def press() -> None:
             payload = self.callback_data.resolve(data)
             if payload is None or (message_id is not None and not self.keyboards.accepts(pseudonym, message_id)):
                 await sender.answer_callback(
-                    query.id, texts.BUTTON_EXPIRED if payload is None else texts.BUTTON_ALREADY_ANSWERED
+                    query.id, texts.text("button_expired" if payload is None else "button_already_answered", lang)
                 )
                 if message_id is not None:
                     await sender.remove_keyboard(chat_id, message_id)
@@ -231,7 +241,7 @@ class TelegramFrontEnd:
         pseudonym = self._pseudonym(update)
         if self.lanes.is_full(pseudonym) and not always and not self._is_risk(update, text):
             if self.lanes.first_overflow(pseudonym):
-                self._spawn(self._send().send_text(chat.id, texts.FLOOD_NOTICE))
+                self._spawn(self._send().send_text(chat.id, texts.text("flood_notice", self._lang(update))))
             logger.info("flood: dropped a message from %s", pseudonym)
             return
         chat_id, language_code = chat.id, self._language_code(update)

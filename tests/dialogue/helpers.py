@@ -63,21 +63,42 @@ def slot_updates(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def rendered(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
-    """The messages as Rasa sends them: domain responses replaced by their (first) variation."""
+_MESSAGE_KEYS = {"text", "buttons", "custom", "response", "template", "image", "attachment", "elements",
+                 "quick_replies", "json_message"}
+
+
+def variation(response: str, lang: str = "en") -> Dict[str, Any]:
+    """A domain response's variation for `lang` (condition on the `language` slot), as Rasa picks it."""
+    variations = DOMAIN["responses"][response]
+    for candidate in variations:
+        if any(c.get("name") == "language" and c.get("value") == lang for c in candidate.get("condition") or []):
+            return candidate
+    return next(v for v in variations if not v.get("condition"))
+
+
+def rendered(dispatcher: CollectingDispatcher, lang: str = "en") -> List[Dict[str, Any]]:
+    """The messages as Rasa sends them: a domain response becomes its variation for `lang` with its
+    {placeholders} filled from the action's arguments, and the action's buttons added after the
+    response's own (as rasa.core.actions.action.RemoteAction does)."""
     out = []
     for message in dispatcher.messages:
         if message.get("response"):
-            template = DOMAIN["responses"][message["response"]][0]
-            out.append({k: v for k, v in template.items() if k in ("text", "buttons", "custom")})
+            template = variation(message["response"], lang)
+            values = {k: v for k, v in message.items() if k not in _MESSAGE_KEYS}
+            item = {k: v for k, v in template.items() if k in ("text", "buttons", "custom")}
+            if values and "text" in item:
+                item["text"] = item["text"].format(**values)
+            if message.get("buttons"):
+                item["buttons"] = [*(item.get("buttons") or []), *message["buttons"]]
+            out.append(item)
         else:
             out.append({k: v for k, v in (("text", message.get("text")), ("buttons", message.get("buttons")), ("custom", message.get("custom"))) if v})
     return out
 
 
-def texts(dispatcher: CollectingDispatcher) -> List[str]:
+def texts(dispatcher: CollectingDispatcher, lang: str = "en") -> List[str]:
     """What the user sees: the texts, in order."""
-    return [m["text"] for m in rendered(dispatcher) if m.get("text")]
+    return [m["text"] for m in rendered(dispatcher, lang) if m.get("text")]
 
 
 def controls(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:

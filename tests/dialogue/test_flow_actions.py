@@ -30,7 +30,7 @@ def test_item_question_shows_progress_text_and_answer_buttons():
     ask = ask_items.AskItem_fomo_2()
     _, dispatcher = run(ask, tracker(slots={"topics": ["fomo"], "fomo_1": 3}))
     [message] = dispatcher.messages
-    assert message["text"] == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text
+    assert message["text"] == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text["en"]
     assert [b["title"] for b in message["buttons"]] == ["Never", "Rarely", "Sometimes", "Often", "Very often", "Skip"]
     assert all(len(b["payload"].encode()) <= 64 for b in message["buttons"])
 

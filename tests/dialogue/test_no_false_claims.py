@@ -1,7 +1,8 @@
 """Every text the bot can say: it never claims to be human or a clinician, to diagnose or treat.
 
 Reads every response in domain.yml (every language's variation), every text in the screening YAML
-and every text in data/safety/ (crisis replies, the gateway's texts, resource names), in English
+and every text in data/safety/ (crisis replies, the gateway's texts, resource names) and data/texts/
+(the Telegram front end's), in English
 and Dutch. Negations such as "not a therapist" / "geen therapeut" are the disclosure itself and
 are allowed.
 """
@@ -54,6 +55,8 @@ def every_bot_text() -> Iterator[Tuple[str, str]]:
     yield from _strings(domain["responses"], "domain.yml:responses")
     for path in sorted((DATA_DIR / "screening").glob("*.yml")):
         yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")), f"data/screening/{path.name}")
+    for path in sorted((DATA_DIR / "texts").glob("*.yml")):  # the Telegram front end's own texts
+        yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")), f"data/texts/{path.name}")
     for path in sorted((DATA_DIR / "safety").glob("*.yml")):
         if "lexicon" in path.name or "patterns" in path.name or path.name == "classifier.yml":
             continue  # what users say (lexicon, training data) or settings, not what the bot says
@@ -83,6 +86,9 @@ def test_there_is_text_to_check_in_both_languages():
     dutch = [text for where, text in texts if where.startswith("data/safety/replies.yml.languages.nl.")]
     english = [text for where, text in texts if where.startswith("data/safety/replies.yml.languages.en.")]
     assert len(dutch) == len(english) > 40
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    dutch_responses = [v for vs in responses.values() for v in vs if v.get("condition")]
+    assert len(dutch_responses) == len(responses) > 40  # every response has its Dutch variation here
 
 
 @pytest.mark.parametrize("where,text", list(every_bot_text()))
@@ -103,6 +109,8 @@ def test_no_claim_to_be_human_or_clinician_or_to_diagnose(where, text):
     "Je antwoorden laten zien dat je een depressie hebt. Je hebt een eetstoornis.",
     "Probeer eens antidepressiva.",
     "ben ik een psycholoog? ja",
+    "ik ben een therapeut",
+    "Op basis van je antwoorden: ik stel een diagnose.",
 ])
 def test_the_checker_catches_false_claims(bad):
     assert false_claims(bad)

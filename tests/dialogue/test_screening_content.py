@@ -24,9 +24,9 @@ def test_real_content_loads_with_4_to_6_cited_items_per_topic():
     assert set(screening.topics) == {"comparison", "fomo", "cyberbullying"}
     for topic in screening.topics.values():
         assert 4 <= len(topic.items) <= 6
-        assert all(item.source and item.text.endswith("?") for item in topic.items)
+        assert all(item.source["nl"] and item.text["en"].endswith("?") and item.text["nl"].endswith("?") for item in topic.items)
         assert [b.id for b in topic.bands] == ["low", "some", "high"]
-    assert [p.label for p in screening.scale] == ["Never", "Rarely", "Sometimes", "Often", "Very often"]
+    assert [p.label["en"] for p in screening.scale] == ["Never", "Rarely", "Sometimes", "Often", "Very often"]
 
 
 def test_scoring_is_the_mean_of_answered_items_with_a_band():

@@ -80,6 +80,7 @@ class _State:
     answered_queries: Dict[str, Optional[str]] = field(default_factory=dict)
     faults: Dict[str, Deque[_Fault]] = field(default_factory=lambda: defaultdict(deque))
     commands: Optional[List[Dict[str, str]]] = None
+    commands_by_language: Dict[str, List[Dict[str, str]]] = field(default_factory=dict)
     webhook: Dict[str, Any] = field(default_factory=dict)
     left_chats: List[int] = field(default_factory=list)
 
@@ -169,6 +170,10 @@ class FakeBotApi:
     def commands(self) -> Optional[List[Dict[str, str]]]:
         with self._lock:
             return self._state.commands
+
+    def commands_for(self, language_code: str) -> Optional[List[Dict[str, str]]]:
+        with self._lock:
+            return self._state.commands_by_language.get(language_code)
 
     @property
     def webhook(self) -> Dict[str, Any]:
@@ -392,12 +397,18 @@ class FakeBotApi:
         return True
 
     async def _api_setMyCommands(self, params: Dict[str, Any]) -> bool:
+        # As Telegram: one menu per language_code, and the default one without it.
         with self._lock:
-            self._state.commands = params.get("commands")
+            if params.get("language_code"):
+                self._state.commands_by_language[params["language_code"]] = params.get("commands")
+            else:
+                self._state.commands = params.get("commands")
         return True
 
     async def _api_getMyCommands(self, params: Dict[str, Any]) -> List[Dict[str, str]]:
         with self._lock:
+            if params.get("language_code") in self._state.commands_by_language:
+                return list(self._state.commands_by_language[params["language_code"]])
             return list(self._state.commands or [])
 
     async def _api_deleteWebhook(self, params: Dict[str, Any]) -> bool:

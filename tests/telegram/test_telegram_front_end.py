@@ -46,8 +46,10 @@ def running(start_front_end, stand_in_rasa: StandInRasa):
 # --- start-up, commands ---------------------------------------------------------------------------
 
 def test_commands_are_registered_at_start(running, fake_api: FakeBotApi) -> None:
-    assert fake_api.commands == [{"command": c, "description": d} for c, d in texts.COMMANDS]
-    assert [c["command"] for c in fake_api.commands] == ["start", "help", "resources", "stop", "forget", "privacy"]
+    assert fake_api.commands == [{"command": c, "description": d} for c, d in texts.commands(None)]
+    assert fake_api.commands_for("nl") == [{"command": c, "description": d} for c, d in texts.commands("nl")]
+    assert fake_api.commands_for("nl") != fake_api.commands  # a Dutch Telegram shows the Dutch menu
+    assert [c["command"] for c in fake_api.commands] == ["start", "help", "resources", "stop", "forget", "privacy", "language"]
 
 
 def test_shutdown_closes_the_gateways_http_client(start_front_end, stand_in_rasa, chat) -> None:
@@ -81,13 +83,13 @@ def test_commands_map_to_rasa_messages(running, chat, stand_in_rasa, command: st
 
 
 def test_help_is_answered_locally(running, chat, stand_in_rasa) -> None:
-    assert [m["text"] for m in chat.say("/help")] == [texts.HELP]
+    assert [m["text"] for m in chat.say("/help")] == [texts.text("help", "en")]
     assert stand_in_rasa.received() == []
 
 
 def test_unknown_commands_and_intent_payloads_never_reach_rasa(running, chat, stand_in_rasa) -> None:
-    assert [m["text"] for m in chat.say("/answer_often")] == [texts.UNKNOWN_COMMAND]
-    assert [m["text"] for m in chat.say('/choose_all{"consent": true}')] == [texts.UNKNOWN_COMMAND]
+    assert [m["text"] for m in chat.say("/answer_often")] == [texts.text("unknown_command", "en")]
+    assert [m["text"] for m in chat.say('/choose_all{"consent": true}')] == [texts.text("unknown_command", "en")]
     chat.say("/ hi there")  # starts with a slash but is not a command: the slash goes
     assert messages_to_rasa(stand_in_rasa) == ["hi there"]
 
@@ -123,7 +125,7 @@ def test_a_second_press_on_the_same_keyboard_is_refused(running, chat, stand_in_
     fake_api.wait_for_turn(chat.chat_id, 1)
     assert messages_to_rasa(stand_in_rasa) == ["start", "/affirm"]
     assert fake_api.answered_callback(first) == ""
-    assert fake_api.answered_callback(second) == texts.BUTTON_ALREADY_ANSWERED
+    assert fake_api.answered_callback(second) == texts.text("button_already_answered", "en")
 
 
 def test_an_older_question_loses_its_keyboard_and_its_buttons(running, chat, stand_in_rasa, fake_api) -> None:
@@ -137,7 +139,7 @@ def test_an_older_question_loses_its_keyboard_and_its_buttons(running, chat, sta
     wait_until(lambda: query in [c.params.get("callback_query_id") for c in fake_api.calls("answerCallbackQuery")])
     time.sleep(0.3)
     assert messages_to_rasa(stand_in_rasa) == ["start", "often"]
-    assert fake_api.answered_callback(query) == texts.BUTTON_ALREADY_ANSWERED
+    assert fake_api.answered_callback(query) == texts.text("button_already_answered", "en")
 
 
 def test_long_payloads_fit_telegrams_64_byte_callback_data(running, chat, stand_in_rasa, fake_api) -> None:
@@ -156,7 +158,7 @@ def test_unknown_short_id_after_a_restart_asks_to_type(running, chat, stand_in_r
     (question,) = chat.say("start")
     query = fake_api.press_data(chat.user, question, "#" + "0" * 24)
     wait_until(lambda: fake_api.calls("answerCallbackQuery"))
-    assert fake_api.answered_callback(query) == texts.BUTTON_EXPIRED
+    assert fake_api.answered_callback(query) == texts.text("button_expired", "en")
     assert messages_to_rasa(stand_in_rasa) == ["start"]
 
 
@@ -166,7 +168,7 @@ def test_unknown_short_id_after_a_restart_asks_to_type(running, chat, stand_in_r
 def test_non_text_messages_get_i_can_only_read_text(running, chat, stand_in_rasa, fake_api, kind: str) -> None:
     fake_api.send_non_text(chat.user, kind)
     replies = fake_api.wait_for_turn(chat.chat_id, 0)
-    assert [m["text"] for m in replies] == [texts.NON_TEXT]
+    assert [m["text"] for m in replies] == [texts.text("non_text", "en")]
     assert stand_in_rasa.received() == []
 
 
@@ -180,7 +182,7 @@ def test_edited_messages_are_politely_ignored_unless_risky(running, chat, stand_
     original = fake_api.send_text(chat.user, "i feel fine")
     fake_api.wait_for_turn(chat.chat_id, 0)
     fake_api.edit_text(chat.user, original, "i feel great")
-    assert [m["text"] for m in fake_api.wait_for_turn(chat.chat_id, 1)] == [texts.EDITED_IGNORED]
+    assert [m["text"] for m in fake_api.wait_for_turn(chat.chat_id, 1)] == [texts.text("edited_ignored", "en")]
     assert messages_to_rasa(stand_in_rasa) == ["i feel fine"]
     fake_api.edit_text(chat.user, original, "actually i want to die")
     fake_api.wait_for_turn(chat.chat_id, 2)
@@ -191,7 +193,7 @@ def test_group_chats_are_refused_and_left(running, chat, stand_in_rasa, fake_api
     group_id = -1000000000000 - random.randint(1, 10**6)
     fake_api.send_group_text(chat.user, group_id, "hi bot")
     replies = fake_api.wait_for_turn(group_id, 0)
-    assert [m["text"] for m in replies] == [texts.GROUP_REFUSAL]
+    assert [m["text"] for m in replies] == [texts.text("group_refusal", "en")]
     wait_until(lambda: group_id in fake_api.left_chats)
     assert stand_in_rasa.received() == []
 
@@ -273,7 +275,7 @@ def test_a_flooding_chat_is_slowed_without_delaying_others(start_front_end, stan
     wait_until(lambda: "i want to kill myself" in messages_to_rasa(stand_in_rasa))  # asked after the reply
     flooder_texts = fake_api.texts(flooder.id)
     answered = [t for t in flooder_texts if t.startswith("reply to spam")]
-    assert flooder_texts.count(texts.FLOOD_NOTICE) == 1
+    assert flooder_texts.count(texts.text("flood_notice", "en")) == 1
     assert len(answered) <= front_end.front_end.lanes.max_pending + 1, "the backlog is bounded"
     assert answered == sorted(answered, key=lambda t: int(t.rsplit(" ", 1)[1])), "still in order"
 

@@ -42,7 +42,7 @@ def topic_content(topic: str) -> Dict[str, Any]:
 def band_feedback(topic: str, score: float) -> str:
     for band in topic_content(topic)["bands"]:
         if score <= band["upto"]:
-            return band["feedback"]
+            return band["feedback"]["en"]
     raise AssertionError("no band")
 
 
@@ -185,7 +185,7 @@ def test_risk_message_mid_check_in_gets_crisis_resources_in_that_turn(
 def test_every_command(running, chat: Conversation, rasa_stack: RasaStack, pseudonymiser: Pseudonymiser) -> None:
     pseudonym = pseudonymiser.pseudonym(chat.user.id)
     assert response("utter_disclosure") in texts_of(chat.say("/start"))
-    assert texts_of(chat.say("/help")) == [texts.HELP]
+    assert texts_of(chat.say("/help")) == [texts.text("help", "en")]
     assert resources_text(COUNTRY) in texts_of(chat.say("/resources"))
     assert response("utter_privacy") in texts_of(chat.say("/privacy"))
     stopped = texts_of(chat.say("/stop"))
@@ -204,7 +204,7 @@ def test_each_non_text_kind_with_rasa_running(running, chat: Conversation, rasa_
     for kind in ["sticker", "photo", "voice", "video", "document", "location", "contact"]:
         before = len(chat.messages())
         chat.api.send_non_text(chat.user, kind)
-        assert texts_of(chat.api.wait_for_turn(chat.chat_id, before)) == [texts.NON_TEXT], kind
+        assert texts_of(chat.api.wait_for_turn(chat.chat_id, before)) == [texts.text("non_text", "en")], kind
     # None of that disturbed the conversation: the consent question is still the live one.
     turn = chat.press(last_with_buttons(chat.messages()), "Yes, that's OK")
     assert response("utter_ask_age_band") in joined(turn)
@@ -218,7 +218,7 @@ def test_twenty_chats_at_once_keep_per_chat_order(running, fake_api: FakeBotApi)
     for command in commands:
         for user in users:
             fake_api.send_command(user, command)
-    privacy, help_text, resources = response("utter_privacy"), texts.HELP, resources_text(COUNTRY)
+    privacy, help_text, resources = response("utter_privacy"), texts.text("help", "en"), resources_text(COUNTRY)
 
     def kinds(user) -> List[str]:
         labels = []
