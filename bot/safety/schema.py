@@ -87,6 +87,27 @@ def validate_safety_content(directory: Optional[Path] = None) -> List[ContentErr
         from bot.safety.classifier import validate_config
 
         errors.extend(validate_config(directory / "classifier.yml"))
+    errors.extend(_language_coverage(directory, lexicon_files))
+    return errors
+
+
+def _language_coverage(directory: Path, lexicon_files: List[Path]) -> List[ContentError]:
+    """Every language of data/languages.yml has its crisis texts and its lexicon."""
+    from bot.languages import LANGUAGES_PATH, load_languages
+
+    try:
+        codes = load_languages().codes
+    except ContentError as error:
+        return [error]
+    errors = []
+    replies = _reply_languages(directory / "replies.yml")
+    for code in codes:
+        if replies and code not in replies:
+            errors.append(ContentError(directory / "replies.yml", 1, f"no `{code}` section, but {LANGUAGES_PATH.name} lists "
+                                                                    f"`{code}`: every crisis text is needed in every language"))
+        if lexicon_files and code not in {p.stem for p in lexicon_files}:
+            errors.append(ContentError(directory / "lexicon" / f"{code}.yml", 1, f"missing: {LANGUAGES_PATH.name} lists `{code}`, "
+                                                                                 f"so the detector needs its lexicon"))
     return errors
 
 

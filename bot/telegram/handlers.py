@@ -136,6 +136,9 @@ class TelegramFrontEnd:
         assert message is not None and message.text is not None
         words = message.text.split()
         command = words[0].lstrip("/").split("@")[0].lower()
+        if command == "language" and len(words) == 1:
+            self._offer_languages_later(update)  # a question of the front end's own: Rasa's form keeps waiting
+            return
         payload = texts.language_payload(words[1:]) if command == "language" else texts.COMMAND_PAYLOADS[command]
         # /resources is the way to ask for help numbers: never dropped by flood control.
         self._converse_later(update, payload, always=command == "resources")
@@ -255,6 +258,15 @@ class TelegramFrontEnd:
             return  # a local canned reply is never worth growing a flooding chat's queue
         chat_id = chat.id
         self._enqueue(update, pseudonym, lambda: self._send_plain(chat_id, text))
+
+    def _offer_languages_later(self, update: Update) -> None:
+        """/language alone: one button per language. A tap sends Rasa the choice, which switches
+        and asks the open question again in that language."""
+        chat = update.effective_chat
+        assert chat is not None
+        pseudonym, chat_id, lang = self._pseudonym(update), chat.id, self._lang(update)
+        offer = Reply(texts.text("language_question", lang), buttons=texts.language_buttons())
+        self._enqueue(update, pseudonym, lambda: self._send().send_replies(chat_id, pseudonym, [offer]))
 
     async def _send_plain(self, chat_id: int, text: str) -> None:
         await self._send().send_text(chat_id, text)

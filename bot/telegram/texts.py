@@ -12,12 +12,13 @@ from typing import Dict, List, Optional, Tuple
 
 from bot import DATA_DIR
 from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
+from bot.gateway.reply import Button
 from bot.languages import languages
 
 TEXTS_PATH = DATA_DIR / "texts" / "telegram.yml"
 KEYS = (
     "help", "unknown_command", "non_text", "edited_ignored", "group_refusal", "flood_notice",
-    "button_already_answered", "button_expired",
+    "button_already_answered", "button_expired", "language_question",
 )
 TOAST_KEYS = ("button_already_answered", "button_expired")  # answerCallbackQuery: at most 200 characters
 TOAST_LIMIT = 200
@@ -42,6 +43,12 @@ def language_payload(args: List[str]) -> str:
         if code:
             return f'/change_language{{"language":"{code}"}}'
     return COMMAND_PAYLOADS["language"]
+
+
+def language_buttons() -> Tuple[Button, ...]:
+    """One button per language of data/languages.yml, each named in its own language."""
+    return tuple(Button(language.name, f'/change_language{{"language":"{language.code}"}}')
+                 for language in languages().by_code.values())
 
 
 def read_texts(path: Optional[Path] = None) -> Tuple[Dict[str, Dict[str, object]], List[ContentError]]:

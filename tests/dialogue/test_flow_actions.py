@@ -29,10 +29,21 @@ def test_every_domain_action_is_served_by_the_action_server():
 def test_item_question_shows_progress_text_and_answer_buttons():
     ask = ask_items.AskItem_fomo_2()
     _, dispatcher = run(ask, tracker(slots={"topics": ["fomo"], "fomo_1": 3}))
-    [message] = dispatcher.messages
+    [message] = rendered(dispatcher)
     assert message["text"] == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text["en"]
     assert [b["title"] for b in message["buttons"]] == ["Never", "Rarely", "Sometimes", "Often", "Very often", "Skip"]
     assert all(len(b["payload"].encode()) <= 64 for b in message["buttons"])
+
+
+def test_the_same_question_in_dutch_for_a_dutch_chat():
+    ask = ask_items.AskItem_fomo_1()
+    _, dispatcher = run(ask, tracker(slots={"topics": ["fomo"], "language": "nl"}))
+    intro, question = rendered(dispatcher, "nl")
+    topic = screening().topics["fomo"]
+    assert intro["text"] == f"{topic.title['nl']} — {topic.intro['nl']}"
+    assert question["text"] == "Vraag 1 van 5: " + topic.item("fomo_1").text["nl"]
+    assert [b["title"] for b in question["buttons"]] == ["Nooit", "Zelden", "Soms", "Vaak", "Heel vaak", "Overslaan"]
+    assert [b["payload"] for b in question["buttons"]][:2] == ["/answer_never", "/answer_rarely"]
 
 
 def test_first_question_of_a_topic_is_introduced_once():
@@ -45,7 +56,8 @@ def test_first_question_of_a_topic_is_introduced_once():
 
 
 def test_answer_buttons_come_from_the_scale_yaml():
-    assert answer_buttons()[3] == {"title": "Often", "payload": "/answer_often"}
+    assert answer_buttons("en")[3] == {"title": "Often", "payload": "/answer_often"}
+    assert answer_buttons("nl")[3] == {"title": "Vaak", "payload": "/answer_often"}
 
 
 def test_session_start_discloses_and_keeps_a_paused_checkin_without_a_stale_question():
@@ -105,6 +117,39 @@ def test_forget_confirmed_tells_the_gateway_to_erase_the_tracker():
     events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": True}, active_loop=None))
     assert controls(dispatcher) == [{"erase": True}]
     assert "erased" in texts(dispatcher)[0]
-    assert events == [{"event": "reset_slots", "timestamp": None}]
+    # Everything goes except the language the user reads the confirmation in.
+    assert events == [{"event": "reset_slots", "timestamp": None},
+                      {"event": "slot", "timestamp": None, "name": "language", "value": None}]
     events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": False}, active_loop=None))
     assert controls(dispatcher) == [] and "nothing was erased" in texts(dispatcher)[0]
+
+
+def test_change_language_with_a_named_language_confirms_in_it():
+    from actions.language import ActionChangeLanguage
+
+    t = tracker(slots={"language": "nl"}, intent="change_language", text="/change_language", active_loop=None)
+    t.latest_message["entities"] = [{"entity": "language", "value": "nl"}]
+    events, dispatcher = run(ActionChangeLanguage(), t)
+    assert events == [] and controls(dispatcher) == [{"language": "nl"}]
+    assert texts(dispatcher, "nl") == ["Oké, vanaf nu schrijf ik in het Nederlands."]
+
+
+def test_change_language_without_a_name_switches_to_the_other_language():
+    from actions.language import ActionChangeLanguage
+
+    events, dispatcher = run(ActionChangeLanguage(), tracker(slots={"language": "en"}, intent="change_language",
+                                                             text="can we switch language", active_loop=None))
+    assert slot_updates(events) == {"language": "nl"} and controls(dispatcher) == [{"language": "nl"}]
+    # Rendered by the action itself (Rasa would still see the old slot): Dutch although the slot was en.
+    assert texts(dispatcher, "en") == ["Oké, vanaf nu schrijf ik in het Nederlands."]
+
+
+def test_session_start_takes_the_language_from_telegram_and_discloses_in_it():
+    from actions.session_start import ActionSessionStart
+
+    t = tracker(slots={"session_started_metadata": {"language_code": "nl-BE"}}, active_loop=None)
+    events, dispatcher = run(ActionSessionStart(), t)
+    assert slot_updates(events)["language"] == "nl"
+    assert "geautomatiseerde assistent" in texts(dispatcher, "en")[0]  # rendered by the action itself
+    events, _ = run(ActionSessionStart(), tracker(slots={"language": "en", "session_started_metadata": {"language_code": "nl"}}, active_loop=None))
+    assert "language" in slot_updates(events) and slot_updates(events)["language"] == "en"  # a chosen language is kept

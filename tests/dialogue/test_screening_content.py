@@ -74,7 +74,8 @@ def _line_of(path: Path, needle: str) -> int:
     [
         ("fomo.yml", "  - id: fomo_3\n", "  - id: fomo_three\n", "id: fomo_three", "should be 'fomo_3'"),
         ("comparison.yml", "    upto: 3.4\n", "    upto: 2.0\n", "upto: 2.0", "increasing order"),
-        ("cyberbullying.yml", "    text: \"How often has someone threatened", "    txt: \"How often has someone threatened", "- id: cyberbullying_3", "missing required field `text`"),
+        ("cyberbullying.yml", "  - id: cyberbullying_3\n    text:\n", "  - id: cyberbullying_3\n    txt:\n", "- id: cyberbullying_3", "missing required field `text`"),
+        ("cyberbullying.yml", "      nl: \"Hoe vaak heeft iemand je bedreigd", "      fr: \"Hoe vaak heeft iemand je bedreigd", "fr: \"Hoe vaak", "data/languages.yml does not list"),
         ("scale.yml", "    intent: answer_often\n", "    intent: answer_alot\n", "answer_alot", "intent must be one of"),
         ("fomo.yml", "  elevated_at: 4\n", "  elevated_at: high\n", "elevated_at: high", "must be int"),
     ],
@@ -92,8 +93,16 @@ def test_malformed_content_names_file_and_line(content_copy, file, old, new, nee
 
 def test_yaml_syntax_error_names_the_line(content_copy):
     path = content_copy / "fomo.yml"
-    _break(path, "  intro: \"This part", "  intro: \"This part: [unclosed")
+    _break(path, "    en: \"This part", "    en: \"This part: [unclosed")
     path.write_text(path.read_text(encoding="utf-8") + "\n  bad: [\n", encoding="utf-8")
     with pytest.raises(ContentError) as error:
         load_screening(content_copy)
     assert error.value.path == str(path) and error.value.line > 1
+
+
+@pytest.mark.parametrize("text,value", [
+    ("not often", 2), ("not very often", 2), ("nooit", 1), ("bijna nooit", 2), ("niet vaak", 2),
+    ("soms wel", 3), ("dikwijls", 4), ("heel vaak eigenlijk", 5), ("de hele tijd", 5),
+])
+def test_typed_answers_in_either_language_and_negations_read_right(text, value):
+    assert parse_answer(text, load_screening()) == value

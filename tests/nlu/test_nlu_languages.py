@@ -12,7 +12,7 @@ from tests.nlu.evaluation import HERE, load_examples, macro_f1, per_intent_f1, r
 
 pytestmark = pytest.mark.rasa
 
-FLOORS = {"nl": 0.90, "en": 0.90}
+FLOORS = {"nl": 0.91, "en": 0.915}  # measured 0.922 and 0.926 (2026-12-03); the issue asks nl >= 0.90
 
 
 @pytest.mark.parametrize("lang", sorted(FLOORS))

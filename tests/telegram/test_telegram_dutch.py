@@ -109,6 +109,12 @@ def test_the_language_button_and_command_work_from_the_first_question(running, f
     turn = chat.press(last_with_buttons(turn), "Nederlands")
     assert texts_of(turn) == [text("utter_language_changed", "nl"), text("utter_ask_consent", "nl")]
     assert chat.say("/help")[0]["text"] == texts.text("help", "nl")
+    # /language alone: the front end asks; the open question waits; a tap switches and re-asks it.
     turn = chat.say("/language")
-    assert texts_of(turn)[0] == text("utter_ask_language", "nl")
+    assert texts_of(turn) == [texts.text("language_question", "nl")]
     assert titles(turn) == ["English", "Nederlands"]
+    turn = chat.press(last_with_buttons(turn), "English")
+    assert texts_of(turn) == [text("utter_language_changed", "en"), text("utter_ask_consent", "en")]
+    # A typed request without naming a language: with two languages, the other one.
+    turn = chat.say("can we switch the language please")
+    assert texts_of(turn) == [text("utter_language_changed", "nl"), text("utter_ask_consent", "nl")]
