@@ -77,10 +77,20 @@ def render(replies: Sequence[Reply], out: TextIO) -> Tuple[Button, ...]:
 
 
 def message_for(line: str, buttons: Sequence[Button]) -> str:
-    """A number picks a shown button (its payload is sent); anything else is sent as typed."""
+    """A number picks a shown button (its payload is sent); the Telegram commands that go to Rasa
+    (/start, /resources, /stop, /forget, /privacy, /language [nl]) send what Telegram sends;
+    anything else is sent as typed."""
+    from bot.telegram.texts import COMMAND_PAYLOADS, language_payload
+
     choice = line.strip()
     if choice.isdigit() and 1 <= int(choice) <= len(buttons):
         return buttons[int(choice) - 1].payload
+    words = choice.split()
+    command = words[0][1:].lower() if words and words[0].startswith("/") else ""
+    if command == "language":
+        return language_payload(words[1:])
+    if command in COMMAND_PAYLOADS and len(words) == 1:
+        return COMMAND_PAYLOADS[command]
     return line
 
 
