@@ -15,9 +15,10 @@ from bot import DATA_DIR
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
 from bot.safety.normalize import NormaliseConfig
 from bot.safety.result import CATEGORIES, RISK_LEVELS
+from bot.languages import default_language
 
 LEXICON_DIR = DATA_DIR / "safety" / "lexicon"
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = default_language()  # data/languages.yml: the first language listed
 
 MODIFIER_KINDS = ("time", "means", "plan", "acting", "goodbye", "possessions", "danger_nearby")
 # What a rule's `requires:` may name: a modifier kind, or `concern` (another rule of the same

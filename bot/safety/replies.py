@@ -32,9 +32,10 @@ from bot import DATA_DIR
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
 from bot.safety.resources import UNKNOWN_FALLBACK, Contact, CountryResources, Resource, resources_for
 from bot.safety.result import CATEGORIES, RiskResult
+from bot.languages import default_language
 
 REPLIES_PATH = DATA_DIR / "safety" / "replies.yml"
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = default_language()  # data/languages.yml: the first language listed
 MESSAGE_PLACEHOLDERS = frozenset({"emergency", "resources", "country"})
 
 # What the buttons send. /affirm and /deny are Rasa intents; answers.parse_yes_no reads them too,
@@ -556,9 +557,9 @@ def languages() -> Tuple[str, ...]:
 
 def normalise_language(code: Optional[str]) -> Optional[str]:
     """"nl-BE" -> "nl"; a language the replies do not have -> None."""
-    if not code or not isinstance(code, str):
-        return None
-    base = code.strip().replace("_", "-").split("-")[0].lower()
+    from bot.languages import normalise
+
+    base = normalise(code)
     return base if base in _all_texts() else None
 
 

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot import DATA_DIR
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
+from bot.languages import default_language
 
 RESOURCES_PATH = DATA_DIR / "safety" / "crisis_resources.yml"
 EU_FALLBACK = "EU"
@@ -41,7 +42,7 @@ KINDS_FOR_CATEGORY: Dict[str, Tuple[str, ...]] = {
     "eating": ("child_helpline", "crisis_line", "directory"),
     "challenge": ("child_helpline", "crisis_line", "directory"),
 }
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = default_language()  # data/languages.yml: the first language listed
 _CODE_RE = re.compile(r"^[A-Z]{2}$")
 
 
