@@ -27,12 +27,13 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/s
 RISK_INPUTS := data/safety/classifier.yml bot/safety/classifier.py bot/safety/training.py \
 	$(shell find data/safety/training data/nlu -name '*.jsonl' -o -name '*.yml' 2>/dev/null)
 
-.PHONY: help setup venv train train-risk run test test-fast validate benchmark constraints clean
+.PHONY: help setup venv train train-risk run test test-fast validate bench benchmark constraints clean
 
 help:
 	@echo "make run    - set up, train if needed, start everything and chat in the console"
 	@echo "              (with TELEGRAM_BOT_TOKEN set: the Telegram front end instead)"
 	@echo "make test   - set up, train if needed, run every check (what CI runs)"
+	@echo "make bench  - the full path under load: Telegram front end, gateway, Rasa, actions (benchmarks/)"
 	@echo "make benchmark - NLU pipeline, safety latency and blind-set figures (benchmarks/)"
 
 $(BIN)/python:
@@ -85,6 +86,10 @@ test: setup $(MODEL) validate
 # Everything except the conversation tests that need a trained model and running servers.
 test-fast: setup validate
 	$(BIN)/pytest -q -m "not rasa and not browser"
+
+# What a user on Telegram experiences: the full path under 1, 20, 100 and 300 chats (~25 min).
+bench: setup $(MODEL)
+	$(BIN)/python benchmarks/full_path.py
 
 benchmark: setup $(MODEL)
 	$(BIN)/python benchmarks/nlu_pipelines.py

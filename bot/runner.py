@@ -115,10 +115,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--review-port", type=int, default=int(os.environ.get("SCROLLCHECK_REVIEW_PORT", 8050)))
     parser.add_argument("--no-review", action="store_true", help="do not start the clinician page")
     parser.add_argument("--front-end", choices=["auto", "console", "telegram", "none"], default="auto")
+    parser.add_argument("--model", type=Path, default=MODEL, help="the Rasa model (default: models/scrollcheck.tar.gz)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not MODEL.exists():
-        print("No trained model at models/scrollcheck.tar.gz — run `make run` (it trains first).", file=sys.stderr)
+    if not args.model.exists():
+        print(f"No trained model at {args.model} — run `make run` (it trains first).", file=sys.stderr)
         return 2
 
     from bot.storage.migrate import upgrade
@@ -131,7 +132,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         actions = start_process("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(args.action_port)])
         processes.append(actions)
         rasa = start_process("rasa", [
-            str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+            str(BIN / "rasa"), "run", "--model", str(args.model), "--endpoints", str(endpoints),
             "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--interface", "127.0.0.1",
             "--port", str(args.rasa_port),
         ])
