@@ -257,6 +257,20 @@ class Stack:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
+def log_lines_with_user_text(workdir: Path, since: float) -> Dict[str, int]:
+    """Per log file written during the run: lines holding any text the simulated users sent."""
+    sent = {value for script in [*SCRIPTS.values(), RISKY] for kind, value in script if kind == "say" and len(value) >= 8}
+    found: Dict[str, int] = {}
+    for path in [*sorted((ROOT / "var" / "log").glob("*.log")), *sorted(workdir.glob("*.log"))]:
+        if path.stat().st_mtime < since:
+            continue
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            hits = sum(1 for line in handle if any(text in line for text in sent))
+        if hits:
+            found[str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)] = hits
+    return found
+
+
 def percentile(values: List[float], q: float) -> Optional[float]:
     if not values:
         return None
@@ -317,6 +331,7 @@ def table(results: List[Dict[str, Any]]) -> str:
 async def main_async(args: argparse.Namespace) -> int:
     api = TimedBotApi().start()
     results: List[Dict[str, Any]] = []
+    began = time.time()
     with tempfile.TemporaryDirectory(prefix="scrollcheck-bench-") as tmp:
         stack = Stack(api, args.model, Path(tmp))
         try:
@@ -337,6 +352,7 @@ async def main_async(args: argparse.Namespace) -> int:
             stack.stop()
             api.stop()
         cold = stack.cold_start
+        leaks = log_lines_with_user_text(Path(tmp), began)
     report = "\n".join([
         f"# Full path under load ({dt.date.today().isoformat()})", "",
         f"Command: `{' '.join(shlex.quote(a) for a in [sys.executable.replace(str(ROOT) + '/', ''), *sys.argv])}`  ",
@@ -345,14 +361,16 @@ async def main_async(args: argparse.Namespace) -> int:
         table(results), "",
         "First reply: from the update being available to the bot's first message of that turn. "
         "Timeouts: chats whose message got no answer within 30 s. Fail-safe: \"briefly unavailable\" answers. "
-        "Risk reply: the slowest first reply to a risk message (how many in brackets).",
+        "Risk reply: the slowest first reply to a risk message (how many in brackets).", "",
+        f"Log lines holding a text the users sent (every log written during the run): {sum(leaks.values())}"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in leaks.items())})" if leaks else "") + ".",
     ])
     print("\n" + report)
     if not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)
         stem = args.save_as or "full_path"
         (RESULTS / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
-        (RESULTS / f"{stem}.json").write_text(json.dumps({"cold_start_s": cold, "runs": results}, indent=2) + "\n", encoding="utf-8")
+        (RESULTS / f"{stem}.json").write_text(json.dumps({"cold_start_s": cold, "log_lines_with_user_text": leaks, "runs": results}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

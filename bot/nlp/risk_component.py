@@ -36,11 +36,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlp import rasa_speedups
+from bot.nlp import log_privacy, rasa_speedups
 from bot.safety import RiskResult, detect
 from bot.safety.result import NO_RISK, strongest
 
 rasa_speedups.install()  # two hot spots of `rasa run`, same results (see that module)
+log_privacy.install()    # Rasa's own log events never carry a user's text (see that module)
 
 logger = logging.getLogger(__name__)
 
