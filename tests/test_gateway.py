@@ -559,3 +559,25 @@ async def test_the_chats_language_follows_the_user_not_a_one_word_answer(gateway
     gateway.forget(P)
     assert gateway.language_for(P, "nl-BE") == "nl"
     assert gateway.language_for(P, "de") == "en"
+
+
+async def test_a_slow_answer_is_announced_within_2_s_and_a_quick_one_is_not(stand_in_rasa) -> None:
+    from bot.safety.replies import busy_note
+
+    gateway = new_gateway(stand_in_rasa.url, timeout=10.0)
+    assert gateway.warm_up_safety()  # as the front ends do at start: no model loads mid-turn
+    try:
+        stand_in_rasa.responder = rasa_keeping_the_agreement(delay=3.0)
+        shown, send = collector()
+        started = time.monotonic()
+        rest = await gateway.handle(P, "waarom vraag je dat eigenlijk", language_code="nl", send=send)
+        ((noted_at, note),) = shown
+        assert texts(note) == [busy_note("nl")] and noted_at - started < 2.0
+        assert texts(rest) == ["echo: waarom vraag je dat eigenlijk"], "the answer follows, once"
+        stand_in_rasa.responder = rasa_keeping_the_agreement(delay=0.0)
+        shown, send = collector()
+        rest = await gateway.handle(P, "and again", language_code="nl", send=send)
+        assert shown == [] and texts(rest) == ["echo: and again"]
+        assert gateway.busy_notes == 1
+    finally:
+        await gateway.aclose()

@@ -28,6 +28,9 @@ CONNECT_TIMEOUT_SECONDS = 2.0       # Rasa is on loopback: a slow connect means 
 DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as in endpoints.yml and `make run`
 
 
+BUSY_NOTE_SECONDS = 1.5  # the note must reach the user within 2 s of their message
+
+
 @dataclass
 class _Turn:
     """One message's way through the gateway: what was read, detected and already shown."""
@@ -82,8 +85,13 @@ class Gateway:
         erase: Optional[Callable[[str], Any]] = None,
         clock: Callable[[], float] = time.monotonic,
         health_ttl: float = HEALTH_TTL_UP_SECONDS,
+        busy_after: Optional[float] = BUSY_NOTE_SECONDS,
     ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
+        # With a front end that can show replies early (`send`), a turn with nothing to show after
+        # this long gets "lots of people are chatting, I'll answer in a moment" (None: never).
+        self.busy_after = busy_after
+        self.busy_notes = 0  # how many were sent (for tests and benchmarks)
         self.timeout = timeout
         self.max_input_chars = max_input_chars
         self.disclosure = disclosure or DisclosureClock(clock=clock)
@@ -149,6 +157,9 @@ class Gateway:
             safety.detect("hello", None, ())
             safety._replies().crisis_reply(RiskResult("urgent", "self_harm"), None, "en")
             safety.parse_yes_no("yes", None)
+            from bot.langid import warm_up
+
+            warm_up()  # the language models too (about a second, once)
             return True
         except Exception as exc:  # a broken safety layer must not stop the front end
             logger.error("safety layer failed to load: %s", type(exc).__name__)
@@ -219,11 +230,28 @@ class Gateway:
         """
         turn = _Turn(pseudonym, send, language_code)
         try:
-            later = await self._handle(turn, text)
+            work = asyncio.ensure_future(self._handle(turn, text))
+            try:
+                if send is not None and self.busy_after is not None:
+                    await asyncio.wait({work}, timeout=self.busy_after)
+                    if not work.done() and not turn.shown:
+                        await self._say_busy(turn)  # never silent: the answer follows
+                later = await work
+            finally:
+                work.cancel()  # only has an effect if this call itself was cancelled
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:  # a bug here must still leave the user with help, not silence
             logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__)
             later = [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
         return turn.unsent + later
+
+    async def _say_busy(self, turn: _Turn) -> None:
+        """The answer is taking long (Rasa is busy or slow): say so now rather than stay silent."""
+        lang = turn.lang or turn.user_lang or self.language_for(turn.pseudonym, turn.language_code)
+        note = self._safe_text(lambda: safety._replies().busy_note(lang), lang)
+        self.busy_notes += 1
+        await turn.emit([note])
 
     async def _handle(self, turn: _Turn, text: str) -> List[Reply]:
         pseudonym = turn.pseudonym

@@ -189,7 +189,8 @@ class ReplyTexts:
 # -- reading and checking -------------------------------------------------------------------------
 BUTTON_KEYS = ("affirm", "deny", "back_to_checkin", "start_checkin", "stop")
 ANSWER_KEYS = ("affirm", "deny", "unsure", "hedges")
-GATEWAY_KEYS = {"disclosure_reminder": set(), "truncation_note": {"limit"}, "erase_failed": set(), "last_resort": set()}
+GATEWAY_KEYS = {"disclosure_reminder": set(), "truncation_note": {"limit"}, "erase_failed": set(), "last_resort": set(),
+                "busy_note": set()}
 CRISIS_LEVELS = ("concern", "urgent")
 _TEMPLATE_FIELDS = {
     "resource_line": {"name", "contacts"},
@@ -724,6 +725,11 @@ def unavailable_reply(country: Optional[str], lang: Optional[str] = None) -> str
 def disclosure_reminder(lang: Optional[str] = None) -> str:
     """Every 3 hours of an ongoing chat: an automated assistant, not a human or a therapist."""
     return _texts(lang).gateway["disclosure_reminder"]
+
+
+def busy_note(lang: Optional[str] = None) -> str:
+    """When the answer to a message takes long (the assistant is busy): it is coming."""
+    return _texts(lang).gateway["busy_note"]
 
 
 def truncation_note(limit: int, lang: Optional[str] = None) -> str:
