@@ -303,6 +303,7 @@ async def one_run(stack: Stack, chats: int, think: float, seed: int, user_base: 
         "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
         "timeouts": sum(1 for c in load.chats.values() if c.stuck == "timeout"),
         "stuck": sorted({c.stuck for c in load.chats.values() if c.stuck and c.stuck != "timeout"}),
+        "stuck_chats": sum(1 for c in load.chats.values() if c.stuck and c.stuck != "timeout"),
         "unavailable": sum(1 for t in turns if t.unavailable),
         "risk_first_reply_max": max(risk) if risk else None, "risk_messages": len(risk),
         "cpu_s_per_message": cpu, "peak_rss_mb": {role: after[role][1] / 2**20 for role in after},
@@ -317,14 +318,14 @@ def fmt(value: Optional[float], unit: str = "s") -> str:
 
 def table(results: List[Dict[str, Any]]) -> str:
     roles = ["front end + gateway", "rasa run", "action server"]
-    lines = ["| chats | think | msg/s | first reply p50 / p95 / p99 | timeouts | fail-safe | risk reply (max) | CPU ms/msg (front, rasa, actions) | peak RSS MB (front, rasa, actions) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| chats | think | msg/s | first reply p50 / p95 / p99 | timeouts | fail-safe | chats stuck | risk reply (max) | CPU ms/msg (front, rasa, actions) | peak RSS MB (front, rasa, actions) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         cpu = ", ".join(f"{r['cpu_s_per_message'].get(role, 0) * 1000:.0f}" for role in roles)
         rss = ", ".join(f"{r['peak_rss_mb'].get(role, 0):.0f}" for role in roles)
         think = "back to back" if not r["think_mean_s"] else f"{r['think_mean_s']:.0f} s"
         lines.append(f"| {r['chats']} | {think} | {r['msg_per_s']:.1f} | {fmt(r['p50'])} / {fmt(r['p95'])} / {fmt(r['p99'])} | "
-                     f"{r['timeouts']} | {r['unavailable']} | {fmt(r['risk_first_reply_max'])} ({r['risk_messages']}) | {cpu} | {rss} |")
+                     f"{r['timeouts']} | {r['unavailable']} | {r['stuck_chats']} | {fmt(r['risk_first_reply_max'])} ({r['risk_messages']}) | {cpu} | {rss} |")
     return "\n".join(lines)
 
 
@@ -361,6 +362,7 @@ async def main_async(args: argparse.Namespace) -> int:
         table(results), "",
         "First reply: from the update being available to the bot's first message of that turn. "
         "Timeouts: chats whose message got no answer within 30 s. Fail-safe: \"briefly unavailable\" answers. "
+        "Chats stuck: the bot's answer did not offer the button the script expected (a wrong turn). "
         "Risk reply: the slowest first reply to a risk message (how many in brackets).", "",
         f"Log lines holding a text the users sent (every log written during the run): {sum(leaks.values())}"
         + (f" ({', '.join(f'{k}: {v}' for k, v in leaks.items())})" if leaks else "") + ".",

@@ -1,45 +1,43 @@
-"""Keep user text out of Rasa's own logs, through Rasa's own hook.
+"""Keep user text out of Rasa's own logs.
 
-Rasa 3.6 passes every structured log event through `rasa.utils.log_utils._anonymizer`, which hands
-the keys that can hold user text ("text", "user_message", "parse_data_text", "slot_values", ...)
-to the anonymization pipeline a plugin provides (`get_anonymization_pipeline`, rasa/plugin.py;
-Rasa Pro's PII masking plugs in there). Without one they are logged as they are: the REST
-channel's "rest.message.received.timeout" event, for one, carries the user's message. This
-module registers a pipeline that replaces every such value with a marker, so the log keeps the
-event (and its file and line) but never the text. It is installed when the RiskDetector component
-is imported, which every `rasa run` of this project does to load its model.
+Rasa 3.6 logs structured events through structlog, some with the user's message in them: the REST
+channel's "rest.message.received.timeout" and "...failure" carry `text`, and other events carry
+`user_text`, `parse_data_text`, `slot_values` and more (the list in rasa/utils/log_utils.py).
+Rasa's own anonymizer only acts when a plugin provides an anonymization pipeline, and providing
+one also makes Rasa re-read every tracker from the store after each message (processor.py,
+run_anonymization_pipeline): a database read per message for nothing. So this module prepends one
+structlog processor to Rasa's configuration instead: the event keeps its name, level and file
+and line of any exception; every text-bearing field becomes "[redacted]". It is installed when the
+RiskDetector component is imported, which every `rasa run` of this project does to load its model
+(after Rasa has configured structlog, before the first message).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
-
-import pluggy
+from typing import Any, Dict
 
 REDACTED = "[redacted]"
-_hookimpl = pluggy.HookimplMarker("rasa")
+# Rasa's own list of keys that may hold user content (rasa.utils.log_utils._anonymizer), plus the
+# REST channel's and the trackers' ones.
+TEXT_KEYS = frozenset({
+    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
+    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response",
+    "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
+    "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
+    "json_message", "metadata", "parse_data", "tracker",
+})
 
 
-class Redactor:
-    """Rasa calls `log_run(value)` for every text-bearing field of a log event."""
-
-    @staticmethod
-    def log_run(value: Any) -> str:
-        return REDACTED
-
-
-class _Plugin:
-    @_hookimpl
-    def get_anonymization_pipeline(self) -> Optional[Any]:
-        return Redactor()
-
-
-_PLUGIN = _Plugin()
+def redact_user_text(_: Any, __: str, event_dict: Dict[str, Any]) -> Dict[str, Any]:
+    """A structlog processor: every key that can hold user content is replaced by a marker."""
+    for key in TEXT_KEYS.intersection(event_dict):
+        event_dict[key] = REDACTED
+    return event_dict
 
 
 def install() -> None:
-    """Register the redacting pipeline with Rasa's plugin manager (once per process)."""
-    from rasa.plugin import plugin_manager
+    """Put redact_user_text first in Rasa's structlog processors (once per process)."""
+    import structlog
 
-    manager = plugin_manager()
-    if not manager.is_registered(_PLUGIN):
-        manager.register(_PLUGIN, name="scrollcheck-log-privacy")
+    processors = list(structlog.get_config().get("processors") or [])
+    if redact_user_text not in processors:
+        structlog.configure(processors=[redact_user_text, *processors])
