@@ -63,7 +63,7 @@ INTERRUPTED = [("say", "/start"), ("say", "yes"), ("say", "why do you even ask t
                ("say", "cyberbullying"), ("say", "never"), ("say", "what happens to my answers?"), ("say", "rarely"),
                ("say", "sometimes"), ("say", "never"), ("say", "rarely"), ("say", "yes")]
 RISKY = [("say", "/start"), ("press", "Yes, that's OK"), ("press", "18–25"), ("press", "UK"),
-         ("press", "Fear of missing out"), ("press", "Often"), ("say", RISK_TEXT), ("press", "No"),
+         ("press", "Fear of missing out"), ("press", "Often"), ("say", RISK_TEXT), ("press", "No"), ("press", "Back to the check-in"),
          *[("press", a) for a in ANSWERS[1:]], ("press", "No, keep it private")]
 SCRIPTS = {"buttons": BUTTONS, "free text": FREE_TEXT, "interruptions": INTERRUPTED}
 
@@ -257,15 +257,20 @@ class Stack:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def log_lines_with_user_text(workdir: Path, since: float) -> Dict[str, int]:
-    """Per log file written during the run: lines holding any text the simulated users sent."""
-    sent = {value for script in [*SCRIPTS.values(), RISKY] for kind, value in script if kind == "say" and len(value) >= 8}
+def log_sizes(workdir: Path) -> Dict[Path, int]:
+    return {path: path.stat().st_size for path in [*(ROOT / "var" / "log").glob("*.log"), *workdir.glob("*.log")]}
+
+
+def log_lines_with_user_text(workdir: Path, sizes_before: Dict[Path, int]) -> Dict[str, int]:
+    """Per log file: lines written during the run that hold any text the simulated users sent."""
+    # Whole sentences only: a topic name such as "cyberbullying" is a legitimate word in a log.
+    sent = {value for script in [*SCRIPTS.values(), RISKY] for kind, value in script if kind == "say" and len(value.split()) >= 2}
     found: Dict[str, int] = {}
-    for path in [*sorted((ROOT / "var" / "log").glob("*.log")), *sorted(workdir.glob("*.log"))]:
-        if path.stat().st_mtime < since:
-            continue
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            hits = sum(1 for line in handle if any(text in line for text in sent))
+    for path in sorted(log_sizes(workdir)):
+        with path.open("rb") as handle:
+            handle.seek(sizes_before.get(path, 0))
+            written = handle.read().decode("utf-8", errors="replace")
+        hits = sum(1 for line in written.splitlines() if any(text in line for text in sent))
         if hits:
             found[str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)] = hits
     return found
@@ -332,9 +337,9 @@ def table(results: List[Dict[str, Any]]) -> str:
 async def main_async(args: argparse.Namespace) -> int:
     api = TimedBotApi().start()
     results: List[Dict[str, Any]] = []
-    began = time.time()
     with tempfile.TemporaryDirectory(prefix="scrollcheck-bench-") as tmp:
         stack = Stack(api, args.model, Path(tmp))
+        sizes = log_sizes(Path(tmp))
         try:
             stack.start()
             print(f"cold start (spawn until the first reply to /start): {stack.cold_start:.1f} s", flush=True)
@@ -348,12 +353,12 @@ async def main_async(args: argparse.Namespace) -> int:
                     result = await one_run(stack, chats, think, args.seed, base)
                     base += chats + 1
                     results.append(result)
-                    print(table([result]).splitlines()[-1], flush=True)
+                    print(table([result]).splitlines()[-1], *result["stuck"], flush=True)
         finally:
             stack.stop()
             api.stop()
         cold = stack.cold_start
-        leaks = log_lines_with_user_text(Path(tmp), began)
+        leaks = log_lines_with_user_text(Path(tmp), sizes)
     report = "\n".join([
         f"# Full path under load ({dt.date.today().isoformat()})", "",
         f"Command: `{' '.join(shlex.quote(a) for a in [sys.executable.replace(str(ROOT) + '/', ''), *sys.argv])}`  ",
