@@ -98,9 +98,11 @@ class TimedBotApi(FakeBotApi):
 @dataclass
 class Turn:
     sent: float
-    first: Optional[float] = None
+    first: Optional[float] = None     # the first message of the answer (a "busy" note is not one)
     unavailable: bool = False
+    busy: bool = False
     risk: bool = False
+    last: bool = False                # the script's last step: its answer has no buttons
 
 
 @dataclass
@@ -114,8 +116,9 @@ class Chat:
 
 
 class Load:
-    def __init__(self, api: TimedBotApi, unavailable_prefix: str, think_mean: float, seed: int) -> None:
+    def __init__(self, api: TimedBotApi, unavailable_prefix: str, busy_prefix: str, think_mean: float, seed: int) -> None:
         self.api, self.unavailable_prefix, self.think_mean = api, unavailable_prefix, think_mean
+        self.busy_prefix = busy_prefix
         self.rng = random.Random(seed)
         self.chats: Dict[int, Chat] = {}
         self.loop = asyncio.get_running_loop()
@@ -127,12 +130,12 @@ class Load:
             chat.arrivals.put_nowait((message, at))
 
     async def run_chat(self, chat: Chat) -> None:
-        for kind, value in chat.script:
+        for step, (kind, value) in enumerate(chat.script):
             if self.think_mean:
                 await asyncio.sleep(self.rng.expovariate(1 / self.think_mean))
             while not chat.arrivals.empty():  # late messages of an earlier turn
                 chat.arrivals.get_nowait()
-            turn = Turn(sent=time.monotonic(), risk=value == RISK_TEXT)
+            turn = Turn(sent=time.monotonic(), risk=value == RISK_TEXT, last=step == len(chat.script) - 1)
             if kind == "say":
                 self.api.send_text(chat.user, value)
             else:
@@ -149,25 +152,29 @@ class Load:
                 return
 
     async def _await_turn(self, chat: Chat, turn: Turn) -> bool:
+        """Wait for this step's answer: the next question (a message with buttons; for a risk
+        message the Yes/No follow-up after the crisis reply), or for the last step a quiet second."""
         deadline = turn.sent + REPLY_TIMEOUT
         while True:
-            timeout = deadline - time.monotonic() if turn.first is None else QUIET
+            timeout = QUIET if (turn.last and turn.first is not None) else deadline - time.monotonic()
             try:
                 message, at = await asyncio.wait_for(chat.arrivals.get(), max(timeout, 0.01))
             except asyncio.TimeoutError:
-                if turn.first is None:
+                if turn.first is None or not turn.last:
                     chat.stuck = "timeout"
                     return False
                 return True
+            text = message.get("text", "")
+            if text.startswith(self.busy_prefix):
+                turn.busy = True
+                continue
             if turn.first is None:
                 turn.first = at
-            if message.get("text", "").startswith(self.unavailable_prefix):
+            if text.startswith(self.unavailable_prefix):
                 turn.unavailable = True
             if message.get("reply_markup"):
                 chat.last_with_buttons = message
                 titles = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-                # The turn's question has come. A risk turn ends with the Yes/No follow-up question
-                # (its crisis reply may carry other buttons first).
                 if not turn.risk or "No" in titles:
                     return True
 
@@ -284,9 +291,9 @@ def percentile(values: List[float], q: float) -> Optional[float]:
 
 
 async def one_run(stack: Stack, chats: int, think: float, seed: int, user_base: int) -> Dict[str, Any]:
-    from bot.safety.replies import unavailable_reply
+    from bot.safety.replies import busy_note, unavailable_reply
 
-    load = Load(stack.api, unavailable_reply(None, "en")[:40], think, seed)
+    load = Load(stack.api, unavailable_reply(None, "en")[:40], busy_note("en")[:40], think, seed)
     for index in range(chats):
         _, script = script_for(index)
         user = make_user(user_base + index)
@@ -310,6 +317,7 @@ async def one_run(stack: Stack, chats: int, think: float, seed: int, user_base: 
         "stuck": sorted({c.stuck for c in load.chats.values() if c.stuck and c.stuck != "timeout"}),
         "stuck_chats": sum(1 for c in load.chats.values() if c.stuck and c.stuck != "timeout"),
         "unavailable": sum(1 for t in turns if t.unavailable),
+        "busy_notes": sum(1 for t in turns if t.busy),
         "risk_first_reply_max": max(risk) if risk else None, "risk_messages": len(risk),
         "cpu_s_per_message": cpu, "peak_rss_mb": {role: after[role][1] / 2**20 for role in after},
     }
@@ -323,14 +331,14 @@ def fmt(value: Optional[float], unit: str = "s") -> str:
 
 def table(results: List[Dict[str, Any]]) -> str:
     roles = ["front end + gateway", "rasa run", "action server"]
-    lines = ["| chats | think | msg/s | first reply p50 / p95 / p99 | timeouts | fail-safe | chats stuck | risk reply (max) | CPU ms/msg (front, rasa, actions) | peak RSS MB (front, rasa, actions) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| chats | think | msg/s | first reply p50 / p95 / p99 | timeouts | fail-safe | \"busy\" notes | chats stuck | risk reply (max) | CPU ms/msg (front, rasa, actions) | peak RSS MB (front, rasa, actions) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         cpu = ", ".join(f"{r['cpu_s_per_message'].get(role, 0) * 1000:.0f}" for role in roles)
         rss = ", ".join(f"{r['peak_rss_mb'].get(role, 0):.0f}" for role in roles)
         think = "back to back" if not r["think_mean_s"] else f"{r['think_mean_s']:.0f} s"
         lines.append(f"| {r['chats']} | {think} | {r['msg_per_s']:.1f} | {fmt(r['p50'])} / {fmt(r['p95'])} / {fmt(r['p99'])} | "
-                     f"{r['timeouts']} | {r['unavailable']} | {r['stuck_chats']} | {fmt(r['risk_first_reply_max'])} ({r['risk_messages']}) | {cpu} | {rss} |")
+                     f"{r['timeouts']} | {r['unavailable']} | {r['busy_notes']} | {r['stuck_chats']} | {fmt(r['risk_first_reply_max'])} ({r['risk_messages']}) | {cpu} | {rss} |")
     return "\n".join(lines)
 
 
@@ -365,7 +373,8 @@ async def main_async(args: argparse.Namespace) -> int:
         f"Machine: {platform.platform()}, {os.cpu_count()} cores, load average before the run {os.getloadavg()[0]:.1f}.  ",
         f"Model: {args.model or 'models/scrollcheck.tar.gz'}. Cold start: {cold:.1f} s.", "",
         table(results), "",
-        "First reply: from the update being available to the bot's first message of that turn. "
+        "First reply: from the update being available to the bot's first message of that turn's answer "
+        "(a \"lots of people are chatting\" note, sent when an answer takes over 1.5 s, is counted apart). "
         "Timeouts: chats whose message got no answer within 30 s. Fail-safe: \"briefly unavailable\" answers. "
         "Chats stuck: the bot's answer did not offer the button the script expected (a wrong turn). "
         "Risk reply: the slowest first reply to a risk message (how many in brackets).", "",

@@ -574,9 +574,14 @@ async def test_a_slow_answer_is_announced_within_2_s_and_a_quick_one_is_not(stan
         ((noted_at, note),) = shown
         assert texts(note) == [busy_note("nl")] and noted_at - started < 2.0
         assert texts(rest) == ["echo: waarom vraag je dat eigenlijk"], "the answer follows, once"
-        stand_in_rasa.responder = rasa_keeping_the_agreement(delay=0.0)
+        # Still slow a moment later: no second note (Telegram's "typing…" shows it is coming).
         shown, send = collector()
-        rest = await gateway.handle(P, "and again", language_code="nl", send=send)
+        rest = await gateway.handle(P, "vaak denk ik", language_code="nl", send=send)
+        assert shown == [] and texts(rest) == ["echo: vaak denk ik"]
+        stand_in_rasa.responder = rasa_keeping_the_agreement(delay=0.0)
+        gateway.disclosure.mark_disclosed(f"{P}-other")
+        shown, send = collector()
+        rest = await gateway.handle(f"{P}-other", "and again", language_code="nl", send=send)
         assert shown == [] and texts(rest) == ["echo: and again"]
         assert gateway.busy_notes == 1
     finally:

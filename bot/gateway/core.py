@@ -29,6 +29,9 @@ DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as in endpoints.yml and 
 
 
 BUSY_NOTE_SECONDS = 1.5  # the note must reach the user within 2 s of their message
+# Said once per chat in this long: while the bot stays busy, later slow answers show Telegram's
+# "typing…" only (the front end keeps it up), rather than the same note before every answer.
+BUSY_NOTE_EVERY_SECONDS = 600.0
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Gateway:
         # this long gets "lots of people are chatting, I'll answer in a moment" (None: never).
         self.busy_after = busy_after
         self.busy_notes = 0  # how many were sent (for tests and benchmarks)
+        self._busy_noted: _Lru[str, float] = _Lru(MAX_REMEMBERED_PSEUDONYMS)
         self.timeout = timeout
         self.max_input_chars = max_input_chars
         self.disclosure = disclosure or DisclosureClock(clock=clock)
@@ -201,6 +205,7 @@ class Gateway:
         """Drop everything held in memory for this pseudonym."""
         self._countries.pop(pseudonym)
         self._languages.pop(pseudonym)
+        self._busy_noted.pop(pseudonym)
         self.context.close(pseudonym)
         self.safety.forget(pseudonym)
         self.disclosure.forget(pseudonym)
@@ -234,7 +239,7 @@ class Gateway:
             try:
                 if send is not None and self.busy_after is not None:
                     await asyncio.wait({work}, timeout=self.busy_after)
-                    if not work.done() and not turn.shown:
+                    if not work.done() and not turn.shown and self._busy_note_due(pseudonym):
                         await self._say_busy(turn)  # never silent: the answer follows
                 later = await work
             finally:
@@ -245,6 +250,13 @@ class Gateway:
             logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__)
             later = [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
         return turn.unsent + later
+
+    def _busy_note_due(self, pseudonym: str) -> bool:
+        last = self._busy_noted.get(pseudonym)
+        if last is not None and self._clock() - last < BUSY_NOTE_EVERY_SECONDS:
+            return False
+        self._busy_noted.set(pseudonym, self._clock())
+        return True
 
     async def _say_busy(self, turn: _Turn) -> None:
         """The answer is taking long (Rasa is busy or slow): say so now rather than stay silent."""

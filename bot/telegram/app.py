@@ -39,6 +39,12 @@ DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 WEBHOOK_SECRET_FILE = DEFAULT_SECRETS_DIR / "telegram-webhook.secret"
 RATE_LIMIT_RETRIES = 3          # AIORateLimiter: retries after a 429, each after retry_after
+# No overall cap on our own sending. PTB's default (30 requests/s across all chats) is Telegram's
+# figure for *bulk notifications*; a bot that only answers users is not held to it (Bot FAQ; the
+# grammY flood-limit guide), and with ~2.5 calls per user message it capped the whole bot at
+# ~12 messages/s (benchmarks/full_path.py). Telegram's 429s are still honoured and retried, and
+# groups keep PTB's 20/min (we only send there to say we leave).
+OVERALL_MAX_RATE = 0
 TELEGRAM_READ_TIMEOUT = 10.0    # per Bot API call (getUpdates adds its long-poll time to this)
 BOOTSTRAP_RETRIES = 10         # getMe/setWebhook at start: retried on network errors
 POLL_TIMEOUT_SECONDS = 30       # long-polling: how long Telegram may hold a getUpdates open
@@ -109,7 +115,7 @@ def build_application(settings: TelegramSettings, gateway: Gateway, pseudonymise
         .token(settings.token)
         .job_queue(None)
         .concurrent_updates(False)  # handlers only enqueue; bot.telegram.lanes gives the concurrency
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(AIORateLimiter(overall_max_rate=OVERALL_MAX_RATE, max_retries=RATE_LIMIT_RETRIES))
         .read_timeout(TELEGRAM_READ_TIMEOUT)
         .post_init(front_end.post_init)
         .post_shutdown(front_end.post_shutdown)
