@@ -6,6 +6,7 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
+from bot.gateway.core import BUSY_NOTE_SECONDS
 from bot.gateway import Gateway
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.telegram.app import QUIET_LOGGERS, TelegramSettings, quiet_third_party_loggers
@@ -41,13 +42,16 @@ StartFrontEnd = Callable[..., FrontEndThread]
 
 @pytest.fixture
 def start_front_end(fake_api: FakeBotApi, pseudonymiser: Pseudonymiser) -> Iterator[StartFrontEnd]:
-    """start_front_end(rasa_url, action_url=..., timeout=..., settings=...) -> a running front end."""
+    """start_front_end(rasa_url, action_url=..., timeout=..., settings=..., busy_after=...) -> a running
+    front end. busy_after=None turns the "busy, answer coming" note off, for tests against the real
+    Rasa that assert whole turns on a machine whose speed they do not control."""
     running: List[FrontEndThread] = []
 
     def start(rasa_url: str, *, action_url: Optional[str] = None, timeout: float = 10.0,
-              gateway: Optional[Gateway] = None, settings: Optional[TelegramSettings] = None) -> FrontEndThread:
+              gateway: Optional[Gateway] = None, settings: Optional[TelegramSettings] = None,
+              busy_after: Optional[float] = BUSY_NOTE_SECONDS) -> FrontEndThread:
         settings = settings or TelegramSettings(token=fake_api.token, base_url=fake_api.base_url)
-        gateway = gateway or Gateway(rasa_url, action_url=action_url, timeout=timeout)
+        gateway = gateway or Gateway(rasa_url, action_url=action_url, timeout=timeout, busy_after=busy_after)
         front_end = FrontEndThread(settings, gateway, pseudonymiser).start()
         running.append(front_end)
         if settings.webhook_url:

@@ -222,9 +222,12 @@ def test_long_replies_are_split_at_4096_with_buttons_on_the_last_part(running, c
 
 def test_typing_indicator_is_shown_while_rasa_thinks(running, chat, stand_in_rasa, fake_api) -> None:
     stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "slow"}], delay=4.6)
-    chat.say("hello", timeout=30)
+    from bot.safety.replies import busy_note
+
+    sent = chat.say("hello", timeout=30, until="slow")
+    assert [m["text"] for m in sent] == [busy_note("en"), "slow"], "a late answer is announced, then comes"
     actions = [c for c in fake_api.calls("sendChatAction") if c.params["chat_id"] == chat.chat_id]
-    reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id][0]
+    reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id and c.params["text"] == "slow"][0]
     assert len(actions) >= 2, "refreshed while the answer takes longer than Telegram shows it"
     assert all(a.params["action"] == "typing" and a.at < reply.at for a in actions)
 
