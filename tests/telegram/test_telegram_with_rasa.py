@@ -249,7 +249,7 @@ def test_429_from_telegram_mid_conversation(running, chat: Conversation, fake_ap
 # --- Rasa down --------------------------------------------------------------------------------------
 
 def test_rasa_down_fail_safe_through_telegram(start_front_end, chat: Conversation) -> None:
-    start_front_end(closed_port_url(), timeout=5.0)
+    start_front_end(closed_port_url(), timeout=5.0, busy_after=None)
     turn = chat.say("hey")
     assert unavailable_reply(COUNTRY) in texts_of(turn)
     turn = chat.say(RISK_TEXT, until=acuity_question().text)
@@ -273,7 +273,7 @@ def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_action_server_down_fail_safe_through_telegram(start_front_end, rasa_without_actions, chat: Conversation) -> None:
-    start_front_end(rasa_without_actions.rasa_url, action_url=rasa_without_actions.action_url, timeout=20.0)
+    start_front_end(rasa_without_actions.rasa_url, action_url=rasa_without_actions.action_url, timeout=20.0, busy_after=None)
     turn = chat.say("hi")  # Rasa answers [] when its custom actions cannot run
     assert unavailable_reply(COUNTRY) in texts_of(turn)
     assert disclosure_reminder() in texts_of(turn), "the gateway discloses when Rasa could not"
