@@ -14,6 +14,8 @@ SPACY   := models/spacy/en_blank/meta.json
 RASA    := $(BIN)/rasa
 RISK_MODEL := models/risk/model.pkl
 export TF_CPP_MIN_LOG_LEVEL := 3
+# Rasa's anonymous usage telemetry stays off for training and every other rasa command make runs.
+export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 

@@ -53,6 +53,9 @@ def write_endpoints(path: Path, action_port: int, database_url: Optional[str] = 
 
 def _child_env() -> Dict[str, str]:
     env = dict(os.environ)
+    # Rasa sends anonymous usage telemetry unless told not to; a service for young people sends
+    # nothing to third parties unless its operator opts in (RASA_TELEMETRY_ENABLED=true).
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env["SANIC_HOST"] = "127.0.0.1"  # the action server binds loopback only
