@@ -257,11 +257,19 @@ class Stack:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            # The runner starts Rasa and the action server in sessions of their own; if it has to
+            # be killed they would outlive it, so they are collected first and ended after it.
+            children = descendants(self.process.pid)
             os.killpg(self.process.pid, signal.SIGINT)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
 
 
 def log_sizes(workdir: Path) -> Dict[Path, int]:
