@@ -7,33 +7,23 @@ screening YAML and bot.safety, so rewording does not break these tests.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Dict, List
 
 import pytest
-import yaml
 
 from bot.safety.replies import resources_text
 from bot.screening.content import screening
 from bot.telegram import texts
-from tests.stack import PROJECT_ROOT, RasaStack
+from tests.stack import RasaStack
 from tests.telegram.fake_bot_api import FakeBotApi
+from tests.dialogue.helpers import variation
 from tests.telegram.harness import Conversation, buttons_of, distinctive_user, last_with_buttons
 
 pytestmark = pytest.mark.rasa
 
 
-@lru_cache(maxsize=None)
-def response(name: str, lang: str) -> Dict[str, Any]:
-    variations = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"][name]
-    for variation in variations:
-        if any(c.get("value") == lang for c in variation.get("condition") or []):
-            return variation
-    return next(v for v in variations if not v.get("condition"))
-
-
 def text(name: str, lang: str, **values: Any) -> str:
-    return response(name, lang)["text"].format(**values)
+    return variation(name, lang)["text"].format(**values)
 
 
 def texts_of(messages: List[Dict[str, Any]]) -> List[str]:
