@@ -81,6 +81,7 @@ validate: setup
 
 test: setup $(MODEL) validate
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-nginx.sh
 	$(BIN)/pytest -q
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
 	@echo "make test: all checks passed"

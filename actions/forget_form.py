@@ -1,7 +1,10 @@
-"""/forget and delete_data: confirm, then erase everything for this pseudonym.
+"""/forget and delete_data: confirm, then have everything for this pseudonym erased.
 
-The summaries are erased here; the Rasa tracker is erased by the gateway after this turn (the
-`erase` control message in utter_forget_done), because Rasa writes the tracker after the action.
+This action erases nothing itself. utter_forget_done carries the `erase` control message, and the
+gateway erases everything (summaries, consent, tracker: bot.storage.erase, one transaction, one
+erasure_log row) once Rasa has answered this turn. It cannot happen here: Rasa writes the turn's
+events after the action has run, and its SQL tracker store would write back every event of the
+session it no longer finds in the table.
 """
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import storage
 from actions.common import user_just_answered
 from actions.profile import parse_yes_no
 
@@ -41,8 +43,7 @@ class ActionForgetOutcome(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if tracker.get_slot("forget_confirmed") is True:
-            storage.erase_summaries(tracker.sender_id)
-            dispatcher.utter_message(response="utter_forget_done")
+            dispatcher.utter_message(response="utter_forget_done")  # carries the gateway's `erase`
             # Everything goes, except the language the user is reading this in.
             return [AllSlotsReset(), SlotSet("language", tracker.get_slot("language"))]
         dispatcher.utter_message(response="utter_forget_cancelled")

@@ -6,7 +6,7 @@ reply: errors are logged by exception type and pseudonym-free context, and the c
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def _call(function_name: str, *args: Any, **kwargs: Any) -> bool:
         getattr(repository, function_name)(*args, **kwargs)
         return True
     except Exception as exc:  # noqa: BLE001 — storage must never take the dialogue down
-        logger.error("storage call %s failed: %s", function_name, type(exc).__name__)
+        logger.error("storage call %s failed: %s", function_name, type(exc).__name__, exc_info=True)
         return False
 
 
@@ -36,15 +36,3 @@ def set_sharing(pseudonym: str, *, checkin_id: str, shared: bool) -> bool:
 
 def record_escalation(*, level: str, category: str, pseudonym: "str | None") -> bool:
     return _call("record_escalation", level=level, category=category, pseudonym=pseudonym)
-
-
-def erase_summaries(pseudonym: str) -> bool:
-    """Erase every app row for this pseudonym now; the gateway erases the tracker after the turn."""
-    try:
-        from bot.storage.erase import erase_pseudonym
-
-        erase_pseudonym(pseudonym)
-        return True
-    except Exception as exc:  # noqa: BLE001
-        logger.error("erasure failed: %s", type(exc).__name__)
-        return False

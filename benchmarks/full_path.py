@@ -28,156 +28,25 @@ import datetime as dt
 import json
 import os
 import platform
-import random
 import shlex
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.telegram.fake_bot_api import FakeBotApi, FakeUser  # noqa: E402
+from tests.telegram.simulated_users import (  # noqa: E402
+    RISKY, SCRIPTS, Chat, Load, TimedBotApi, make_user, script_for,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
-REPLY_TIMEOUT = 30.0      # a message with no answer in this long counts as lost
-QUIET = 1.0               # a turn without a question (buttons) ends after this much silence
-RISK_TEXT = "honestly i just want to die"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-# Scripts: ("say", text) or ("press", button title). All English, all ending the check-in.
-ANSWERS = ["Often", "Sometimes", "Very often", "Rarely", "Never"]
-BUTTONS = [("say", "/start"), ("press", "Yes, that's OK"), ("press", "16–17"), ("press", "UK"),
-           ("press", "Fear of missing out"), *[("press", a) for a in ANSWERS], ("press", "Yes, share it")]
-FREE_TEXT = [("say", "/start"), ("say", "yeah sure"), ("say", "im 16"), ("say", "ireland"), ("say", "comparing myself to others"),
-             ("say", "sometimes"), ("say", "a lot"), ("say", "hardly ever"), ("say", "all the time tbh"), ("say", "never"),
-             ("say", "no")]
-INTERRUPTED = [("say", "/start"), ("say", "yes"), ("say", "why do you even ask that"), ("say", "17"), ("say", "uk"),
-               ("say", "cyberbullying"), ("say", "never"), ("say", "what happens to my answers?"), ("say", "rarely"),
-               ("say", "sometimes"), ("say", "never"), ("say", "rarely"), ("say", "yes")]
-RISKY = [("say", "/start"), ("press", "Yes, that's OK"), ("press", "18–25"), ("press", "UK"),
-         ("press", "Fear of missing out"), ("press", "Often"), ("say", RISK_TEXT), ("press", "No"), ("press", "Back to the check-in"),
-         *[("press", a) for a in ANSWERS[1:]], ("press", "No, keep it private")]
-SCRIPTS = {"buttons": BUTTONS, "free text": FREE_TEXT, "interruptions": INTERRUPTED}
-
-
-def make_user(user_id: int) -> FakeUser:
-    return FakeUser(id=user_id, first_name=f"Bench{user_id}", last_name="Load", username=f"bench_{user_id}", language_code="en-GB")
-
-
-def script_for(index: int) -> Tuple[str, List[Tuple[str, str]]]:
-    if index % 10 == 9:
-        return "risk", RISKY
-    name = list(SCRIPTS)[index % 3]
-    return name, SCRIPTS[name]
-
-
-# --- the stand-in Bot API, with the arrival time of every bot message ------------------------------
-
-class TimedBotApi(FakeBotApi):
-    """The tests' stand-in Bot API that also tells the benchmark when each bot message arrives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.listener: Optional[Any] = None
-
-    async def _api_sendMessage(self, params: Dict[str, Any]) -> Dict[str, Any]:
-        message = await super()._api_sendMessage(params)
-        if self.listener is not None:
-            self.listener(message, time.monotonic())
-        return message
-
-
-@dataclass
-class Turn:
-    sent: float
-    first: Optional[float] = None     # the first message of the answer (a "busy" note is not one)
-    unavailable: bool = False
-    busy: bool = False
-    risk: bool = False
-    last: bool = False                # the script's last step: its answer has no buttons
-
-
-@dataclass
-class Chat:
-    user: FakeUser
-    script: List[Tuple[str, str]]
-    arrivals: "asyncio.Queue[Tuple[Dict[str, Any], float]]" = field(default_factory=asyncio.Queue)
-    turns: List[Turn] = field(default_factory=list)
-    last_with_buttons: Optional[Dict[str, Any]] = None
-    stuck: Optional[str] = None
-
-
-class Load:
-    def __init__(self, api: TimedBotApi, unavailable_prefix: str, busy_prefix: str, think_mean: float, seed: int) -> None:
-        self.api, self.unavailable_prefix, self.think_mean = api, unavailable_prefix, think_mean
-        self.busy_prefix = busy_prefix
-        self.rng = random.Random(seed)
-        self.chats: Dict[int, Chat] = {}
-        self.loop = asyncio.get_running_loop()
-        api.listener = lambda message, at: self.loop.call_soon_threadsafe(self._arrived, message, at)
-
-    def _arrived(self, message: Dict[str, Any], at: float) -> None:
-        chat = self.chats.get(message["chat"]["id"])
-        if chat is not None:
-            chat.arrivals.put_nowait((message, at))
-
-    async def run_chat(self, chat: Chat) -> None:
-        for step, (kind, value) in enumerate(chat.script):
-            if self.think_mean:
-                await asyncio.sleep(self.rng.expovariate(1 / self.think_mean))
-            while not chat.arrivals.empty():  # late messages of an earlier turn
-                chat.arrivals.get_nowait()
-            turn = Turn(sent=time.monotonic(), risk=value == RISK_TEXT, last=step == len(chat.script) - 1)
-            if kind == "say":
-                self.api.send_text(chat.user, value)
-            else:
-                if chat.last_with_buttons is None:
-                    chat.stuck = f"no buttons to press {value!r}"
-                    return
-                try:
-                    self.api.press(chat.user, chat.last_with_buttons, value)
-                except AssertionError:
-                    chat.stuck = f"no button {value!r}"
-                    return
-            chat.turns.append(turn)
-            if not await self._await_turn(chat, turn):
-                return
-
-    async def _await_turn(self, chat: Chat, turn: Turn) -> bool:
-        """Wait for this step's answer: the next question (a message with buttons; for a risk
-        message the Yes/No follow-up after the crisis reply), or for the last step a quiet second."""
-        deadline = turn.sent + REPLY_TIMEOUT
-        while True:
-            timeout = QUIET if (turn.last and turn.first is not None) else deadline - time.monotonic()
-            try:
-                message, at = await asyncio.wait_for(chat.arrivals.get(), max(timeout, 0.01))
-            except asyncio.TimeoutError:
-                if turn.first is None or not turn.last:
-                    chat.stuck = "timeout"
-                    return False
-                return True
-            text = message.get("text", "")
-            if text.startswith(self.busy_prefix):
-                turn.busy = True
-                continue
-            if turn.first is None:
-                turn.first = at
-            if text.startswith(self.unavailable_prefix):
-                turn.unavailable = True
-            if message.get("reply_markup"):
-                chat.last_with_buttons = message
-                titles = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-                if not turn.risk or "No" in titles:
-                    return True
-
 
 # --- the processes under test ----------------------------------------------------------------------
 

@@ -24,7 +24,12 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "migrate": ("bot.storage.migrate:main", "apply database migrations"),
     "review": ("bot.review.app:main", "serve the clinician review page on 127.0.0.1"),
     "clinician": ("bot.review.accounts:main", "manage clinician accounts (add EMAIL)"),
+    "settings": ("bot.settings:main", "check the environment variables and show where each value comes from"),
 }
+
+# Commands that start services: every setting is checked first, so a bad value stops the start
+# instead of failing later in a child process.
+_CHECK_ALL_SETTINGS = {"run"}
 
 
 # spaCy's thinc probes TensorFlow on import; keep its C++ start-up chatter off the terminal.
@@ -33,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Commands that never run Rasa in this process: spaCy would otherwise import TensorFlow through
 # thinc (about 5 s and 500 MB) only to find it unused.
-_WITHOUT_TENSORFLOW = {"risk", "crisis-protocol", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy"}
+_WITHOUT_TENSORFLOW = {"risk", "crisis-protocol", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy", "settings"}
 
 
 def _load(target: str) -> Callable[[List[str]], int]:
@@ -59,7 +64,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     if name in _WITHOUT_TENSORFLOW and "tensorflow" not in sys.modules:
         sys.modules["tensorflow"] = None  # type: ignore[assignment]  # makes `import tensorflow` fail fast
-    return int(_load(COMMANDS[name][0])(rest) or 0)
+    from bot.settings import SettingError, check
+
+    errors = check() if name in _CHECK_ALL_SETTINGS else []
+    for error in errors:
+        print(f"scrollcheck {name}: {error}", file=sys.stderr)
+    if errors:
+        return 2
+    try:
+        return int(_load(COMMANDS[name][0])(rest) or 0)
+    except SettingError as error:  # a bad environment variable: the message names it
+        print(f"scrollcheck {name}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,16 +14,17 @@ import argparse
 import asyncio
 import getpass
 import logging
-import os
 import secrets
 import sys
 import time
 from typing import List, Optional, Sequence, TextIO, Tuple
 
-from bot.gateway import DEFAULT_ACTION_URL, DEFAULT_TIMEOUT_SECONDS, Button, Gateway, Reply
+from bot import settings
+from bot.gateway import DEFAULT_TIMEOUT_SECONDS, Button, Gateway, Reply
+from bot.logformat import configure as configure_logging
 from bot.privacy.pseudonym import Pseudonymiser, SecretError
 
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_RASA_URL = settings.RASA_URL.default
 DEFAULT_WAIT_SECONDS = 180.0  # loading a Rasa model on a small machine takes a while
 FIRST_MESSAGE = "hi"          # what Telegram's /start does: the bot introduces itself
 BOT_PREFIX = "bot> "
@@ -36,12 +37,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rasa-url",
-        default=os.environ.get("SCROLLCHECK_RASA_URL", DEFAULT_RASA_URL),
+        default=settings.RASA_URL.get(),
         help="Rasa server URL (default: $SCROLLCHECK_RASA_URL or %(default)s)",
     )
     parser.add_argument(
         "--action-url",
-        default=os.environ.get("SCROLLCHECK_ACTION_URL", DEFAULT_ACTION_URL),
+        default=settings.ACTION_URL.get(),
         help="the action server's webhook URL; its /health tells the gateway when custom actions are down "
         "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
@@ -51,7 +52,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--language-code",
-        default=os.environ.get("SCROLLCHECK_LANGUAGE_CODE", ""),
+        default=settings.LANGUAGE_CODE.get(),
         help="the language code Telegram would send for you, e.g. nl, nl-BE or en-GB (the reply "
         "language and the country's help numbers follow it; default: $SCROLLCHECK_LANGUAGE_CODE or none)",
     )
@@ -136,7 +137,8 @@ def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out = sys.stdout
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not logging.getLogger().handlers:  # `scrollcheck run` has configured it already
+        configure_logging(logging.WARNING, fmt="%(levelname)s %(name)s: %(message)s")
     # `scrollcheck run` configured INFO for its start-up lines; inside the chat only warnings
     # belong on the screen (spaCy's "initializing nlp object", the hourly purge count are noise).
     logging.getLogger().setLevel(logging.WARNING)

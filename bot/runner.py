@@ -4,6 +4,16 @@ Processes, all bound to 127.0.0.1: the action server (:5055), `rasa run` with th
 (:5005), the clinician review page (:8050). The front end runs in this process: the console, or
 the Telegram bot when TELEGRAM_BOT_TOKEN is set. Raw trackers are purged hourly (retention
 SCROLLCHECK_RETENTION_DAYS, default 30).
+
+Supervision (bot/run/):
+* ports.py       before anything starts: each port must be free; a taken one is named with the
+                 process that holds it, and nothing starts (exit 1).
+* shim.py        every service runs under a shim that dies with this process, even on SIGKILL
+                 (Linux's parent-death signal), and takes every process the service started along.
+* supervisor.py  after start-up a service that dies is restarted after 1, 2, 4, 8 … s (capped at
+                 30 s); the 6th death within 10 minutes ends the run with exit 1, naming the
+                 service, how it ended and its log.
+Ctrl-C and SIGTERM stop every service within 10 s (SIGTERM, then SIGKILL after 5 s).
 """
 from __future__ import annotations
 
@@ -18,17 +28,27 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional
+from types import FrameType
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot import PROJECT_ROOT
+from bot import PROJECT_ROOT, settings
+from bot.logformat import configure as configure_logging
+from bot.run.ports import port_problems
+from bot.run.supervisor import Service, Supervisor, describe_exit
 
 logger = logging.getLogger("scrollcheck.runner")
-VAR_DIR = PROJECT_ROOT / "var"
+VAR_DIR = settings.VAR_DIR.get()
 LOG_DIR = VAR_DIR / "log"
 MODEL = PROJECT_ROOT / "models" / "scrollcheck.tar.gz"
 BIN = Path(sys.executable).parent
+# the environment variable that moves each service's port, for the message when one is taken
+PORT_SETTINGS = {
+    "rasa": settings.RASA_PORT.name,
+    "action server": settings.ACTION_PORT.name,
+    "review page": settings.REVIEW_PORT.name,
+}
 
 
 def write_endpoints(path: Path, action_port: int, database_url: Optional[str] = None) -> Path:
@@ -39,7 +59,7 @@ def write_endpoints(path: Path, action_port: int, database_url: Optional[str] = 
         "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
         "tracker_store": tracker_store_endpoint(database_url),
     }
-    lock_store = os.environ.get("SCROLLCHECK_REDIS_URL")
+    lock_store = settings.REDIS_URL.get()
     if lock_store:  # several Rasa replicas: conversations must be locked across processes
         from urllib.parse import urlparse
 
@@ -63,12 +83,9 @@ def _child_env() -> Dict[str, str]:
     return env
 
 
-def start_process(name: str, args: List[str]) -> subprocess.Popen:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = open(LOG_DIR / f"{name}.log", "ab")
-    logger.info("starting %s (log: var/log/%s.log)", name, name)
-    # Own process group, so Ctrl-C in the console does not hit children mid-write; we stop them.
-    return subprocess.Popen(args, cwd=PROJECT_ROOT, env=_child_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+def log_label(path: Path) -> str:
+    """var/log/rasa.log rather than an absolute path, when it is under the project."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 def wait_for_http(url: str, timeout: float, process: subprocess.Popen) -> bool:
@@ -85,18 +102,63 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen) -> bool:
     return False
 
 
-def stop_processes(processes: List[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+# (service, URL that answers once it is up, seconds to wait, what to call it in a message)
+Readiness = Tuple[str, str, float, str]
+
+
+def _interrupt(_signum: int, _frame: Optional[FrameType]) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends the run exactly like Ctrl-C
+
+
+def wait_until_stopped() -> int:
+    """The front end `none`: keep the services up until Ctrl-C or SIGTERM."""
+    print("Services running; Ctrl-C stops them.", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def run_services(supervisor: Supervisor, readiness: Sequence[Readiness], front_end: Callable[[], int]) -> int:
+    """Start the services, wait until they answer, run the front end in this thread while the
+    supervisor watches them, and stop them all however this ends. Exit code: the front end's,
+    1 when a service did not start or the supervisor gave up, 0 on Ctrl-C or SIGTERM."""
+    main_thread = threading.get_ident()
+    stopping = threading.Event()
+
+    def give_up(_reason: str) -> None:
+        if not stopping.is_set():  # wake the front end: console, Telegram and `none` all stop on SIGTERM
+            signal.pthread_kill(main_thread, signal.SIGTERM)
+
+    supervisor.on_give_up = give_up
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _interrupt)
+    code = 0
+    try:
+        supervisor.start_all()
+        for name, url, timeout, label in readiness:
+            process = supervisor.processes[name]
+            if not wait_for_http(url, timeout, process):
+                returncode = process.poll()
+                how = describe_exit(returncode) if returncode is not None else f"did not answer within {timeout:.0f} s"
+                print(f"{label} did not start ({how}); see {log_label(supervisor.log_path(name))}", file=sys.stderr)
+                return 1
+        supervisor.watch()
+        code = front_end()
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        stopping.set()
+        # A second Ctrl-C must not cut the shutdown short (and if the runner is killed instead,
+        # the shims still end every service).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        supervisor.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        print("Stopped every process scrollcheck started.", flush=True)
+    if supervisor.failure:
+        print(f"scrollcheck run: {supervisor.failure}", file=sys.stderr)
+        return 1
+    return code
 
 
 def purge_forever(retention: dt.timedelta, every_seconds: float, stop: threading.Event) -> None:
@@ -107,58 +169,69 @@ def purge_forever(retention: dt.timedelta, every_seconds: float, stop: threading
             deleted = purge_trackers(retention)
             logger.info("retention purge removed %d tracker rows", deleted)
         except Exception as exc:  # noqa: BLE001 — retry on the next round
-            logger.error("retention purge failed: %s", type(exc).__name__)
+            logger.error("retention purge failed: %s", type(exc).__name__, exc_info=True)
         stop.wait(every_seconds)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="scrollcheck run", description=__doc__)
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("SCROLLCHECK_RASA_PORT", 5005)))
-    parser.add_argument("--action-port", type=int, default=int(os.environ.get("SCROLLCHECK_ACTION_PORT", 5055)))
-    parser.add_argument("--review-port", type=int, default=int(os.environ.get("SCROLLCHECK_REVIEW_PORT", 8050)))
+    parser.add_argument("--rasa-port", type=int, default=settings.RASA_PORT.get())
+    parser.add_argument("--action-port", type=int, default=settings.ACTION_PORT.get())
+    parser.add_argument("--review-port", type=int, default=settings.REVIEW_PORT.get())
     parser.add_argument("--no-review", action="store_true", help="do not start the clinician page")
     parser.add_argument("--front-end", choices=["auto", "console", "telegram", "none"], default="auto")
     parser.add_argument("--model", type=Path, default=MODEL, help="the Rasa model (default: models/scrollcheck.tar.gz)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO)
     if not args.model.exists():
         print(f"No trained model at {args.model} — run `make run` (it trains first).", file=sys.stderr)
         return 2
+
+    ports = {"rasa": args.rasa_port, "action server": args.action_port}
+    if not args.no_review and args.review_port:  # 0: the review page picks a free port itself
+        ports["review page"] = args.review_port
+    problems = port_problems(ports, PORT_SETTINGS)
+    if problems:
+        for problem in problems:
+            print(f"scrollcheck run: {problem}", file=sys.stderr)
+        print("scrollcheck run: nothing was started.", file=sys.stderr)
+        return 1
 
     from bot.storage.migrate import upgrade
 
     upgrade()
     endpoints = write_endpoints(VAR_DIR / "endpoints.yml", args.action_port)
-    processes: List[subprocess.Popen] = []
-    stop = threading.Event()
-    try:
-        actions = start_process("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(args.action_port)])
-        processes.append(actions)
-        rasa = start_process("rasa", [
+    services = [
+        Service("actions", [
+            str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(args.action_port),
+        ], args.action_port),
+        Service("rasa", [
             str(BIN / "rasa"), "run", "--model", str(args.model), "--endpoints", str(endpoints),
             "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--interface", "127.0.0.1",
             "--port", str(args.rasa_port),
-        ])
-        processes.append(rasa)
-        if not args.no_review:
-            processes.append(start_process("review", [str(BIN / "scrollcheck"), "review", "--host", "127.0.0.1", "--port", str(args.review_port)]))
-        retention = dt.timedelta(days=float(os.environ.get("SCROLLCHECK_RETENTION_DAYS", "30")))
-        threading.Thread(target=purge_forever, args=(retention, 3600.0, stop), daemon=True).start()
+        ], args.rasa_port),
+    ]
+    readiness: List[Readiness] = [
+        ("actions", f"http://127.0.0.1:{args.action_port}/health", 90, "The action server"),
+        ("rasa", f"http://127.0.0.1:{args.rasa_port}/", 180, "Rasa"),
+    ]
+    if not args.no_review:
+        review = [str(BIN / "scrollcheck"), "review", "--host", "127.0.0.1", "--port", str(args.review_port)]
+        services.append(Service("review", review, args.review_port or None))
+        if args.review_port:
+            review_url = f"http://127.0.0.1:{args.review_port}/healthz"
+            readiness.append(("review", review_url, 60, "The clinician review page"))
+    supervisor = Supervisor(services, cwd=PROJECT_ROOT, env=_child_env(), log_dir=LOG_DIR, log_label=log_label)
 
-        print("Starting Rasa (about 20 seconds)…", flush=True)
-        if not wait_for_http(f"http://127.0.0.1:{args.action_port}/health", 90, actions):
-            print("The action server did not start; see var/log/actions.log", file=sys.stderr)
-            return 1
-        if not wait_for_http(f"http://127.0.0.1:{args.rasa_port}/", 180, rasa):
-            print("Rasa did not start; see var/log/rasa.log", file=sys.stderr)
-            return 1
+    rasa_url = f"http://127.0.0.1:{args.rasa_port}"
+    action_url = f"http://127.0.0.1:{args.action_port}/webhook"
+    front_end = args.front_end
+    if front_end == "auto":
+        front_end = "telegram" if settings.TELEGRAM_BOT_TOKEN.get() else "console"
+
+    def run_front_end() -> int:
         if not args.no_review:
             print(f"Clinician review page: http://127.0.0.1:{args.review_port}/", flush=True)
-        rasa_url = f"http://127.0.0.1:{args.rasa_port}"
-        action_url = f"http://127.0.0.1:{args.action_port}/webhook"
-        front_end = args.front_end
-        if front_end == "auto":
-            front_end = "telegram" if os.environ.get("TELEGRAM_BOT_TOKEN") else "console"
         if front_end == "console":
             from bot.console import main as console_main
 
@@ -168,13 +241,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 
             os.environ.setdefault("SCROLLCHECK_RASA_URL", rasa_url)
             return telegram_main(["--rasa-url", rasa_url, "--action-url", action_url])
-        print("Services running; Ctrl-C stops them.")
-        while all(p.poll() is None for p in processes):
-            time.sleep(1)
-        return 1
-    except KeyboardInterrupt:
-        return 0
+        return wait_until_stopped()
+
+    stop = threading.Event()
+    try:
+        retention = settings.retention()
+        threading.Thread(target=purge_forever, args=(retention, 3600.0, stop), daemon=True).start()
+        print("Starting Rasa (about 20 seconds)…", flush=True)
+        return run_services(supervisor, readiness, run_front_end)
     finally:
         stop.set()
-        stop_processes(processes)
-        print("Stopped every process scrollcheck started.")

@@ -11,6 +11,7 @@ import httpx
 
 from bot.disclosure import DisclosureClock
 from bot.gateway import safety
+from bot.gateway.admission import DEFAULT_IN_FLIGHT, Admission, QueueTimeout
 from bot.gateway.health import HEALTH_TIMEOUT_SECONDS, HEALTH_TTL_UP_SECONDS, ActionHealth, action_health_url
 from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, ChatContext, _Lru
 from bot.gateway.rasa import NOTHING_TO_SHOW, RasaTurn, parse_rasa_messages, rasa_payload
@@ -70,7 +71,7 @@ class _Turn:
         try:
             await self.send(list(replies))
         except Exception as exc:  # e.g. Telegram unreachable after retries: try again at the end
-            logger.error("early send failed for %s: %s", self.pseudonym, type(exc).__name__)
+            logger.error("early send failed for %s: %s", self.pseudonym, type(exc).__name__, exc_info=True)
             self.unsent += replies
 
 
@@ -89,8 +90,10 @@ class Gateway:
         clock: Callable[[], float] = time.monotonic,
         health_ttl: float = HEALTH_TTL_UP_SECONDS,
         busy_after: Optional[float] = BUSY_NOTE_SECONDS,
+        rasa_in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
+        self.admission = Admission(rasa_in_flight)
         # With a front end that can show replies early (`send`), a turn with nothing to show after
         # this long gets "lots of people are chatting, I'll answer in a moment" (None: never).
         self.busy_after = busy_after
@@ -166,7 +169,7 @@ class Gateway:
             warm_up()  # the language models too (about a second, once)
             return True
         except Exception as exc:  # a broken safety layer must not stop the front end
-            logger.error("safety layer failed to load: %s", type(exc).__name__)
+            logger.error("safety layer failed to load: %s", type(exc).__name__, exc_info=True)
             return False
 
     # -- per-user memory
@@ -182,7 +185,7 @@ class Gateway:
 
                 return country_from_language_code(language_code)
             except Exception as exc:
-                logger.error("country lookup failed: %s", type(exc).__name__)
+                logger.error("country lookup failed: %s", type(exc).__name__, exc_info=True)
         return None
 
     def language_for(self, pseudonym: str, language_code: Optional[str] = None) -> str:
@@ -196,7 +199,7 @@ class Gateway:
         try:
             lang = payload_language(text) if is_payload(text) else message_language(text)
         except Exception as exc:  # the chat keeps its language
-            logger.error("language identification failed: %s", type(exc).__name__)
+            logger.error("language identification failed: %s", type(exc).__name__, exc_info=True)
             return
         if lang:
             self._languages.set(pseudonym, lang)
@@ -219,7 +222,7 @@ class Gateway:
             lang = self.language_for(pseudonym, language_code) if pseudonym else user_language(language_code)
             return safety.detect(normalise_whitespace(text), lang, context).is_risk
         except Exception as exc:
-            logger.error("safety detector failed: %s", type(exc).__name__)
+            logger.error("safety detector failed: %s", type(exc).__name__, exc_info=True)
             return True
 
     # -- the one entry point
@@ -247,7 +250,7 @@ class Gateway:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug here must still leave the user with help, not silence
-            logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__)
+            logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
             later = [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
         return turn.unsent + later
 
@@ -307,7 +310,8 @@ class Gateway:
             note = self._safe_text(lambda: safety._replies().truncation_note(self.max_input_chars, turn.lang), turn.lang)
             replies = [note] + replies
         if rasa.erase:
-            replies += await self._erase_after_turn(pseudonym, turn.lang)
+            # Rasa's "done, everything is erased" is true only once the erasure has worked.
+            replies = await self._erase_after_turn(pseudonym, turn.lang) or replies
             turn.reminder_due = False  # the erasure confirmation is this user's last word from us
         elif rasa.disclosed:
             self.disclosure.mark_disclosed(pseudonym)
@@ -357,7 +361,7 @@ class Gateway:
             else:
                 early, turn.asked, turn.ask_acuity = self.safety.safety_reply(result, turn.country, turn.lang)
         except Exception as exc:
-            logger.error("safety replies failed for %s: %s", turn.pseudonym, type(exc).__name__)
+            logger.error("safety replies failed for %s: %s", turn.pseudonym, type(exc).__name__, exc_info=True)
             early = [self._last_resort(turn.lang)]
         turn.safety_replied = True
         return early
@@ -379,12 +383,14 @@ class Gateway:
                     self.safety.remember(pseudonym, acuity)
                     return [reply]
                 except Exception as exc:
-                    logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__)
+                    logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
             return []
         if turn.answer is False and turn.question is not None:
             return self._safe(lambda: self.safety.no_reply(turn.question), turn.lang)
         if turn.result is None:
             return [self._last_resort(turn.lang)]
+        if rasa.not_saved:  # the database stayed locked or full: the same question is still open
+            return [self._safe_text(lambda: safety._replies().not_saved(turn.lang), turn.lang)]
         return self._safe(lambda: [self.safety.unavailable(turn.country, turn.lang)], turn.lang)
 
     def _finish(self, turn: _Turn, replies: List[Reply]) -> List[Reply]:
@@ -402,7 +408,7 @@ class Gateway:
         try:
             return question.answer(text)
         except Exception as exc:
-            logger.error("yes/no parser failed: %s", type(exc).__name__)
+            logger.error("yes/no parser failed: %s", type(exc).__name__, exc_info=True)
             return None
 
     def _detect(self, pseudonym: str, text: str, user_lang: Optional[str], *, payload: bool, answering: bool):
@@ -414,7 +420,7 @@ class Gateway:
         try:
             return safety.detect(text, user_lang, context)
         except Exception as exc:
-            logger.error("safety detector failed for %s: %s", pseudonym, type(exc).__name__)
+            logger.error("safety detector failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
             return None
 
     @staticmethod
@@ -435,7 +441,7 @@ class Gateway:
 
             return safety._replies().reply_language(result or NO_RISK, user_lang)
         except Exception as exc:
-            logger.error("reply language failed: %s", type(exc).__name__)
+            logger.error("reply language failed: %s", type(exc).__name__, exc_info=True)
             return user_lang or "en"
 
     def _remember_context(self, pseudonym: str, text: str) -> None:
@@ -449,14 +455,14 @@ class Gateway:
         try:
             return safety.last_resort(lang)
         except Exception as exc:
-            logger.error("last-resort text failed: %s", type(exc).__name__)
+            logger.error("last-resort text failed: %s", type(exc).__name__, exc_info=True)
             raise
 
     def _safe(self, build: Callable[[], List[Reply]], lang: Optional[str]) -> List[Reply]:
         try:
             return build()
         except Exception as exc:
-            logger.error("safety replies failed: %s", type(exc).__name__)
+            logger.error("safety replies failed: %s", type(exc).__name__, exc_info=True)
             return [self._last_resort(lang)]
 
     def _safe_text(self, build: Callable[[], str], lang: Optional[str]) -> Reply:
@@ -474,7 +480,7 @@ class Gateway:
             turn, actions_ok = await asyncio.gather(self._post_to_rasa(pseudonym, text, metadata), health.is_up())
             if turn.failure == NOTHING_TO_SHOW and actions_ok:
                 actions_ok = await health.is_up(recheck=True)  # silence is how a dead action server looks
-        if turn.failure == NOTHING_TO_SHOW and safety_replied:
+        if turn.failure == NOTHING_TO_SHOW and safety_replied and not turn.not_saved:
             turn.failure = None  # Rasa had nothing to add to the safety reply the gateway sent
         if not actions_ok and turn.failure is None:
             logger.warning("rasa unavailable for %s: action server down", pseudonym)
@@ -486,9 +492,13 @@ class Gateway:
     async def _post_to_rasa(self, pseudonym: str, text: str, metadata: Dict[str, Any]) -> RasaTurn:
         url = f"{self.rasa_url}/webhooks/rest/webhook"
         try:
-            response = await asyncio.wait_for(
-                self._http().post(url, json=rasa_payload(pseudonym, text, metadata)), self.timeout
-            )
+            # The timeout starts once the turn is admitted: waiting in the queue costs Rasa nothing.
+            async with self.admission.slot():
+                response = await asyncio.wait_for(
+                    self._http().post(url, json=rasa_payload(pseudonym, text, metadata)), self.timeout
+                )
+        except QueueTimeout:
+            return RasaTurn([], [], failure="queue timeout")
         except (asyncio.TimeoutError, httpx.TimeoutException):
             return RasaTurn([], [], failure="timeout")
         except (httpx.HTTPError, OSError) as exc:
@@ -510,14 +520,15 @@ class Gateway:
                 self._countries.set(pseudonym, country.upper() if isinstance(country, str) and country else None)
 
     async def _erase_after_turn(self, pseudonym: str, lang: Optional[str]) -> List[Reply]:
-        """Rasa has saved its tracker when its HTTP answer arrives, so the erasure sees every row."""
+        """The one erasure of a /forget (the action only confirms): Rasa has saved its tracker
+        when its HTTP answer arrives, so the erasure sees every row."""
         erase = self._erase
         try:
             if erase is None:
                 from bot.storage.erase import erase_pseudonym as erase
             await asyncio.to_thread(erase, pseudonym)
         except Exception as exc:
-            logger.error("erasure failed for %s: %s", pseudonym, type(exc).__name__)
+            logger.error("erasure failed: %s", type(exc).__name__, exc_info=True)  # no pseudonym: the user asked to be forgotten
             return [self._safe_text(lambda: safety._replies().erase_failed(lang), lang)]
         self.forget(pseudonym)
         logger.info("erasure done")  # deliberately without the pseudonym that was just erased
@@ -540,7 +551,7 @@ class Gateway:
                 return replies
             return [self.safety.unavailable(country, lang)]
         except Exception as exc:
-            logger.error("safety layer failed for %s: %s", pseudonym, type(exc).__name__)
+            logger.error("safety layer failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
             try:
                 return [safety.last_resort(user_lang)]
             except Exception:

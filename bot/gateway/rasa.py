@@ -34,6 +34,11 @@ class RasaTurn:
     def erase(self) -> bool:
         return any(control.get("erase") is True for control in self.controls)
 
+    @property
+    def not_saved(self) -> bool:
+        """Rasa could not save this turn (bot.storage.rasa_channel): the question is still open."""
+        return any(control.get("not_saved") is True for control in self.controls)
+
 
 def rasa_payload(pseudonym: str, text: str, metadata: Mapping[str, Any]) -> Dict[str, Any]:
     payload: Dict[str, Any] = {"sender": pseudonym, "message": text}

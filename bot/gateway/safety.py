@@ -102,7 +102,7 @@ class SafetyDesk:
         try:
             known = self._known_questions()
         except Exception as exc:
-            logger.error("safety texts failed to load: %s", type(exc).__name__)
+            logger.error("safety texts failed to load: %s", type(exc).__name__, exc_info=True)
             return None
         for reply in replies:
             hit = known.get(reply.text)

@@ -9,7 +9,9 @@ run_anonymization_pipeline): a database read per message for nothing. So this mo
 structlog processor to Rasa's configuration instead: the event keeps its name, level and file
 and line of any exception; every text-bearing field becomes "[redacted]". It is installed when the
 RiskDetector component is imported, which every `rasa run` of this project does to load its model
-(after Rasa has configured structlog, before the first message).
+(after Rasa has configured structlog, before the first message). The same moment gives Rasa's
+stdlib log handlers the project's formatter, and structlog events with an exception keep its type
+and stack frames but not its message (bot/logformat.py).
 """
 from __future__ import annotations
 
@@ -35,9 +37,13 @@ def redact_user_text(_: Any, __: str, event_dict: Dict[str, Any]) -> Dict[str, A
 
 
 def install() -> None:
-    """Put redact_user_text first in Rasa's structlog processors (once per process)."""
+    """Put redact_user_text first in Rasa's structlog processors, the exception summary second, and
+    the safe formatter on every log handler (once per process)."""
     import structlog
+
+    from bot import logformat
 
     processors = list(structlog.get_config().get("processors") or [])
     if redact_user_text not in processors:
-        structlog.configure(processors=[redact_user_text, *processors])
+        structlog.configure(processors=[redact_user_text, logformat.structlog_processor, *processors])
+    logformat.protect_existing_handlers()

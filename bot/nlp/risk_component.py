@@ -36,12 +36,15 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import gc_tuning
 from bot.nlp import log_privacy, rasa_speedups
 from bot.safety import RiskResult, detect
 from bot.safety.result import NO_RISK, strongest
 
 rasa_speedups.install()  # two hot spots of `rasa run`, same results (see that module)
 log_privacy.install()    # Rasa's own log events never carry a user's text (see that module)
+# Once the model has loaded, its objects live as long as `rasa run`: the collector stops walking them.
+gc_tuning.freeze_when_started(delay=1.0)
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +109,12 @@ class RiskDetector(GraphComponent):
 
             lang = normalise_language(metadata.get("language_code")) or self.lang
         except Exception as exc:  # noqa: BLE001 — broken reply texts must not stop detection
-            logger.error("reply languages failed: %s", type(exc).__name__)
+            logger.error("reply languages failed: %s", type(exc).__name__, exc_info=True)
             lang = self.lang
         try:
             return detect(text, lang)
         except Exception as exc:  # noqa: BLE001 — the gateway's reading (and fail-safe) still stand
-            logger.error("risk detector failed: %s", type(exc).__name__)
+            logger.error("risk detector failed: %s", type(exc).__name__, exc_info=True)
             return NO_RISK
 
     def _demote_weak_classifier_risk(self, message: Message) -> None:

@@ -21,13 +21,12 @@ import stat
 from pathlib import Path
 from typing import Mapping, Optional, Union
 
-from bot import PROJECT_ROOT
+from bot import PROJECT_ROOT, settings
 
-ENV_SECRET = "SCROLLCHECK_PSEUDONYM_SECRET"
+ENV_SECRET = settings.PSEUDONYM_SECRET.name
 DEFAULT_SECRETS_DIR = PROJECT_ROOT / ".secrets"
 DEFAULT_KEY_FILE = DEFAULT_SECRETS_DIR / "pseudonym.key"
-# A secret shorter than this is guessable enough to undo the pseudonymisation of small id spaces.
-MIN_SECRET_CHARS = 16
+MIN_SECRET_CHARS = settings.MIN_SECRET_CHARS
 _KEY_BYTES = 32
 
 logger = logging.getLogger(__name__)
@@ -106,11 +105,11 @@ class Pseudonymiser:
         environ: Optional[Mapping[str, str]] = None,
     ) -> "Pseudonymiser":
         """The secret from SCROLLCHECK_PSEUDONYM_SECRET, else from (a new) key file."""
-        environ = os.environ if environ is None else environ
-        from_env = environ.get(ENV_SECRET, "").strip()
+        try:
+            from_env = settings.PSEUDONYM_SECRET.get(environ)
+        except settings.SettingError as error:
+            raise SecretError(str(error)) from None
         if from_env:
-            if len(from_env) < MIN_SECRET_CHARS:
-                raise SecretError(f"{ENV_SECRET} must be at least {MIN_SECRET_CHARS} characters")
             return cls(from_env)
         return cls(load_or_create_secret_file(key_file or DEFAULT_KEY_FILE))
 

@@ -2,7 +2,8 @@
 
   scrollcheck clinician add EMAIL       create an account (asks for the password twice)
   scrollcheck clinician passwd EMAIL    set a new password (ends the account's sessions)
-  scrollcheck clinician disable EMAIL   block logins and end sessions at once
+  scrollcheck clinician disable EMAIL   block logins and end sessions at once (the account and its
+                                        audit rows are kept; every change is an audit row too)
   scrollcheck clinician enable EMAIL
   scrollcheck clinician list
 
@@ -13,19 +14,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import re
 import sys
 from typing import List, Optional
 
 from sqlalchemy import delete, select
 
-from bot.review.security import WeakPassword, check_password_strength, hash_password, normalise_email
+from bot import settings
+from bot.review.security import WeakPassword, audit, check_password_strength, hash_password, normalise_email
 from bot.storage.db import session_scope
 from bot.storage.migrate import is_current
 from bot.storage.models import Clinician, ClinicianSession, utcnow
 
-PASSWORD_ENV = "SCROLLCHECK_CLINICIAN_PASSWORD"
+PASSWORD_ENV = settings.CLINICIAN_PASSWORD.name
+COMMAND_LINE = "by the operator (scrollcheck clinician)"   # the target of account changes in the audit
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -34,7 +36,7 @@ class AccountError(Exception):
 
 
 def _read_password(email: str) -> str:
-    password = os.environ.get(PASSWORD_ENV)
+    password = settings.CLINICIAN_PASSWORD.get() or None
     if password is None:
         if not sys.stdin.isatty():
             raise AccountError(f"no terminal to ask for a password: set {PASSWORD_ENV} for scripted use")
@@ -59,7 +61,10 @@ def add_clinician(email: str, password: str, *, url: Optional[str] = None) -> No
     with session_scope(url, write=True) as session:
         if session.execute(select(Clinician.id).where(Clinician.email == email)).first():
             raise AccountError(f"an account for {email} already exists (use `scrollcheck clinician passwd {email}`)")
-        session.add(Clinician(email=email, password_hash=hash_password(password), active=True, created_at=utcnow()))
+        clinician = Clinician(email=email, password_hash=hash_password(password), active=True, created_at=utcnow())
+        session.add(clinician)
+        session.flush()
+        audit(session, "account_created", actor=email, clinician_id=clinician.id, target=COMMAND_LINE)
 
 
 def _get(session, email: str) -> Clinician:  # noqa: ANN001 - a SQLAlchemy session
@@ -78,14 +83,19 @@ def set_password(email: str, password: str, *, url: Optional[str] = None) -> Non
         clinician = _get(session, email)
         clinician.password_hash = hash_password(password)
         session.execute(delete(ClinicianSession).where(ClinicianSession.clinician_pk == clinician.id))
+        audit(session, "password_changed", actor=clinician.email, clinician_id=clinician.id, target=COMMAND_LINE)
 
 
 def set_active(email: str, active: bool, *, url: Optional[str] = None) -> None:
+    """Disable (or enable again) an account. Disabling ends its sessions at once; the account row
+    and its audit rows stay, so the audit still says who viewed and exported what."""
     with session_scope(url, write=True) as session:
         clinician = _get(session, email)
         clinician.active = active
         if not active:
             session.execute(delete(ClinicianSession).where(ClinicianSession.clinician_pk == clinician.id))
+        audit(session, "account_enabled" if active else "account_disabled", actor=clinician.email,
+              clinician_id=clinician.id, target=COMMAND_LINE)
 
 
 def list_clinicians(*, url: Optional[str] = None) -> List[str]:

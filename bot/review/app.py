@@ -1,12 +1,17 @@
 """The clinician review page: a small Flask app, server-rendered, read-only over the summaries.
 
-`scrollcheck review [--host 127.0.0.1] [--port 8050]` serves it. Security in one place:
-- argon2id passwords, login throttling (5 failures per e-mail + IP in 15 minutes), server-side
-  sessions (logout and disabled accounts take effect at once; idle and absolute expiry);
+`scrollcheck review [--host 127.0.0.1] [--port 8050]` serves it with waitress (bot/review/server.py),
+a production WSGI server. Security in one place:
+- argon2id passwords; login lockout per account and throttling per address (limits in
+  bot/review/settings.py, counted in the audit log: security.py); disabled accounts refused;
+- server-side sessions, renewed at login (the session from before login is ended and the cookie
+  cleared: no session fixation); logout and disabling take effect at once; idle and absolute expiry;
 - session cookie HttpOnly, SameSite=Lax, Secure when SCROLLCHECK_REVIEW_HTTPS=1 or the request came
-  over HTTPS (X-Forwarded-Proto is trusted only with SCROLLCHECK_REVIEW_TRUST_PROXY=1);
-- CSRF token on every POST; a strict Content-Security-Policy (no scripts at all), no caching;
-- every login, view and export is written to the audit log.
+  over HTTPS (X-Forwarded-Proto is trusted only with SCROLLCHECK_REVIEW_TRUST_PROXY=1), and then HSTS;
+- CSRF token on every POST (CSRFProtect, no exemptions); a strict Content-Security-Policy (no
+  scripts at all), frame, content-type and referrer headers, no caching;
+- every login, view and export is written to the audit log (who, what, when; a check-in's random
+  ref at most, never a young person's data).
 """
 from __future__ import annotations
 
@@ -28,7 +33,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot import PROJECT_ROOT
+from bot import PROJECT_ROOT, settings
+from bot.logformat import configure as configure_logging
 from bot.review import charts, exports
 from bot.review.content import category_label, level_label, load_review_content
 from bot.review.forms import FilterForm, LoginForm, filter_args, parse_date
@@ -43,38 +49,38 @@ from bot.review.queries import (
 from bot.review.security import (
     SESSION_MAX,
     Actor,
+    LoginBlock,
     audit,
-    authenticate,
     end_session,
-    lockout_remaining,
+    login_block,
     normalise_email,
+    record_failed_login,
     resume_session,
     start_session,
+    verify_login,
 )
+from bot.review.settings import ReviewSettings, review_settings
 from bot.storage.db import DatabaseBusyError, database_url, is_locked_error, session_scope
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8050
+DEFAULT_PORT = settings.REVIEW_PORT.default
 PAGE_SIZE = 50
 CHART_WEEKS = 12
 SECRET_KEY_FILE = PROJECT_ROOT / ".secrets" / "review-session.key"
 PUBLIC_ENDPOINTS = {"login", "static", "healthz"}
 
+HSTS = "max-age=31536000"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def load_secret_key(path: Path = SECRET_KEY_FILE) -> bytes:
     """The cookie-signing key: env SCROLLCHECK_REVIEW_SECRET_KEY, else a file made on first run."""
-    from_env = os.environ.get("SCROLLCHECK_REVIEW_SECRET_KEY", "").strip()
+    from_env = settings.REVIEW_SECRET_KEY.get()
     if from_env:
         return from_env.encode("utf-8")
     if not path.exists():
@@ -111,10 +117,14 @@ def create_app(
     screening_dir: Optional[Path] = None,
     https: Optional[bool] = None,
     trust_proxy: Optional[bool] = None,
+    config: Optional[ReviewSettings] = None,
 ) -> Flask:
+    """The app; `config` defaults to the environment's settings, `https`/`trust_proxy` override it."""
     app = Flask(__name__)
-    https = _env_flag("SCROLLCHECK_REVIEW_HTTPS") if https is None else https
-    trust_proxy = _env_flag("SCROLLCHECK_REVIEW_TRUST_PROXY") if trust_proxy is None else trust_proxy
+    config = config or review_settings()
+    https = config.https if https is None else https
+    trust_proxy = config.trust_proxy if trust_proxy is None else trust_proxy
+    limits = config.limits
     app.config.update(
         SECRET_KEY=secret_key or load_secret_key(),
         DATABASE_URL=database_url_ or database_url(),
@@ -125,8 +135,13 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=SESSION_MAX,
         PREFERRED_URL_SCHEME="https" if https else "http",
         WTF_CSRF_TIME_LIMIT=int(SESSION_MAX.total_seconds()),
-        WTF_CSRF_SSL_STRICT=True,
+        # Flask-WTF's extra check over HTTPS wants a Referer, which no browser sends under our
+        # Referrer-Policy: no-referrer (every form failed behind TLS). Fetch Metadata takes its
+        # place: _refuse_cross_site_posts below.
+        WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=64 * 1024,
+        REVIEW_TRUST_PROXY=trust_proxy,   # read by server.ReviewServer: pass proxy headers on or drop them
+        REVIEW_LIMITS=limits,
     )
     app.session_interface = _SessionInterface()
     if trust_proxy:
@@ -177,6 +192,17 @@ def create_app(
 
     # --- security around every request -----------------------------------------------------
     @app.before_request
+    def _refuse_cross_site_posts() -> None:
+        """Besides the token: a form sent from another site (or a sibling subdomain) is refused.
+
+        Browsers say where a request comes from in Sec-Fetch-Site even when they send no Referer
+        and no Origin; clients without it (older browsers, scripts) still need the token.
+        """
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+                raise CSRFError("The form was sent from another site.")
+
+    @app.before_request
     def _require_login() -> Optional[Response]:
         g.actor = None
         if request.endpoint in ("static", "healthz"):
@@ -204,8 +230,10 @@ def create_app(
         response.headers["Permissions-Policy"] = "interest-cohort=(), camera=(), microphone=(), geolocation=()"
         if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        # HSTS only means something over HTTPS: configured, or this request came over it (directly,
+        # or through a trusted proxy's X-Forwarded-Proto; an untrusted one is never believed).
+        if app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
+            response.headers["Strict-Transport-Security"] = HSTS
         return response
 
     @app.errorhandler(CSRFError)
@@ -227,7 +255,7 @@ def create_app(
     @app.errorhandler(DatabaseBusyError)
     def _database_error(error: Exception) -> Tuple[str, int]:
         if isinstance(error, OperationalError) and not is_locked_error(error):
-            log.error("database error on %s: %s", request.endpoint, type(error).__name__)
+            log.error("database error on %s: %s", request.endpoint, type(error).__name__, exc_info=error)
         return render_template(
             "error.html", title="Temporarily unavailable",
             message="The database is busy or unreachable. Please try again in a moment.",
@@ -245,37 +273,50 @@ def create_app(
         form = LoginForm()
         next_target = _safe_next(request.values.get("next"))
         status = 200
-        error: Optional[str] = None
+        problem: Optional[str] = None   # which message login.html shows
+        block: Optional[LoginBlock] = None
         token: Optional[str] = None
         if form.validate_on_submit():
             email = normalise_email(form.email.data)
             now = utcnow()
+            ip = client_ip()
             with db(write=True) as s:
-                wait = lockout_remaining(s, email, client_ip(), now)
-                if wait is not None:
-                    audit(s, "login_throttled", actor=email, ip=client_ip())
-                    minutes = max(1, int(wait.total_seconds() // 60) + 1)
-                    error = f"Too many failed attempts. Please wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
-                    status = 429
+                block = login_block(s, email, ip, now, limits)
+                if block is not None:
+                    audit(s, "login_throttled", actor=email, ip=ip, at=now, target=block.kind)
                 else:
-                    clinician = authenticate(s, email, form.password.data)
+                    clinician = verify_login(s, email, form.password.data)
                     if clinician is None:
-                        audit(s, "login_failed", actor=email, ip=client_ip())
-                        error = "The e-mail address or password is not right."
-                        status = 401
+                        block = record_failed_login(s, email, ip, now, limits)
+                        problem, status = "wrong", 401
+                    elif not clinician.active:
+                        audit(s, "login_disabled", actor=email, clinician_id=clinician.id, ip=ip, at=now)
+                        problem, status = "disabled", 403
                     else:
+                        # The session from before this login ends here, whatever it was: a session
+                        # id an attacker planted or saw before the login is worth nothing after it.
+                        end_session(s, session.get("token"))
                         token = start_session(s, clinician, now)
                         clinician.last_login_at = now
-                        audit(s, "login", actor=email, clinician_id=clinician.id, ip=client_ip())
+                        audit(s, "login", actor=email, clinician_id=clinician.id, ip=ip, at=now)
             if token is not None:
-                session.clear()  # a fresh session: nothing from before login survives it
+                session.clear()  # a fresh cookie (and CSRF token): nothing from before login survives it
                 session.permanent = True
                 session["token"] = token
                 return redirect(next_target or url_for("checkins"))
+            if block is not None:
+                problem, status = "locked", 429
         elif request.method == "POST":
-            error = "Enter your e-mail address and password."
-            status = 400
-        return render_template("login.html", form=form, error=error, next=next_target), status
+            problem, status = "missing", 400
+        page = render_template(
+            "login.html", form=form, problem=problem, next=next_target, block=block, limits=limits,
+            minutes_left=block.minutes_left(utcnow()) if block else 0,
+            lockout_minutes=int(limits.lockout.total_seconds() // 60),
+        )
+        response = Response(page, status=status)
+        if block is not None:
+            response.headers["Retry-After"] = str(max(1, int((block.until - utcnow()).total_seconds())))
+        return response
 
     @app.post("/logout")
     def logout() -> Response:
@@ -399,17 +440,19 @@ def _is_loopback(host: str) -> bool:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from werkzeug.serving import make_server
-
+    from bot.review.server import ReviewServer
     from bot.storage.migrate import is_current
 
     parser = argparse.ArgumentParser(prog="scrollcheck review", description="serve the clinician review page")
-    parser.add_argument("--host", default=os.environ.get("SCROLLCHECK_REVIEW_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SCROLLCHECK_REVIEW_PORT", DEFAULT_PORT)))
+    parser.add_argument("--host", default=settings.REVIEW_HOST.get())
+    parser.add_argument("--port", type=int, default=settings.REVIEW_PORT.get())
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Werkzeug's request log would print query strings (filters) to the console: keep it quiet.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    configure_logging(logging.INFO)
+    try:
+        config = review_settings()
+    except settings.SettingError as error:
+        print(f"scrollcheck review: {error}", file=sys.stderr)
+        return 1
 
     try:
         current = is_current()
@@ -422,18 +465,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not _is_loopback(args.host):
         log.warning("serving on %s: put it behind an HTTPS reverse proxy and set SCROLLCHECK_REVIEW_HTTPS=1", args.host)
 
-    app = create_app()
-    server = make_server(args.host, args.port, app, threaded=True)
+    app = create_app(config=config)
+    server = ReviewServer(app, args.host, args.port, threads=config.threads)
 
     def _stop(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    print(f"clinician review page on http://{args.host}:{server.server_port}/", flush=True)
+    print(f"clinician review page on http://{args.host}:{server.port}/ (waitress)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()
     return 0

@@ -87,7 +87,7 @@ def _read(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        log.warning("could not read %s for review labels: %s", path.name, type(error).__name__)
+        log.warning("could not read %s for review labels: %s", path.name, type(error).__name__, exc_info=True)
         return None
 
 

@@ -1,4 +1,8 @@
-"""Clinician authentication: argon2id passwords, server-side sessions, login throttling, audit log."""
+"""Clinician authentication: argon2id passwords, server-side sessions, login throttling, audit log.
+
+Login limits (how many failures lock an account or an address, and for how long) are settings:
+bot/review/settings.py.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.review.settings import LoginLimits
 from bot.storage.models import AuditEntry, Clinician, ClinicianSession, utcnow
 
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILURES = 5                              # failed logins per e-mail and IP address ...
-FAILURE_WINDOW = dt.timedelta(minutes=15)     # ... within this window lock that pair out
 SESSION_IDLE = dt.timedelta(minutes=30)       # logged out after this long without a request
 SESSION_MAX = dt.timedelta(hours=12)          # and after this long in any case
 _TOUCH_EVERY = dt.timedelta(seconds=60)       # how often last_seen_at is written
@@ -57,53 +60,114 @@ class Actor:
 
 
 def audit(session: Session, action: str, *, actor: str, clinician_id: Optional[int] = None,
-          target: Optional[str] = None, ip: Optional[str] = None) -> None:
+          target: Optional[str] = None, ip: Optional[str] = None, at: Optional[dt.datetime] = None) -> None:
+    """One audit row: who (account), what (action and target: filters, a check-in ref, a count), when.
+
+    Never a young person's data: a target is at most a check-in's random ref or a row count.
+    """
     session.add(AuditEntry(
-        at=utcnow(), clinician_pk=clinician_id, actor=actor[:254], action=action,
+        at=at or utcnow(), clinician_pk=clinician_id, actor=actor[:254], action=action,
         target=target[:255] if target else None, ip=(ip or "")[:45] or None,
     ))
 
 
-def recent_failures(session: Session, email: str, ip: Optional[str], now: dt.datetime) -> list:
-    """Times of failed logins for this e-mail and IP in the window, since the last success."""
-    since = now - FAILURE_WINDOW
-    last_success = session.execute(
-        select(func.max(AuditEntry.at)).where(
-            AuditEntry.action == "login", AuditEntry.actor == email, AuditEntry.ip == ip, AuditEntry.at >= since
-        )
-    ).scalar_one_or_none()
-    if last_success is not None:
-        since = max(since, last_success)
-    return list(session.execute(
-        select(AuditEntry.at).where(
-            AuditEntry.action == "login_failed", AuditEntry.actor == email, AuditEntry.ip == ip, AuditEntry.at > since
-        ).order_by(AuditEntry.at)
-    ).scalars())
+# --- login throttling --------------------------------------------------------------------------
+# Counted from the audit log itself, so every replica sees the same counts and the evidence of an
+# attack is kept: `login_failed` rows, and a lock row when a limit is reached. A lock row starts the
+# lock and the count again, so a lock lasts `lockout` and is not stretched by attempts during it.
+ACCOUNT_LOCKED = "account_locked"
+ADDRESS_LOCKED = "address_locked"
 
 
-def lockout_remaining(session: Session, email: str, ip: Optional[str], now: dt.datetime) -> Optional[dt.timedelta]:
-    """How long this e-mail + IP must wait before trying again, or None if it may try now."""
-    failures = recent_failures(session, email, ip, now)
-    if len(failures) < MAX_FAILURES:
-        return None
-    # The lock lifts when the oldest failure that still counts leaves the window.
-    return failures[-MAX_FAILURES] + FAILURE_WINDOW - now
+@dataclass(frozen=True)
+class LoginBlock:
+    """Why and until when logging in is refused: "account" (that e-mail) or "address" (that IP)."""
+
+    kind: str
+    until: dt.datetime
+
+    def minutes_left(self, now: dt.datetime) -> int:
+        return max(1, -(-int((self.until - now).total_seconds()) // 60))
 
 
-def authenticate(session: Session, email: str, password: str) -> Optional[Clinician]:
-    """The active clinician with this e-mail and password, or None; rehashes outdated hashes."""
-    clinician = session.execute(
-        select(Clinician).where(Clinician.email == email, Clinician.active.is_(True))
-    ).scalar_one_or_none()
+def _latest(session: Session, actions: tuple, since: dt.datetime, **match: Optional[str]) -> Optional[dt.datetime]:
+    query = select(func.max(AuditEntry.at)).where(AuditEntry.action.in_(actions), AuditEntry.at > since)
+    for column, value in match.items():
+        query = query.where(getattr(AuditEntry, column) == value)
+    return session.execute(query).scalar_one_or_none()
+
+
+def _failures_since(session: Session, since: dt.datetime, **match: Optional[str]) -> int:
+    query = select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "login_failed", AuditEntry.at > since)
+    for column, value in match.items():
+        query = query.where(getattr(AuditEntry, column) == value)
+    return int(session.execute(query).scalar_one())
+
+
+def login_block(session: Session, email: str, ip: Optional[str], now: dt.datetime,
+                limits: LoginLimits) -> Optional[LoginBlock]:
+    """The lock on this e-mail or this address that is in force now (the longer one), or None."""
+    since = now - limits.lockout
+    blocks = []
+    locked_at = _latest(session, (ACCOUNT_LOCKED,), since, actor=email)
+    if locked_at is not None:
+        blocks.append(LoginBlock("account", locked_at + limits.lockout))
+    if ip:
+        locked_at = _latest(session, (ADDRESS_LOCKED,), since, ip=ip)
+        if locked_at is not None:
+            blocks.append(LoginBlock("address", locked_at + limits.lockout))
+    return max(blocks, key=lambda block: block.until, default=None)
+
+
+def record_failed_login(session: Session, email: str, ip: Optional[str], now: dt.datetime,
+                        limits: LoginLimits, clinician_id: Optional[int] = None) -> Optional[LoginBlock]:
+    """Write the failure; lock the account and/or the address when this failure reaches a limit.
+
+    Unknown e-mail addresses are counted and locked like real accounts, so the answers do not tell
+    an attacker which accounts exist.
+    """
+    audit(session, "login_failed", actor=email, clinician_id=clinician_id, ip=ip, at=now)
+    session.flush()
+    window_start = now - limits.lockout
+    # The account's count restarts after a successful login and after a lock.
+    reset = _latest(session, ("login", ACCOUNT_LOCKED), window_start, actor=email) or window_start
+    if _failures_since(session, reset, actor=email) >= limits.account_failures:
+        audit(session, ACCOUNT_LOCKED, actor=email, clinician_id=clinician_id, ip=ip, at=now,
+              target=f"{limits.account_failures} failed logins")
+    if ip:
+        # The address's count does not restart on success: one valid account must not let an
+        # attacker go on guessing the others' passwords.
+        reset = _latest(session, (ADDRESS_LOCKED,), window_start, ip=ip) or window_start
+        if _failures_since(session, reset, ip=ip) >= limits.ip_failures:
+            audit(session, ADDRESS_LOCKED, actor=email, ip=ip, at=now,
+                  target=f"{limits.ip_failures} failed logins from this address")
+    session.flush()
+    return login_block(session, email, ip, now, limits)
+
+
+def verify_login(session: Session, email: str, password: str) -> Optional[Clinician]:
+    """The clinician with this e-mail and password (active or disabled), or None.
+
+    Rehashes outdated hashes. The caller refuses disabled accounts (with their own message: only
+    someone who knows the password learns that the account is disabled).
+    """
+    clinician = session.execute(select(Clinician).where(Clinician.email == email)).scalar_one_or_none()
     try:
         hasher.verify(clinician.password_hash if clinician else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if clinician is None:
         return None
-    if hasher.check_needs_rehash(clinician.password_hash):
+    if clinician.active and hasher.check_needs_rehash(clinician.password_hash):
         clinician.password_hash = hasher.hash(password)
     return clinician
+
+
+def authenticate(session: Session, email: str, password: str) -> Optional[Clinician]:
+    """The *active* clinician with this e-mail and password, or None."""
+    clinician = verify_login(session, email, password)
+    return clinician if clinician is not None and clinician.active else None
 
 
 def _token_hash(token: str) -> str:

@@ -190,7 +190,7 @@ class ReplyTexts:
 BUTTON_KEYS = ("affirm", "deny", "back_to_checkin", "start_checkin", "stop")
 ANSWER_KEYS = ("affirm", "deny", "unsure", "hedges")
 GATEWAY_KEYS = {"disclosure_reminder": set(), "truncation_note": {"limit"}, "erase_failed": set(), "last_resort": set(),
-                "busy_note": set()}
+                "busy_note": set(), "not_saved": set()}
 CRISIS_LEVELS = ("concern", "urgent")
 _TEMPLATE_FIELDS = {
     "resource_line": {"name", "contacts"},
@@ -738,6 +738,11 @@ def truncation_note(limit: int, lang: Optional[str] = None) -> str:
 
 def erase_failed(lang: Optional[str] = None) -> str:
     return _texts(lang).gateway["erase_failed"]
+
+
+def not_saved(lang: Optional[str] = None) -> str:
+    """The database stayed locked or full during a turn: the answer was not saved, send it again."""
+    return _texts(lang).gateway["not_saved"]
 
 
 def last_resort_reply(lang: Optional[str] = None) -> str:

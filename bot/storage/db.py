@@ -19,14 +19,14 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import PROJECT_ROOT
+from bot import settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "scrollcheck.db"
+DEFAULT_SQLITE_NAME = "scrollcheck.db"  # under SCROLLCHECK_VAR_DIR (default var/)
 
 # How long one SQLite statement waits for a lock before SQLite gives up (milliseconds).
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = settings.SQLITE_BUSY_MS.default
 # Extra attempts on "database is locked" after SQLite's own wait, and the pause between them.
 LOCKED_RETRIES = 3
 LOCKED_RETRY_PAUSE_S = 0.2
@@ -43,9 +43,8 @@ class DatabaseBusyError(StorageError):
 
 
 def database_url() -> str:
-    """The configured database URL: env DATABASE_URL, else SQLite under <project>/var/."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    """The configured database URL: env DATABASE_URL, else SQLite under SCROLLCHECK_VAR_DIR (var/)."""
+    return settings.DATABASE_URL.get() or f"sqlite:///{settings.VAR_DIR.get() / DEFAULT_SQLITE_NAME}"
 
 
 def _normalised(url: Optional[str]) -> URL:
@@ -65,8 +64,7 @@ def is_sqlite(url: Optional[str] = None) -> bool:
 
 
 def _busy_timeout_ms() -> int:
-    raw = os.environ.get("SCROLLCHECK_SQLITE_BUSY_MS", "").strip()
-    return int(raw) if raw.isdigit() else SQLITE_BUSY_TIMEOUT_MS
+    return settings.SQLITE_BUSY_MS.get()
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -187,6 +185,10 @@ def retry_when_locked(operation: Callable[[], T], *, what: str) -> T:
             time.sleep(LOCKED_RETRY_PAUSE_S * attempt)
 
 
+# Rasa's SQLTrackerStore with retries, and a turn that says when it was not saved (see there).
+TRACKER_STORE_CLASS = "bot.storage.tracker_store.RetryingSQLTrackerStore"
+
+
 def tracker_store_endpoint(url: Optional[str] = None) -> Dict[str, Any]:
     """The `tracker_store:` section of endpoints.yml for Rasa's SQLTrackerStore on the same database.
 
@@ -198,10 +200,10 @@ def tracker_store_endpoint(url: Optional[str] = None) -> Dict[str, Any]:
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("an in-memory SQLite database cannot be shared with Rasa's tracker store")
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+        return {"type": TRACKER_STORE_CLASS, "dialect": "sqlite", "db": parsed.database}
     if backend != "postgresql":
         raise ValueError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
-    endpoint: Dict[str, Any] = {"type": "SQL", "dialect": "postgresql", "db": parsed.database}
+    endpoint: Dict[str, Any] = {"type": TRACKER_STORE_CLASS, "dialect": "postgresql", "db": parsed.database}
     if parsed.host:
         endpoint["url"] = parsed.host
     if parsed.port:

@@ -3,7 +3,13 @@
 Deleted: check-ins with their topic summaries and item answers, consent records, and Rasa's
 tracker rows (`events` with that sender_id, when the table exists). Escalation events are kept
 as anonymous counts (the same as for people who never consented): their pseudonym and check-in
-link are cleared. One transaction, so an erasure is all or nothing.
+link are cleared. One transaction, so an erasure is all or nothing, and one `erasure_log` row (a time,
+nothing else) per call.
+
+Who calls it: the gateway, once per confirmed /forget, after Rasa has answered that turn (Rasa
+writes its tracker after the action has run, so only then are all of this turn's events in the
+table). The logs get the row counts, never the pseudonym: that line would be the one link to the
+erased person left behind.
 """
 from __future__ import annotations
 
@@ -69,5 +75,5 @@ def erase_pseudonym(pseudonym: str, url: Optional[str] = None) -> Dict[str, int]
             return _erase(session, pseudonym)
 
     counts = retry_when_locked(run, what="erase_pseudonym")
-    log.info("erased data for %s: %s", pseudonym, counts)
+    log.info("erasure done, rows per table: %s", counts)  # counts only: no pseudonym
     return counts

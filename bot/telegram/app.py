@@ -1,6 +1,6 @@
 """`scrollcheck telegram`: the python-telegram-bot Application, in polling or webhook mode.
 
-Environment (see docs/telegram.md):
+Environment (see docs/telegram.md; parsed in bot/settings.py):
   TELEGRAM_BOT_TOKEN        required; from @BotFather
   TELEGRAM_API_BASE_URL     optional; PTB `base_url`, e.g. http://127.0.0.1:8081/bot for a
                             self-hosted Bot API server (and for the tests' stand-in)
@@ -17,26 +17,30 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, TextIO
 from urllib.parse import urlsplit
 
 from telegram import TelegramObject, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.gateway import DEFAULT_ACTION_URL, DEFAULT_TIMEOUT_SECONDS, Gateway
+from bot import settings as env_settings
+from bot.gateway import DEFAULT_TIMEOUT_SECONDS, Gateway
+from bot.logformat import SafeFormatter
+from bot.logformat import configure as configure_root_logging
 from bot.privacy.pseudonym import DEFAULT_SECRETS_DIR, Pseudonymiser, SecretError, load_or_create_secret_file
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.handlers import TelegramFrontEnd
+from bot.telegram.inbox import INBOX_FILE, Inbox, InboxInUse, JournalingQueue, bot_key
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
-DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
-DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_RASA_URL = env_settings.RASA_URL.default
+DEFAULT_WEBHOOK_LISTEN = env_settings.TELEGRAM_WEBHOOK_LISTEN.default
+DEFAULT_WEBHOOK_PORT = env_settings.TELEGRAM_WEBHOOK_PORT.default
 WEBHOOK_SECRET_FILE = DEFAULT_SECRETS_DIR / "telegram-webhook.secret"
 RATE_LIMIT_RETRIES = 3          # AIORateLimiter: retries after a 429, each after retry_after
 # No overall cap on our own sending. PTB's default (30 requests/s across all chats) is Telegram's
@@ -46,6 +50,7 @@ RATE_LIMIT_RETRIES = 3          # AIORateLimiter: retries after a 429, each afte
 # groups keep PTB's 20/min (we only send there to say we leave).
 OVERALL_MAX_RATE = 0
 TELEGRAM_READ_TIMEOUT = 10.0    # per Bot API call (getUpdates adds its long-poll time to this)
+BOT_API_CONNECTIONS = 256      # concurrent Bot API calls (replies to many chats at once)
 BOOTSTRAP_RETRIES = 10         # getMe/setWebhook at start: retried on network errors
 POLL_TIMEOUT_SECONDS = 30       # long-polling: how long Telegram may hold a getUpdates open
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
@@ -56,8 +61,8 @@ _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts a
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "hpack", "tornado.access", "aiohttp.access")
 
 
-class ConfigError(ValueError):
-    """A missing or malformed setting; the message says which environment variable."""
+# A missing or malformed setting; the message says which environment variable.
+ConfigError = env_settings.SettingError
 
 
 @dataclass(frozen=True)
@@ -70,30 +75,22 @@ class TelegramSettings:
     webhook_secret: Optional[str] = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, secret_file: Path = WEBHOOK_SECRET_FILE) -> "TelegramSettings":
-        token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    def from_env(cls, environ: Optional[Mapping[str, str]], *, secret_file: Path = WEBHOOK_SECRET_FILE) -> "TelegramSettings":
+        token = env_settings.TELEGRAM_BOT_TOKEN.get(environ)
         if not token:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather, see docs/telegram.md)")
-        webhook_url = environ.get("TELEGRAM_WEBHOOK_URL", "").strip() or None
-        port_text = environ.get("TELEGRAM_WEBHOOK_PORT", "").strip() or str(DEFAULT_WEBHOOK_PORT)
-        try:
-            port = int(port_text)
-            if not 0 < port < 65536:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"TELEGRAM_WEBHOOK_PORT must be a port number, not {port_text!r}") from None
+        webhook_url = env_settings.TELEGRAM_WEBHOOK_URL.get(environ) or None
+        port = env_settings.TELEGRAM_WEBHOOK_PORT.get(environ)
         secret = None
         if webhook_url:
-            if urlsplit(webhook_url).scheme != "https":
-                raise ConfigError("TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram only calls HTTPS webhooks)")
-            secret = environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or load_or_create_secret_file(secret_file)
-            if not _SECRET_TOKEN.match(secret):
-                raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            secret = env_settings.TELEGRAM_WEBHOOK_SECRET.get(environ) or load_or_create_secret_file(secret_file)
+            if not _SECRET_TOKEN.match(secret):  # a hand-edited secret file
+                raise ConfigError(f"the webhook secret in {secret_file} must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return cls(
             token=token,
-            base_url=environ.get("TELEGRAM_API_BASE_URL", "").strip() or None,
+            base_url=env_settings.TELEGRAM_API_BASE_URL.get(environ) or None,
             webhook_url=webhook_url,
-            webhook_listen=environ.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN,
+            webhook_listen=env_settings.TELEGRAM_WEBHOOK_LISTEN.get(environ),
             webhook_port=port,
             webhook_secret=secret,
         )
@@ -107,25 +104,61 @@ class TelegramSettings:
         return f"TelegramSettings(webhook={'on' if self.webhook_url else 'off'}, base_url={self.base_url!r})"
 
 
-def build_application(settings: TelegramSettings, gateway: Gateway, pseudonymiser: Pseudonymiser) -> Application:
-    """The Application with our handlers; no JobQueue (the extra is not installed, nor needed)."""
-    front_end = TelegramFrontEnd(gateway, pseudonymiser)
+def build_application(
+    settings: TelegramSettings, gateway: Gateway, pseudonymiser: Pseudonymiser, *, inbox: Optional[Inbox] = None,
+) -> Application:
+    """The Application with our handlers; no JobQueue (the extra is not installed, nor needed).
+
+    With an `inbox`, updates fetched but not yet answered survive the process (bot.telegram.inbox).
+    """
+    front_end = TelegramFrontEnd(gateway, pseudonymiser, inbox=inbox)
     builder: ApplicationBuilder = (
         Application.builder()
         .token(settings.token)
         .job_queue(None)
         .concurrent_updates(False)  # handlers only enqueue; bot.telegram.lanes gives the concurrency
         .rate_limiter(AIORateLimiter(overall_max_rate=OVERALL_MAX_RATE, max_retries=RATE_LIMIT_RETRIES))
-        .read_timeout(TELEGRAM_READ_TIMEOUT)
+        # aiohttp rather than PTB's default httpx: a fraction of the CPU per Bot API call
+        .request(AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS, read_timeout=TELEGRAM_READ_TIMEOUT))
+        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1, read_timeout=TELEGRAM_READ_TIMEOUT))
         .post_init(front_end.post_init)
         .post_shutdown(front_end.post_shutdown)
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
+    if inbox is not None:
+        builder = builder.update_queue(JournalingQueue(inbox))
     application = builder.build()
     front_end.install(application)
     application.bot_data["front_end"] = front_end
     return application
+
+
+class TolerantUpdatesRequest(AiohttpRequest):
+    """getUpdates with each update that cannot be read replaced by an empty one.
+
+    PTB reads a getUpdates answer as a whole: one update it cannot parse (a missing field, a field
+    of an unexpected type) fails the batch, PTB logs the raw batch (texts, names, ids) and fetches
+    the same batch again, for ever, so the bot is deaf to everyone (found by tests/fuzz). Here the
+    unreadable update keeps only its update_id, so the offset moves past it, and only the
+    exception's type is logged.
+    """
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super().post(*args, **kwargs)
+        if not isinstance(result, list):
+            return result
+        readable = []
+        for update in result:
+            try:
+                Update.de_json(update, None)
+                readable.append(update)
+            except Exception as exc:
+                logger.warning("dropped an update that could not be read: %s", type(exc).__name__, exc_info=True)
+                update_id = update.get("update_id") if isinstance(update, dict) else None
+                if isinstance(update_id, int):
+                    readable.append({"update_id": update_id})
+        return readable
 
 
 def run(
@@ -140,7 +173,9 @@ def run(
     With `handle_signals` SIGINT/SIGTERM/SIGABRT stop it gracefully (PTB's default); a caller that
     runs it in a thread passes False and stops it with `application.stop_running()`.
     """
-    common: dict = {"allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": BOOTSTRAP_RETRIES}
+    # Never drop pending updates: what users sent while the front end was down is answered on start.
+    common: dict = {"allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": BOOTSTRAP_RETRIES,
+                    "drop_pending_updates": False}
     if not handle_signals:
         common["stop_signals"] = None
     if settings.webhook_url:
@@ -162,24 +197,25 @@ def run(
 
 # --- logging ------------------------------------------------------------------------------------
 
-class RedactingFormatter(logging.Formatter):
+_RAW = (TelegramObject, dict, list)
+
+
+class RedactingFormatter(SafeFormatter):
     """Belt and braces: Telegram objects in log arguments become their type name, and the bot token
-    and webhook secret never appear in a formatted line (tracebacks included)."""
+    and webhook secret never appear in a formatted line; errors keep their stack frames but not
+    their messages (bot.logformat)."""
 
     def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
-        super().__init__(fmt)
-        self._secrets = [secret for secret in secrets if secret]
+        super().__init__(fmt, secrets=secrets)
 
-    def format(self, record: logging.LogRecord) -> str:
-        if isinstance(record.args, tuple) and any(isinstance(arg, TelegramObject) for arg in record.args):
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # Raw updates too: PTB logs a dict or list of them when it cannot parse one (webhook mode).
+        if isinstance(record.args, tuple) and any(isinstance(arg, _RAW) for arg in record.args):
             record = logging.makeLogRecord(record.__dict__)
             record.args = tuple(
-                f"<{type(arg).__name__}>" if isinstance(arg, TelegramObject) else arg for arg in record.args or ()
+                f"<{type(arg).__name__}>" if isinstance(arg, _RAW) else arg for arg in record.args or ()
             )
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
+        return record
 
 
 def quiet_third_party_loggers() -> None:
@@ -187,12 +223,9 @@ def quiet_third_party_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure_logging(secrets: Iterable[str] = (), level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+def configure_logging(secrets: Iterable[str] = (), level: int = logging.INFO, stream: Optional[TextIO] = None) -> None:
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    configure_root_logging(level, formatter=formatter, stream=stream)
     quiet_third_party_loggers()
 
 
@@ -202,12 +235,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scrollcheck telegram", description="Run the Telegram front end.")
     parser.add_argument(
         "--rasa-url",
-        default=os.environ.get("SCROLLCHECK_RASA_URL", DEFAULT_RASA_URL),
+        default=env_settings.RASA_URL.get(),
         help="Rasa server URL (default: $SCROLLCHECK_RASA_URL or %(default)s)",
     )
     parser.add_argument(
         "--action-url",
-        default=os.environ.get("SCROLLCHECK_ACTION_URL", DEFAULT_ACTION_URL),
+        default=env_settings.ACTION_URL.get(),
         help="the action server's webhook URL; its /health tells the gateway when custom actions are down "
         "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
@@ -221,13 +254,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        settings = TelegramSettings.from_env(os.environ)
+        settings = TelegramSettings.from_env(None)
         pseudonymiser = Pseudonymiser.from_environment()
+        in_flight = env_settings.RASA_IN_FLIGHT.get()
     except (ConfigError, SecretError) as exc:
         print(f"scrollcheck telegram: {exc}", file=sys.stderr)
         return 2
     configure_logging(secrets=(settings.token, settings.webhook_secret or ""))
-    gateway = Gateway(args.rasa_url, action_url=args.action_url or None, timeout=args.rasa_timeout)
-    application = build_application(settings, gateway, pseudonymiser)
+    gateway = Gateway(args.rasa_url, action_url=args.action_url or None, timeout=args.rasa_timeout,
+                      rasa_in_flight=in_flight)
+    try:
+        inbox: Optional[Inbox] = Inbox(env_settings.VAR_DIR.get() / INBOX_FILE, bot_key(settings.token, settings.base_url or ""))
+    except InboxInUse:  # a second front end on the same var/ (docs/deploy.md: give each its own)
+        logger.warning("the inbox of unanswered updates is in use by another process: running without it")
+        inbox = None
+    application = build_application(settings, gateway, pseudonymiser, inbox=inbox)
     run(application, settings)
     return 0

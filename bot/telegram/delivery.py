@@ -37,6 +37,9 @@ NETWORK_ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
 TYPING_REFRESH_SECONDS = 4.0  # Telegram shows "typing…" for about 5 s per sendChatAction
+# Most answers arrive in well under a second: "typing…" would flash for nothing and cost one Bot
+# API call per message. It appears only when the answer takes longer than this.
+TYPING_AFTER_SECONDS = 0.7
 
 
 def utf16_units(text: str) -> int:
@@ -175,24 +178,26 @@ class ReplySender:
                 lambda: self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
             )
         except BadRequest as exc:
-            logger.debug("keyboard not removed: %s", type(exc).__name__)
+            logger.debug("keyboard not removed: %s", type(exc).__name__, exc_info=True)
 
     async def answer_callback(self, query_id: str, text: Optional[str] = None) -> None:
         try:
             await with_network_retries(lambda: self.bot.answer_callback_query(query_id, text=text))
         except BadRequest as exc:  # e.g. "query is too old" after a restart: nothing to do
-            logger.debug("callback query not answered: %s", type(exc).__name__)
+            logger.debug("callback query not answered: %s", type(exc).__name__, exc_info=True)
 
     @contextlib.asynccontextmanager
     async def typing(self, chat_id: int) -> AsyncIterator[None]:
-        """Show "typing…" until the block ends (refreshed, since Telegram drops it after ~5 s)."""
+        """Show "typing…" from TYPING_AFTER_SECONDS until the block ends (refreshed, since Telegram
+        drops it after ~5 s)."""
 
         async def keep_typing() -> None:
+            await asyncio.sleep(TYPING_AFTER_SECONDS)
             while True:
                 try:
                     await self.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
                 except Exception as exc:  # cosmetic: never let it disturb the conversation
-                    logger.debug("typing indicator failed: %s", type(exc).__name__)
+                    logger.debug("typing indicator failed: %s", type(exc).__name__, exc_info=True)
                 await asyncio.sleep(TYPING_REFRESH_SECONDS)
 
         task = asyncio.create_task(keep_typing())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import Awaitable, Callable, List, Optional
+from typing import Awaitable, Callable, List, Optional, Set
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -30,17 +30,21 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ApplicationHandlerStop,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
+from bot import gc_tuning
 from bot.gateway import Gateway, Reply
 from bot.privacy.pseudonym import Pseudonymiser
-from bot.gateway.text import user_language
+from bot.gateway.text import normalise_whitespace, user_language
 from bot.languages import languages
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackDataMap
 from bot.telegram.delivery import KeyboardTracker, ReplySender, with_network_retries
+from bot.telegram.inbox import Inbox, JournalingQueue
 from bot.telegram.lanes import ChatLanes
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,20 @@ logger = logging.getLogger(__name__)
 PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # Service messages (pins, joins, ...) are not the user talking to us.
 USER_CONTENT = ~filters.StatusUpdate.ALL
+
+
+def well_formed(update: Update) -> bool:
+    """PTB does not check the types of what it parses: a text that is a number or a chat id that
+    is a string would reach the handlers and fail there (tests/fuzz). The fields we read must
+    have Telegram's types."""
+    chat, user, message, query = update.effective_chat, update.effective_user, update.effective_message, update.callback_query
+    return (
+        (chat is None or type(chat.id) is int)
+        and (user is None or (type(user.id) is int and isinstance(user.language_code, (str, type(None)))))
+        and (message is None or (message.chat is not None and type(message.message_id) is int
+                                 and all(isinstance(part, (str, type(None))) for part in (message.text, message.caption))))
+        and (query is None or (isinstance(query.id, str) and isinstance(query.data, (str, type(None)))))
+    )
 
 
 class TelegramFrontEnd:
@@ -59,9 +77,13 @@ class TelegramFrontEnd:
         pseudonymiser: Pseudonymiser,
         *,
         lanes: Optional[ChatLanes] = None,
+        inbox: Optional[Inbox] = None,
     ) -> None:
         self.gateway = gateway
         self.pseudonymiser = pseudonymiser
+        # Fetched, unanswered updates on disk (bot.telegram.inbox); the ones a lane job answers.
+        self.inbox = inbox
+        self._claimed: Set[int] = set()
         self.callback_data = CallbackDataMap()
         self.keyboards = KeyboardTracker()
         self._lanes = lanes
@@ -87,6 +109,9 @@ class TelegramFrontEnd:
         application.add_handler(MessageHandler(PRIVATE_MESSAGE & USER_CONTENT, self.on_non_text))
         application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, self.on_group))
         application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(TypeHandler(Update, self.drop_malformed), group=-1)  # before all others
+        if self.inbox is not None:
+            application.add_handler(TypeHandler(Update, self.settle_unclaimed), group=1)  # after all others
         application.add_error_handler(self.on_error)
 
     @property
@@ -103,8 +128,13 @@ class TelegramFrontEnd:
                 await with_network_retries(
                     lambda: application.bot.set_my_commands(commands, language_code=lang))  # noqa: B023
             except Exception as exc:  # the menu is a convenience; the bot works without it
-                logger.error("setMyCommands failed: %s", type(exc).__name__)
+                logger.error("setMyCommands failed: %s", type(exc).__name__, exc_info=True)
         Gateway.warm_up_safety()
+        gc_tuning.freeze()  # what is loaded now lives as long as the process (bot/gc_tuning.py)
+        if isinstance(application.update_queue, JournalingQueue):
+            replayed = await application.update_queue.replay(application.bot)
+            if replayed:
+                logger.warning("answering %d updates a previous run had fetched but not answered", replayed)
 
     async def post_shutdown(self, application: Application) -> None:
         await self.gateway.aclose()
@@ -135,7 +165,8 @@ class TelegramFrontEnd:
         message = update.effective_message
         assert message is not None and message.text is not None
         words = message.text.split()
-        command = words[0].lstrip("/").split("@")[0].lower()
+        # The command as Telegram marked it (and CommandHandler matched it): "/stop!" is /stop.
+        command = message.text[1:message.entities[0].length].split("@")[0].lower()
         if command == "language" and len(words) == 1:
             self._offer_languages_later(update)  # a question of the front end's own: Rasa's form keeps waiting
             return
@@ -155,8 +186,12 @@ class TelegramFrontEnd:
         text = message.text.strip()
         if text.startswith("/"):
             text = text.lstrip("/ ")  # never let free text become a Rasa intent payload
-            if not text:
+            if not text:  # "/" alone: never leave a message unanswered
+                self._reply_later(update, texts.text("unknown_command", self._lang(update)))
                 return
+        if not normalise_whitespace(text):  # only control characters: nothing Rasa could read
+            self._reply_later(update, texts.text("non_text", self._lang(update)))
+            return
         self._converse_later(update, text)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,10 +244,14 @@ class TelegramFrontEnd:
         chat_id = chat.id
         message_id = query.message.message_id if query.message is not None else None
         data = query.data or ""
+        # Telegram fills in the message with the keyboard it showed; the data comes from the user's
+        # client, which can send anything: only the data of a button on that keyboard counts.
+        markup = getattr(query.message, "reply_markup", None)
+        offered = {button.callback_data for row in (markup.inline_keyboard if markup else ()) for button in row}
         language_code, lang = self._language_code(update), self._lang(update)
 
         async def press() -> None:
-            payload = self.callback_data.resolve(data)
+            payload = self.callback_data.resolve(data) if data in offered else None
             if payload is None or (message_id is not None and not self.keyboards.accepts(pseudonym, message_id)):
                 await sender.answer_callback(
                     query.id, texts.text("button_expired" if payload is None else "button_already_answered", lang)
@@ -228,12 +267,31 @@ class TelegramFrontEnd:
 
         self._enqueue(update, pseudonym, press)
 
+    async def settle_unclaimed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An update that got no lane job (a notice, a flood drop, a group) is done when handled."""
+        if update.update_id not in self._claimed:
+            self._settle(update.update_id)
+
+    def _settle(self, update_id: int) -> None:
+        self._claimed.discard(update_id)
+        if self.inbox is not None:
+            try:
+                self.inbox.done(update_id)
+            except Exception as exc:  # it would only be answered again after a restart
+                logger.error("inbox delete failed: %s", type(exc).__name__, exc_info=True)
+
+    async def drop_malformed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not well_formed(update):
+            logger.warning("dropped a malformed update")
+            self._settle(update.update_id)  # no later handler runs, settle_unclaimed included
+            raise ApplicationHandlerStop
+
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Exception type and pseudonym only: never the update, the text or the traceback's locals."""
         pseudonym = "-"
         if isinstance(update, Update) and update.effective_chat is not None:
             pseudonym = self._pseudonym(update)
-        logger.error("telegram error for %s: %s", pseudonym, type(context.error).__name__)
+        logger.error("telegram error for %s: %s", pseudonym, type(context.error).__name__, exc_info=context.error)
 
     # -- jobs
 
@@ -295,7 +353,9 @@ class TelegramFrontEnd:
                 await job()
             except Exception as exc:
                 await application.process_error(update=update, error=exc)
+            self._settle(update.update_id)  # not when cancelled: the next start answers it then
 
+        self._claimed.add(update.update_id)
         self.lanes.submit(key, guarded)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:

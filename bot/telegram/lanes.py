@@ -120,7 +120,7 @@ class ChatLanes:
                 try:
                     await lane.jobs[0]()
                 except Exception as exc:  # jobs report their own errors; this is the last net
-                    logger.error("chat job failed for %s: %s", key, type(exc).__name__)
+                    logger.error("chat job failed for %s: %s", key, type(exc).__name__, exc_info=True)
                 finally:
                     lane.jobs.popleft()
         finally:

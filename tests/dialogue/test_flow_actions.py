@@ -113,9 +113,21 @@ def test_forget_needs_a_clear_yes():
     assert crisis == []
 
 
-def test_forget_confirmed_tells_the_gateway_to_erase_the_tracker():
+def test_forget_confirmed_leaves_the_one_erasure_to_the_gateway(database):
+    from sqlalchemy import create_engine, text
+
+    from bot.storage import repository
+
+    repository.record_consent("pseudonym-abc", scope="screening", given=True)
     events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": True}, active_loop=None))
     assert controls(dispatcher) == [{"erase": True}]
+    # The gateway erases after Rasa has saved this turn (tests/test_erasure_end_to_end.py); an
+    # erasure here would be a second one, and its tracker rows would be written back by Rasa anyway.
+    engine = create_engine(database, future=True)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM erasure_log")).scalar_one() == 0
+        assert connection.execute(text("SELECT count(*) FROM consent_records")).scalar_one() == 1
+    engine.dispose()
     assert "erased" in texts(dispatcher)[0]
     # Everything goes except the language the user reads the confirmation in.
     assert events == [{"event": "reset_slots", "timestamp": None},

@@ -1,10 +1,9 @@
-"""Review-page fixtures: a seeded SQLite database, the real app on a free loopback port (werkzeug in
-a thread), and Debian's headless Chromium driven by Playwright."""
+"""Review-page fixtures: a seeded SQLite database, the real app on a free loopback port (served by
+waitress, the production server, in a thread), and Debian's headless Chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -53,13 +52,13 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDataba
 
 
 def serve(app) -> tuple:
-    """Run a WSGI app on a free 127.0.0.1 port in a daemon thread; returns (base_url, server)."""
-    from werkzeug.serving import make_server
+    """Serve the app with waitress on a free 127.0.0.1 port in a thread; returns (base_url, server).
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="review-test-server", daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{server.server_port}", server
+    Stop it with `server.stop()`."""
+    from bot.review.server import ReviewServer
+
+    server = ReviewServer(app, "127.0.0.1", 0).start()
+    return server.url, server
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +70,7 @@ def live_server(seeded_db: SeededDatabase) -> Iterator[LiveServer]:
     try:
         yield LiveServer(url=base_url, app=app, database=seeded_db)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def _ensure_chromium() -> None:

@@ -1,6 +1,7 @@
 """The review app over real HTTP on loopback: cookies, headers, throttling, audit log, access rules."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from bot.review.accounts import add_clinician, set_active
 from bot.review.app import create_app
 from bot.storage.db import session_scope
-from bot.storage.models import AuditEntry
+from bot.storage.models import AuditEntry, Clinician, utcnow
 from tests.review.conftest import CLINICIAN, PASSWORD, serve
 from tests.review.seed import PSEUDONYM_MARK
 
@@ -72,43 +73,69 @@ def test_secure_cookie_when_https_is_configured_or_forwarded(seeded_db):
                 assert ("; Secure" in cookie) == bool(forwarded_trusted), (app_kwargs, cookie)
                 assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
         finally:
-            server.shutdown()
-            server.server_close()
+            server.stop()
 
 
 def test_login_is_throttled_after_five_failures(client, seeded_db):
     email = "throttled@example.org"
     add_clinician(email, "a long enough password", url=seeded_db.url)
-    for _ in range(5):
-        assert login(client, email, "wrong password here").status_code == 401
+    for _ in range(4):
+        wrong = login(client, email, "wrong password here")
+        assert wrong.status_code == 401 and "The e-mail address or password is not right." in wrong.text
+    fifth = login(client, email, "wrong password here")
+    assert fifth.status_code == 429 and 800 < int(fifth.headers["retry-after"]) <= 900
+    assert "This account is locked for 15 minutes after 5 failed logins." in fifth.text
     refused = login(client, email, "a long enough password")  # even the right password must wait
     assert refused.status_code == 429
-    assert "Too many failed attempts. Please wait 15 minutes" in refused.text
+    assert "Please try again in 15 minutes, or ask your operator to check the account." in refused.text
     # another account from the same address is not locked out
     assert login(client, CLINICIAN, PASSWORD).status_code == 302
     actions = [action for action, _ in audit_rows(seeded_db.url, email)]
-    assert actions == ["login_failed"] * 5 + ["login_throttled"]
+    assert actions == ["account_created"] + ["login_failed"] * 5 + ["account_locked", "login_throttled"]
 
 
 def test_audit_log_records_login_views_and_exports(client, live_server, seeded_db):
     email = "auditor@example.org"
     add_clinician(email, "another long password", url=seeded_db.url)
+    started = utcnow() - dt.timedelta(seconds=1)
     login(client, email, "another long password")
     client.get("/?band=high&topic=fomo")
     known = live_server.database.seed.known
-    client.get(f"/checkins/{known.ref}")
+    detail = client.get(f"/checkins/{known.ref}")
+    assert detail.status_code == 200 and known.ref in detail.text
     token = csrf(client.get("/charts").text)
     export = client.post("/export/fhir", data={"csrf_token": token, "escalation": "yes"})
     assert export.status_code == 200 and export.headers["content-type"] == "application/fhir+json"
     assert 'attachment; filename="scrollcheck-summaries-' in export.headers["content-disposition"]
+    csv_export = client.post("/export/csv", data={"csrf_token": token})
+    assert csv_export.status_code == 200 and known.ref in csv_export.text
     client.post("/logout", data={"csrf_token": token})
-    rows = audit_rows(seeded_db.url, email)
-    escalated = len([c for c in live_server.database.seed.shared if c.escalations])
-    assert [a for a, _ in rows] == ["login", "view_list", "view_detail", "view_charts", "export_fhir", "logout"]
+    finished = utcnow() + dt.timedelta(seconds=1)
+
+    with session_scope(seeded_db.url) as session:
+        account = session.execute(select(Clinician).where(Clinician.email == email)).scalar_one()
+        entries = session.execute(
+            select(AuditEntry).where(AuditEntry.actor == email).order_by(AuditEntry.id)
+        ).scalars().all()
+        rows = [(e.action, e.target) for e in entries]
+        who_when = [(e.clinician_pk, e.ip, started <= e.at <= finished) for e in entries if e.action != "account_created"]
+    assert [a for a, _ in rows] == [
+        "account_created", "login", "view_list", "view_detail", "view_charts", "export_fhir", "export_csv", "logout",
+    ]
+    # who (the account and its address) and when (during this test), for every row of the session
+    assert who_when == [(account.id, "127.0.0.1", True)] * 7
     targets = dict(rows)
+    shared = live_server.database.seed.shared
+    escalated = len([c for c in shared if c.escalations])
     assert targets["view_list"] == "topic=fomo band=high page=1"
     assert targets["view_detail"] == known.ref
     assert targets["export_fhir"] == f"escalation=yes rows={escalated}"
+    assert targets["export_csv"] == f"all rows={len(shared)}"
+    # nothing about a young person beyond the one summary id that was opened: no other ref (the CSV
+    # export above carried them all), no pseudonym, no answers
+    everything = " ".join(str(t) for _, t in rows)
+    assert PSEUDONYM_MARK not in everything
+    assert [c.ref for c in live_server.database.seed.checkins if c.ref in everything] == [known.ref]
 
 
 def test_unauthenticated_requests_are_refused(client, live_server):
@@ -138,7 +165,8 @@ def test_disabling_an_account_ends_its_session_at_once(client, seeded_db):
     assert client.get("/").status_code == 200
     set_active(email, False, url=seeded_db.url)
     assert client.get("/").status_code == 302
-    assert login(client, email, "leaving the service soon").status_code == 401
+    refused = login(client, email, "leaving the service soon")
+    assert refused.status_code == 403 and "This account has been disabled." in refused.text
 
 
 def test_no_page_or_export_shows_a_pseudonym(client, live_server):

@@ -6,21 +6,21 @@ import os
 import pytest
 from sqlalchemy import text
 
-from bot.storage.db import database_url, get_engine, tracker_store_endpoint
+from bot.storage.db import TRACKER_STORE_CLASS, database_url, get_engine, tracker_store_endpoint
 from tests.storage.rasa_trackers import dispose, rasa_sql_store, save_conversation
 
 
 def test_sqlite_endpoint_uses_an_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert tracker_store_endpoint("sqlite:///var/x.db") == {
-        "type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "var" / "x.db"),
+        "type": TRACKER_STORE_CLASS, "dialect": "sqlite", "db": str(tmp_path / "var" / "x.db"),
     }
 
 
 def test_postgres_endpoint_carries_host_port_credentials_and_options():
     endpoint = tracker_store_endpoint("postgresql://bot:p%40ss@db.internal:6543/scroll?sslmode=require")
     assert endpoint == {
-        "type": "SQL", "dialect": "postgresql", "db": "scroll", "url": "db.internal", "port": 6543,
+        "type": TRACKER_STORE_CLASS, "dialect": "postgresql", "db": "scroll", "url": "db.internal", "port": 6543,
         "username": "bot", "password": "p@ss", "query": {"sslmode": "require"},
     }
 

@@ -2,6 +2,8 @@
 text column of the live schema), keeps other people's data, and logs only that an erasure happened."""
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import String, Text, create_engine, inspect, select, text
 
 from bot.storage import repository
@@ -49,7 +51,7 @@ def _person(pseudonym: str) -> None:
     repository.record_escalation(level="urgent", category="self_harm", pseudonym=pseudonym)
 
 
-def test_forget_leaves_nothing_for_that_pseudonym(db, tmp_path):
+def test_forget_leaves_nothing_for_that_pseudonym(db, tmp_path, caplog):
     store = rasa_sql_store(db, tmp_path)
     save_conversation(store, ERASED, text="hello, this is a conversation to forget")
     save_conversation(store, KEPT)
@@ -60,9 +62,14 @@ def test_forget_leaves_nothing_for_that_pseudonym(db, tmp_path):
                                              "escalation_events.pseudonym", "events.sender_id"}
     kept_before = occurrences(db, KEPT)
 
-    counts = erase_pseudonym(ERASED)
+    with caplog.at_level(logging.DEBUG, logger="bot"):
+        counts = erase_pseudonym(ERASED)
 
     assert occurrences(db, ERASED) == {}
+    # The log line says that an erasure happened and how many rows went; it names nobody.
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.storage.erase"]
+    assert "'checkins': 2" in line and "'events': 7" in line
+    assert ERASED not in caplog.text
     assert counts == {"checkins": 2, "topic_summaries": 2, "item_answers": 6, "consent_records": 2,
                       "escalation_events_anonymised": 1, "events": 7}
     assert occurrences(db, KEPT) == kept_before  # nobody else lost anything

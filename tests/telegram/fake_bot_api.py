@@ -7,6 +7,11 @@ retry_after, 502 as a network-level failure), and lets a test inject updates of 
 the real API it includes the user's names in the chat objects it returns, so a leak anywhere in the
 front end would show up in the tests' scans.
 
+After setWebhook it delivers updates to the webhook as Telegram does: POST with the secret token
+header, the updates of one chat one after the other (the next only after the previous got a 2xx;
+grammY's deployment guide), different chats concurrently up to `max_connections` (default 40),
+a failed delivery retried after a pause; getUpdates then answers 409, as Telegram does.
+
 Runs its own event loop in a thread; every public method is thread-safe and synchronous.
 """
 from __future__ import annotations
@@ -95,6 +100,9 @@ class FakeBotApi:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._new_update: Optional[asyncio.Event] = None
         self._thread: Optional[threading.Thread] = None
+        self._delivery: Optional["asyncio.Task[None]"] = None
+        self.webhook_deliveries = 0   # updates delivered to a webhook with a 2xx (for tests)
+        self.webhook_retries = 0      # deliveries that failed and were tried again
         self.port = 0
 
     # -- lifecycle
@@ -324,6 +332,9 @@ class FakeBotApi:
                 "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
     async def _api_getUpdates(self, params: Dict[str, Any]) -> List[Dict[str, Any]]:
+        with self._lock:
+            if self._state.webhook.get("url"):
+                raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         offset, limit = params.get("offset") or 0, params.get("limit") or 100
         timeout = min(float(params.get("timeout") or 0), 10.0)
         allowed = params.get("allowed_updates") or None
@@ -414,12 +425,74 @@ class FakeBotApi:
     async def _api_deleteWebhook(self, params: Dict[str, Any]) -> bool:
         with self._lock:
             self._state.webhook = {}
+        if self._delivery is not None:
+            self._delivery.cancel()
+            self._delivery = None
         return True
 
     async def _api_setWebhook(self, params: Dict[str, Any]) -> bool:
         with self._lock:
             self._state.webhook = dict(params)
+        if params.get("url") and (self._delivery is None or self._delivery.done()):
+            self._delivery = asyncio.ensure_future(self._deliver_forever())
         return True
+
+    # -- webhook delivery
+
+    async def _deliver_forever(self) -> None:
+        """Hand each pending update to its chat's queue; one sender per chat with updates."""
+        import aiohttp
+
+        assert self._new_update is not None
+        queues: Dict[Any, Deque[Dict[str, Any]]] = {}
+        with self._lock:
+            limit = int(self._state.webhook.get("max_connections") or 40)
+        slots = asyncio.Semaphore(limit)
+        connector = aiohttp.TCPConnector(ssl=False, limit=limit)  # the test's proxy has a self-signed certificate
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+            while True:
+                self._new_update.clear()
+                with self._lock:
+                    pending, self._state.updates = self._state.updates, []
+                for update in pending:
+                    key = _chat_key(update)
+                    if key in queues:
+                        queues[key].append(update)
+                    else:
+                        queues[key] = deque([update])
+                        asyncio.ensure_future(self._send_chat(session, slots, queues, key))
+                await self._new_update.wait()
+
+    async def _send_chat(self, session: Any, slots: asyncio.Semaphore, queues: Dict[Any, Deque[Dict[str, Any]]], key: Any) -> None:
+        queue = queues[key]
+        try:
+            while queue:
+                pause = 0.2
+                while not await self._post_update(session, slots, queue[0]):
+                    self.webhook_retries += 1
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 5.0)
+                queue.popleft()
+        finally:
+            del queues[key]
+
+    async def _post_update(self, session: Any, slots: asyncio.Semaphore, update: Dict[str, Any]) -> bool:
+        with self._lock:
+            url = self._state.webhook.get("url")
+            secret = self._state.webhook.get("secret_token")
+        if not url:
+            return False
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        async with slots:
+            try:
+                async with session.post(url, json=update, headers=headers) as response:
+                    await response.read()
+                    ok = 200 <= response.status < 300
+            except Exception:  # noqa: BLE001 — unreachable, reset, timed out: Telegram tries again
+                ok = False
+        if ok:
+            self.webhook_deliveries += 1
+        return ok
 
     async def _api_getWebhookInfo(self, params: Dict[str, Any]) -> Dict[str, Any]:
         with self._lock:
@@ -450,6 +523,18 @@ def _error(status: int, description: str, parameters: Optional[Dict[str, Any]] =
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+def _chat_key(update: Dict[str, Any]) -> Any:
+    """The chat an update belongs to (its sender for one without a chat)."""
+    for kind, body in update.items():
+        if isinstance(body, dict):
+            chat = body.get("chat") or (body.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and "id" in chat:
+                return chat["id"]
+            if isinstance(body.get("from"), dict):
+                return body["from"].get("id")
+    return update.get("update_id")
 
 
 def _check_markup(markup: Optional[Dict[str, Any]]) -> None:

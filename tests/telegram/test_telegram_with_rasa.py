@@ -18,6 +18,7 @@ from bot.privacy.pseudonym import Pseudonymiser
 from bot.safety import detect
 from bot.safety.replies import acuity_question, crisis_reply, disclosure_reminder, resources_text, unavailable_reply
 from bot.telegram import texts
+from tests.privacy_scan import rows_mentioning
 from tests.stack import PROJECT_ROOT, RasaStack, closed_port_url, newest_model
 from tests.telegram.fake_bot_api import FakeBotApi
 from tests.telegram.harness import Conversation, buttons_of, distinctive_user, last_with_buttons, wait_until
@@ -65,18 +66,6 @@ def running(start_front_end, rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DATABASE_URL", rasa_stack.database_url)
     # Whole turns are asserted here; the "busy" note is tested against a stand-in Rasa instead.
     return start_front_end(rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=20.0, busy_after=None)
-
-
-def rows_mentioning(db_path: Path, needle: str) -> Dict[str, int]:
-    """Per table, how many rows hold `needle` in any column (every table, every column)."""
-    found: Dict[str, int] = {}
-    with sqlite3.connect(db_path) as connection:
-        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                if any(needle in str(value) for value in row if value is not None):
-                    found[table] = found.get(table, 0) + 1
-    return found
 
 
 class CheckIn:
