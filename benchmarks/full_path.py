@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.telegram.simulated_users import (  # noqa: E402
-    RISKY, SCRIPTS, Chat, Load, TimedBotApi, make_user, script_for,
+    RISKY, SCRIPTS, Chat, Load, TimedBotApi, announced_within, make_user, script_for,
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -195,9 +195,23 @@ async def one_run(stack: Stack, chats: int, think: float, seed: int, user_base: 
         "stuck_chats": sum(1 for c in load.chats.values() if c.stuck and c.stuck != "timeout"),
         "unavailable": sum(1 for t in turns if t.unavailable),
         "busy_notes": sum(1 for t in turns if t.busy),
+        # Late: the answer took over 2 s. Announced: the busy note or "typing…" came within 2 s.
+        "late": sum(1 for t in answered if t.first - t.sent > 2.0),
+        "late_announced": sum(1 for c in load.chats.values() for t in c.turns
+                              if t.first is not None and t.first - t.sent > 2.0 and announced_within(stack.api, c, t, 2.0)),
         "risk_first_reply_max": max(risk) if risk else None, "risk_messages": len(risk),
         "cpu_s_per_message": cpu, "peak_rss_mb": {role: after[role][1] / 2**20 for role in after},
     }
+
+
+# Issue 11's measurement on main before this work (same kind of load, same machines), per
+# (chats, with think time).
+BEFORE = {
+    (1, False): "–, 90–120 ms / 150–350 ms",
+    (20, False): "12.7, 1.1 s / 2.4 s",
+    (100, False): "13.5, 6.7 s / 13.2 s",
+    (100, True): "6.8–11.3, 3.6–10.0 s / 6.7–11.1 s (1–59 % fail-safe)",
+}
 
 
 def fmt(value: Optional[float], unit: str = "s") -> str:
@@ -208,14 +222,15 @@ def fmt(value: Optional[float], unit: str = "s") -> str:
 
 def table(results: List[Dict[str, Any]]) -> str:
     roles = ["front end + gateway", "rasa run", "action server"]
-    lines = ["| chats | think | msg/s | first reply p50 / p95 / p99 | timeouts | fail-safe | \"busy\" notes | chats stuck | risk reply (max) | CPU ms/msg (front, rasa, actions) | peak RSS MB (front, rasa, actions) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| chats | think | msg/s | first reply p50 / p95 / p99 | timeouts | fail-safe | \"busy\" notes | late (announced in 2 s) | chats stuck | risk reply (max) | CPU ms/msg (front, rasa, actions) | peak RSS MB (front, rasa, actions) | before (issue 11): msg/s, p50 / p95 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         cpu = ", ".join(f"{r['cpu_s_per_message'].get(role, 0) * 1000:.0f}" for role in roles)
         rss = ", ".join(f"{r['peak_rss_mb'].get(role, 0):.0f}" for role in roles)
         think = "back to back" if not r["think_mean_s"] else f"{r['think_mean_s']:.0f} s"
         lines.append(f"| {r['chats']} | {think} | {r['msg_per_s']:.1f} | {fmt(r['p50'])} / {fmt(r['p95'])} / {fmt(r['p99'])} | "
-                     f"{r['timeouts']} | {r['unavailable']} | {r['busy_notes']} | {r['stuck_chats']} | {fmt(r['risk_first_reply_max'])} ({r['risk_messages']}) | {cpu} | {rss} |")
+                     f"{r['timeouts']} | {r['unavailable']} | {r['busy_notes']} | {r.get('late', 0)} ({r.get('late_announced', 0)}) | {r['stuck_chats']} | "
+                     f"{fmt(r['risk_first_reply_max'])} ({r['risk_messages']}) | {cpu} | {rss} | {BEFORE.get((r['chats'], bool(r['think_mean_s'])), '–')} |")
     return "\n".join(lines)
 
 

@@ -31,8 +31,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import yaml
-
 from bot import PROJECT_ROOT, settings
 from bot.logformat import configure as configure_logging
 from bot.run.ports import port_problems
@@ -52,23 +50,12 @@ PORT_SETTINGS = {
 
 
 def write_endpoints(path: Path, action_port: int, database_url: Optional[str] = None) -> Path:
-    """endpoints.yml for `rasa run`: our action server, and the tracker store in our database."""
-    from bot.storage.db import tracker_store_endpoint
+    """endpoints.yml for `rasa run`: our action server, the tracker store in our database, and
+    with SCROLLCHECK_REDIS_URL Rasa's Redis lock store (several replicas: docs/deploy.md)."""
+    from bot import endpoints
 
-    endpoints = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
-        "tracker_store": tracker_store_endpoint(database_url),
-    }
-    lock_store = settings.REDIS_URL.get()
-    if lock_store:  # several Rasa replicas: conversations must be locked across processes
-        from urllib.parse import urlparse
-
-        url = urlparse(lock_store)
-        endpoints["lock_store"] = {"type": "redis", "url": url.hostname, "port": url.port or 6379, "db": int((url.path or "/0").strip("/") or 0)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
-    path.chmod(0o600)  # may hold a database password
-    return path
+    config = endpoints.endpoints(f"http://127.0.0.1:{action_port}/webhook", database_url, settings.REDIS_URL.get() or None)
+    return endpoints.write_endpoints(path, config)
 
 
 def _child_env() -> Dict[str, str]:

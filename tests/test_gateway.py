@@ -587,3 +587,23 @@ async def test_a_slow_answer_is_announced_within_2_s_and_a_quick_one_is_not(stan
         assert gateway.busy_notes == 1
     finally:
         await gateway.aclose()
+
+
+async def test_a_crisis_reply_shown_ahead_is_not_sent_again_by_its_turn(gateway, stand_in_rasa) -> None:
+    """crisis_ahead (a risk message queued behind a slow turn of its chat): the crisis messages
+    now, and the turn later sends only what comes after them. Nothing for a direct check
+    (its question must come in order) or for a message without risk."""
+    from bot.safety.replies import crisis_reply
+
+    stand_in_rasa.responder = rasa_keeping_the_agreement()
+    text, check_result = check_text()
+    assert gateway.crisis_ahead(P, "hello, how are you") == []
+    assert gateway.crisis_ahead(P, text, language_code="en-GB") == [], f"{check_result.level}: asked in its turn"
+    crisis = crisis_reply(detect(URGENT_TEXT, lang="en"), "GB", "en").messages
+    ahead = gateway.crisis_ahead(P, URGENT_TEXT, language_code="en-GB")
+    assert texts(ahead) == list(crisis)
+    shown, send = collector()
+    rest = await gateway.handle(P, URGENT_TEXT, language_code="en-GB", send=send)
+    assert not any(t in crisis for _, early in shown for t in texts(early)) and not any(t in crisis for t in texts(rest)), \
+        "the crisis reply is shown once"
+    assert stand_in_rasa.received()[-1].metadata["safety_replied"] is True, "Rasa adds only the follow-up"

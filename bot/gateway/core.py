@@ -5,7 +5,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import httpx
 
@@ -110,6 +110,9 @@ class Gateway:
         self._languages: _Lru[str, str] = _Lru(MAX_REMEMBERED_PSEUDONYMS)
         self.context = ChatContext(clock=clock)
         self.safety = SafetyDesk(clock)
+        # Crisis replies already shown ahead of their turn (`crisis_ahead`): per pseudonym, the
+        # message's text and the texts shown, so the turn does not send them a second time.
+        self._ahead: _Lru[str, List[Tuple[str, Set[str]]]] = _Lru(MAX_REMEMBERED_PSEUDONYMS)
         self._client: Optional[httpx.AsyncClient] = None
         # None: do not check the action server (e.g. a Rasa without custom actions).
         self.action_health: Optional[ActionHealth] = None
@@ -209,6 +212,7 @@ class Gateway:
         self._countries.pop(pseudonym)
         self._languages.pop(pseudonym)
         self._busy_noted.pop(pseudonym)
+        self._ahead.pop(pseudonym)
         self.context.close(pseudonym)
         self.safety.forget(pseudonym)
         self.disclosure.forget(pseudonym)
@@ -224,6 +228,41 @@ class Gateway:
         except Exception as exc:
             logger.error("safety detector failed: %s", type(exc).__name__, exc_info=True)
             return True
+
+    def crisis_ahead(self, pseudonym: str, text: str, language_code: Optional[str] = None) -> List[Reply]:
+        """The crisis reply for a risk message that must wait behind an earlier turn of its chat
+        (Rasa busy or slow): the front end shows it at once instead of after that turn. Only the
+        crisis messages (concern, urgent); a direct "are you thinking about…" question waits for
+        its turn, because its answer must come in order. The turn, when it runs, does not send
+        these texts again. [] when the message is no crisis or anything fails (the turn then
+        answers it as usual)."""
+        norm = normalise_whitespace(text)
+        try:
+            lang = self.language_for(pseudonym, language_code)
+            result = safety.detect(norm, lang, self.context.recent(pseudonym))
+            if result is None or not result.is_crisis:
+                return []
+            replies, _, _ = self.safety.safety_reply(
+                result, self.country_for(pseudonym, language_code), self._reply_language(result, lang))
+        except Exception as exc:
+            logger.error("crisis reply ahead failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
+            return []
+        shown = self._ahead.get(pseudonym) or []
+        self._ahead.set(pseudonym, [*shown, (norm, {reply.text for reply in replies})])
+        return replies
+
+    def _shown_ahead(self, pseudonym: str, text: str) -> Set[str]:
+        """The texts `crisis_ahead` already showed for this message (once)."""
+        pending = self._ahead.get(pseudonym)
+        for index, (ahead_text, texts) in enumerate(pending or ()):
+            if ahead_text == text:
+                rest = pending[:index] + pending[index + 1:]
+                if rest:
+                    self._ahead.set(pseudonym, rest)
+                else:
+                    self._ahead.pop(pseudonym)
+                return texts
+        return set()
 
     # -- the one entry point
 
@@ -283,6 +322,10 @@ class Gateway:
         if reask is not None:
             return self._finish(turn, reask)
         early = self._safety_first(turn)
+        ahead = self._shown_ahead(pseudonym, turn.text)
+        if ahead:  # the crisis reply went out before this turn's place in the queue
+            turn.shown.update(ahead)
+            early = [reply for reply in early if reply.text not in ahead]
         if turn.answer is False and turn.question is not None and turn.question.gateway_only \
                 and not turn.safety_replied:
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot

@@ -306,6 +306,12 @@ class TelegramFrontEnd:
             logger.info("flood: dropped a message from %s", pseudonym)
             return
         chat_id, language_code = chat.id, self._language_code(update)
+        if self.lanes.pending(pseudonym):
+            # An earlier turn of this chat is still waiting for Rasa: a crisis reply does not wait
+            # behind it (the turn itself, in its place, sends the rest and not this again).
+            ahead = self.gateway.crisis_ahead(pseudonym, text, language_code)
+            if ahead:
+                self._spawn(self._send().send_replies(chat_id, pseudonym, ahead))
         self._enqueue(update, pseudonym, lambda: self._converse(chat_id, pseudonym, text, language_code))
 
     def _reply_later(self, update: Update, text: str) -> None:

@@ -80,6 +80,13 @@ def user_texts_in_trackers(database_url: str) -> Dict[str, List[str]]:
     return texts
 
 
+def transcript(api: TimedBotApi, chat: Chat) -> str:
+    """What a stuck chat sent and was shown, for the failure message (simulated users only)."""
+    shown = [f"  bot: {m.get('text', '')[:60]!r} {[b['text'] for row in (m.get('reply_markup') or {}).get('inline_keyboard', []) for b in row]}"
+             for m in api.bot_messages(chat.user.id)[-8:]]
+    return f"chat {chat.user.id} ({chat.stuck}); sent {chat.sent[-6:]}\n" + "\n".join(shown)
+
+
 def is_subsequence(items: List[str], of: List[str]) -> bool:
     remaining = iter(of)
     return all(any(item == candidate for candidate in remaining) for item in items)
@@ -115,7 +122,10 @@ def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(tm
 
         assert outcome["killed"], "the run ended before a Rasa replica was killed"
         stuck = {chat.user.id: chat.stuck for chat in chats if chat.stuck}
-        assert not stuck, f"{len(stuck)} conversations did not reach the end of the check-in: {sorted(set(stuck.values()))}"
+        assert not stuck, (
+            f"{len(stuck)} conversations did not reach the end of the check-in: {sorted(set(stuck.values()))}\n"
+            + "\n".join(transcript(api, chat) for chat in chats if chat.stuck)
+        )
         assert all(turn.first is not None for turn in turns), "a message got no answer"
         assert unavailable <= 0.05 * len(turns), f"{unavailable} fail-safe answers for one replica killed"
 

@@ -57,12 +57,18 @@ class TimedBotApi(FakeBotApi):
     def __init__(self) -> None:
         super().__init__()
         self.listener: Optional[Any] = None
+        self.typing: Dict[Any, List[float]] = {}   # chat id -> when "typing…" was shown
 
     async def _api_sendMessage(self, params: Dict[str, Any]) -> Dict[str, Any]:
         message = await super()._api_sendMessage(params)
         if self.listener is not None:
             self.listener(message, time.monotonic())
         return message
+
+    async def _api_sendChatAction(self, params: Dict[str, Any]) -> bool:
+        shown = await super()._api_sendChatAction(params)
+        self.typing.setdefault(params.get("chat_id"), []).append(time.monotonic())
+        return shown
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Turn:
     first: Optional[float] = None     # the first message of the answer (a "busy" note is not one)
     unavailable: bool = False
     busy: bool = False
+    busy_at: Optional[float] = None   # when the "lots of people are chatting" note came
     risk: bool = False
     last: bool = False                # the script's last step: its answer has no buttons
 
@@ -84,6 +91,13 @@ class Chat:
     sent: List[Tuple[str, str]] = field(default_factory=list)   # the steps sent, retries included
     last_with_buttons: Optional[Dict[str, Any]] = None
     stuck: Optional[str] = None
+
+
+def announced_within(api: TimedBotApi, chat: "Chat", turn: Turn, seconds: float) -> bool:
+    """Was the user told within `seconds` that the answer is coming (the busy note, or "typing…")?"""
+    if turn.busy_at is not None and turn.busy_at - turn.sent <= seconds:
+        return True
+    return any(0 <= at - turn.sent <= seconds for at in api.typing.get(chat.user.id, ()))
 
 
 class Load:
@@ -155,7 +169,7 @@ class Load:
                 return True
             text = message.get("text", "")
             if text.startswith(self.busy_prefix):
-                turn.busy = True
+                turn.busy, turn.busy_at = True, at
                 continue
             if turn.first is None:
                 turn.first = at

@@ -220,8 +220,16 @@ def test_long_replies_are_split_at_4096_with_buttons_on_the_last_part(running, c
     assert all(m["text"].startswith("Paragraph") for m in parts), "split at paragraph boundaries"
 
 
+def test_a_quick_answer_comes_without_a_typing_indicator(running, chat, stand_in_rasa, fake_api) -> None:
+    stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "quick"}], delay=0.1)
+    assert [m["text"] for m in chat.say("hello", until="quick")] == ["quick"]
+    assert not [c for c in fake_api.calls("sendChatAction") if c.params["chat_id"] == chat.chat_id], \
+        "no 'typing…' flash (and no Bot API call) for an answer that comes at once"
+
+
 def test_typing_indicator_is_shown_while_rasa_thinks(running, chat, stand_in_rasa, fake_api) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "slow"}], delay=4.6)
+    # typing… from 0.7 s, refreshed every 4 s: an answer after 5.5 s sees it twice
+    stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "slow"}], delay=5.5)
     from bot.safety.replies import busy_note
 
     sent = chat.say("hello", timeout=30, until="slow")
@@ -348,6 +356,40 @@ def test_crisis_reply_reaches_the_chat_before_a_slow_rasa_answers_and_only_once(
     assert time.monotonic() >= answered_at[0] - 0.1
     time.sleep(0.5)
     assert fake_api.texts(chat.chat_id) == [*crisis, acuity.text], "one crisis reply, then Rasa's follow-up"
+
+
+def test_a_crisis_reply_does_not_wait_behind_the_chats_slow_earlier_turn(
+    start_front_end, stand_in_rasa: StandInRasa, fake_api: FakeBotApi, chat: Conversation
+) -> None:
+    """Rasa busy: "hi" waits 6 s for its answer; the risk message sent meanwhile gets its crisis
+    reply within 2 s, ahead of "hi"'s answer, and only once; its own turn then follows in order."""
+    from bot.safety import detect
+    from bot.safety.replies import acuity_question, crisis_reply
+
+    risk_text = "i want to kill myself"
+    crisis = list(crisis_reply(detect(risk_text, lang="en"), "GB", "en").messages)
+    acuity = acuity_question("en")
+
+    def busy_rasa(request: RasaRequest) -> CannedAnswer:
+        if request.message == "hi":
+            return CannedAnswer([{"recipient_id": "x", "text": "hello there"}], delay=6.0)
+        assert (request.metadata or {}).get("safety_replied") is True
+        return CannedAnswer([with_buttons(acuity.text, *acuity.buttons)])
+
+    stand_in_rasa.responder = busy_rasa
+    start_front_end(stand_in_rasa.url, timeout=10.0, busy_after=None)
+    fake_api.send_text(chat.user, "hi")
+    wait_until(lambda: stand_in_rasa.received())
+    sent_at = time.monotonic()
+    fake_api.send_text(chat.user, risk_text)
+    wait_until(lambda: crisis[-1] in fake_api.texts(chat.chat_id), timeout=5)
+    first = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id][0]
+    assert first.at - sent_at < 2.0, f"the crisis reply took {first.at - sent_at:.2f} s"
+    assert "hello there" not in fake_api.texts(chat.chat_id), "ahead of the earlier turn's answer"
+    wait_until(lambda: acuity.text in fake_api.texts(chat.chat_id), timeout=15)
+    time.sleep(0.5)
+    assert fake_api.texts(chat.chat_id) == [*crisis, "hello there", acuity.text], \
+        "the crisis reply once, then both turns in order"
 
 
 def test_error_handler_logs_type_and_pseudonym_only(running, chat, fake_api, production_logging, pseudonymiser) -> None:
