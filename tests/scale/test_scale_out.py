@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +34,12 @@ CHATS = 200
 THINK_MEAN_SECONDS = 6.0
 KILL_AT = 0.4          # share of the expected messages sent before a Rasa replica is killed
 USER_BASE = 7_100_000_000
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def expected_messages(chats: int) -> int:
@@ -104,6 +111,8 @@ def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(tm
         try:
             stack.start()
             api.wait_for(lambda: api.webhook.get("url") == stack.webhook_url, timeout=180)
+            # Both front ends listening: else nginx would send one's chats to the other at first.
+            api.wait_for(lambda: all(port_open(r.port) for r in stack.front_ends), timeout=180)
             probe = make_user(USER_BASE - 1)
             api.send_text(probe, "/start")
             api.wait_for(lambda: api.bot_messages(probe.id), timeout=180)

@@ -122,8 +122,11 @@ class Load:
 
     async def run_chat(self, chat: Chat) -> None:
         for step, (kind, value) in enumerate(chat.script):
-            for _attempt in range(self.retries + 1):
-                if not await self._step(chat, step, kind, value):
+            for attempt in range(self.retries + 1):
+                # Pressing a button takes its keyboard away: after the fail-safe, a user types the
+                # answer instead (the fail-safe asks them to send it again).
+                retry_kind = "say" if attempt and kind == "press" else kind
+                if not await self._step(chat, step, retry_kind, value):
                     return
                 if not chat.turns[-1].unavailable:
                     break
