@@ -36,9 +36,10 @@ _CHECK_ALL_SETTINGS = {"run"}
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-# Commands that never run Rasa in this process: spaCy would otherwise import TensorFlow through
+# Commands that never run Rasa in this process (`run` starts Rasa as a child process of its own,
+# with its own imports): spaCy would otherwise import TensorFlow through
 # thinc (about 5 s and 500 MB) only to find it unused.
-_WITHOUT_TENSORFLOW = {"risk", "crisis-protocol", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy", "settings"}
+_WITHOUT_TENSORFLOW = {"run", "risk", "crisis-protocol", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy", "settings"}
 
 
 def _load(target: str) -> Callable[[List[str]], int]:

@@ -7,8 +7,8 @@ Two kinds of message are at stake, both in one kill:
 * fetched but not yet answered when it died (here: Rasa frozen with SIGSTOP mid-turn): PTB's next
   long poll has already confirmed it, so Telegram will not send it again. Only the front end's
   own inbox (bot.telegram.inbox) still has it; before that inbox the message was lost for good.
-After the restart each is answered exactly once, in the order sent, a risk message among them with
-the crisis numbers, and the check-in goes on where it was (its state is Rasa's, not the front end's).
+After the restart each is answered exactly once, in the order sent (a risk message's crisis numbers
+may overtake the others), and the check-in goes on where it was (its state is Rasa's, not the front end's).
 """
 from __future__ import annotations
 
@@ -58,7 +58,10 @@ def test_front_end_killed_in_flight_and_queued_messages_answered_once_in_order(
     q4 = [i for i, text in enumerate(seen) if question(4) in text]
     crisis = [i for i, text in enumerate(seen) if text == expected.messages[0]]
     assert len(q3) == 1 and len(q4) == 1 and len(crisis) == 1, seen  # each answered exactly once
-    assert q3[0] < q4[0] < crisis[0], seen  # in the order they were sent
+    assert q3[0] < q4[0], seen  # in the order they were sent
+    # The crisis reply may go out ahead of the chat's earlier turns (it never waits behind them:
+    # docs/safety-case.md H-03); the risk message's own turn, Rasa's follow-up, comes after them.
+    assert q4[0] < seen.index(acuity_question().text), seen
     assert seen[crisis[0]: crisis[0] + len(expected.messages)] == list(expected.messages)
     assert seen.count(acuity_question().text) == 1
 
