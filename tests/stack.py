@@ -61,6 +61,22 @@ def http_status(url: str, timeout: float = 2.0) -> Optional[int]:
 
 # --- the real stack -----------------------------------------------------------------------------
 
+def service_env(database_url: str) -> Dict[str, str]:
+    """The environment of a Rasa, action-server or front-end process the tests start: this
+    process's, plus the shared database, loopback only, no telemetry, quiet start-up."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        SANIC_HOST="127.0.0.1",
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+        PYTHONPATH=str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    return env
+
+
 @dataclass
 class RasaStack:
     workdir: Path
@@ -92,17 +108,7 @@ class RasaStack:
         return sorted(self.workdir.glob("*.log"))
 
     def env(self) -> Dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=self.database_url,
-            SANIC_HOST="127.0.0.1",
-            RASA_TELEMETRY_ENABLED="false",
-            TF_CPP_MIN_LOG_LEVEL="3",
-            SQLALCHEMY_SILENCE_UBER_WARNING="1",
-            PYTHONWARNINGS="ignore::DeprecationWarning",
-            PYTHONPATH=str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        )
-        return env
+        return service_env(self.database_url)
 
     def write_endpoints(self) -> Path:
         try:

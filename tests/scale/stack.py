@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.endpoints import endpoints, write_endpoints
-from tests.stack import BIN, PROJECT_ROOT, free_port, http_status
+from tests.stack import BIN, PROJECT_ROOT, free_port, http_status, service_env
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf.template"
@@ -70,15 +70,8 @@ class ScaleOutStack:
         return f"https://127.0.0.1:{self.webhook_port}/{WEBHOOK_PATH}"
 
     def env(self) -> Dict[str, str]:
-        env = dict(os.environ)
+        env = service_env(self.database_url)
         env.update(
-            DATABASE_URL=self.database_url,
-            SANIC_HOST="127.0.0.1",
-            RASA_TELEMETRY_ENABLED="false",
-            TF_CPP_MIN_LOG_LEVEL="3",
-            SQLALCHEMY_SILENCE_UBER_WARNING="1",
-            PYTHONWARNINGS="ignore::DeprecationWarning",
-            PYTHONPATH=str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
             TICKET_LOCK_LIFETIME=TICKET_LOCK_LIFETIME,
             # Every front end pseudonymises a chat the same way: one secret for all replicas.
             SCROLLCHECK_PSEUDONYM_SECRET=self.pseudonym_secret,
