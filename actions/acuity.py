@@ -8,6 +8,7 @@ The answer is read by bot.safety.answers.parse_yes_no, the one parser the gatewa
 on the crisis reply's country buttons while the question is open sets the country, shows that
 country's help numbers, and the question is asked again.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -17,7 +18,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import checkin_finished, checkin_started, user_just_answered, user_language
-from actions.crisis import ACUITY_FORM, country_answer, followed_risk, set_country, urgent_after_yes, utter_prompt
+from actions.crisis import (
+    ACUITY_FORM,
+    country_answer,
+    followed_risk,
+    set_country,
+    urgent_after_yes,
+    utter_prompt,
+)
 from bot.safety.answers import parse_yes_no
 from bot.safety.replies import acuity_no_reply, acuity_question, answer_reask, reply_language
 
@@ -25,7 +33,9 @@ MAX_ACUITY_REASKS = 1
 UNCLEAR = "unclear"  # an answer that stayed unclear: treated like a yes
 
 
-def read_yes_no(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, max_reasks: int) -> List[EventType]:
+def read_yes_no(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, max_reasks: int
+) -> List[EventType]:
     """A safety question's answer into `slot` (the acuity and the direct check forms): yes, no,
     or after `max_reasks` re-asks UNCLEAR, which counts as yes."""
     lang = crisis_language(tracker)
@@ -48,7 +58,9 @@ class ActionAskAcuityNow(Action):
     def name(self) -> Text:
         return "action_ask_acuity_now"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         # Always Rasa's to ask: the gateway's fast path sends the crisis messages, not this question.
         utter_prompt(dispatcher, acuity_question(crisis_language(tracker)))
         return []
@@ -60,16 +72,27 @@ class ValidateAcuityForm(Action):
     def name(self) -> Text:
         return "validate_acuity_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "acuity_now" or not user_just_answered(tracker, ACUITY_FORM):
-            return [SlotSet("requested_slot", "acuity_now" if tracker.get_slot("acuity_now") is None else None)]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "acuity_now" or not user_just_answered(
+            tracker, ACUITY_FORM
+        ):
+            return [
+                SlotSet(
+                    "requested_slot",
+                    "acuity_now" if tracker.get_slot("acuity_now") is None else None,
+                )
+            ]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in ("risk_disclosure", "stop", "goodbye"):
             return []  # a new risk message is answered first by the crisis rule; stop stops
         if intent == "inform":
             code = country_answer(tracker)
             if code is not None:  # the country buttons of the crisis reply
-                return set_country(dispatcher, tracker, code) + [SlotSet("requested_slot", "acuity_now")]
+                return set_country(dispatcher, tracker, code) + [
+                    SlotSet("requested_slot", "acuity_now")
+                ]
         return read_yes_no(dispatcher, tracker, "acuity_now", MAX_ACUITY_REASKS)
 
 
@@ -77,7 +100,9 @@ class ActionAcuityOutcome(Action):
     def name(self) -> Text:
         return "action_acuity_outcome"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         answer = tracker.get_slot("acuity_now")
         lang = crisis_language(tracker)
         events: List[EventType] = [SlotSet("acuity_now", None), SlotSet("reask_count", 0)]

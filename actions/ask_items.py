@@ -4,6 +4,7 @@ Rasa asks a form slot through an action named after it. The item, its topic's in
 buttons come from the screening YAML in the chat's language; the wording around them ("Question 2
 of 5: ...") is a domain response with one variation per language.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -28,20 +29,23 @@ class AskScreeningItem(Action, ABC):
 
     @property
     @abstractmethod
-    def item_id(self) -> str:
-        ...
+    def item_id(self) -> str: ...
 
     def name(self) -> Text:
         return f"action_ask_{self.item_id}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         screening = content()
         topic = screening.topic_of_item(self.item_id)
         ids = [item.id for item in topic.items]
         number = ids.index(self.item_id) + 1
         lang = user_language(tracker)
         if number == 1 and not tracker.get_slot("reask_count"):  # not again on a re-ask
-            dispatcher.utter_message(response="utter_topic_intro", title=topic.title[lang], intro=topic.intro[lang])
+            dispatcher.utter_message(
+                response="utter_topic_intro", title=topic.title[lang], intro=topic.intro[lang]
+            )
         # The wording around the item is a domain response (one variation per language); the item
         # itself comes from the screening YAML in the same language.
         dispatcher.utter_message(
@@ -58,7 +62,9 @@ def _make_ask_actions() -> Dict[str, type]:
     made = {}
     for item_id in content().item_slots:
         class_name = "AskItem_" + item_id
-        made[class_name] = type(class_name, (AskScreeningItem,), {"item_id": item_id, "__module__": __name__})
+        made[class_name] = type(
+            class_name, (AskScreeningItem,), {"item_id": item_id, "__module__": __name__}
+        )
     return made
 
 
@@ -72,9 +78,16 @@ class AskTopics(Action):
     def name(self) -> Text:
         return "action_ask_topics"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         screening, lang = content(), user_language(tracker)
-        buttons = [{"title": t.button[lang], "payload": f"/{choose_intent(t.id)}"} for t in screening.topics.values()]
-        buttons.append({"title": screening.all_topics.button[lang], "payload": f"/{CHOOSE_ALL_INTENT}"})
+        buttons = [
+            {"title": t.button[lang], "payload": f"/{choose_intent(t.id)}"}
+            for t in screening.topics.values()
+        ]
+        buttons.append(
+            {"title": screening.all_topics.button[lang], "payload": f"/{CHOOSE_ALL_INTENT}"}
+        )
         dispatcher.utter_message(response="utter_ask_topics", buttons=buttons)
         return []

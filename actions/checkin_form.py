@@ -7,6 +7,7 @@ one place decides what an answer means:
 - an unclear answer is re-asked at most MAX_REASKS times, then recorded as skipped;
 - when the last item of a topic is answered, that topic's feedback is given and its summary saved.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import storage
 from actions.common import CHECKIN_FORM, chosen_topics, content, control, user_just_answered
-from actions.profile import OUTSIDE_RANGE, PREFER_NOT, UNKNOWN_COUNTRY, parse_age_band, parse_country, parse_yes_no
+from actions.profile import (
+    OUTSIDE_RANGE,
+    PREFER_NOT,
+    UNKNOWN_COUNTRY,
+    parse_age_band,
+    parse_country,
+    parse_yes_no,
+)
 from actions.topic_feedback import give_topic_feedback
 from bot.screening.answers import parse_answer
 from bot.screening.content import SKIP_INTENT
@@ -27,11 +35,24 @@ from bot.screening.content import SKIP_INTENT
 MAX_REASKS = 2
 SKIPPED = "skipped"
 # Intents that mean "not an answer": the form rejects and a rule handles them, then resumes.
-INTERRUPTIONS = frozenset({
-    "ask_why", "ask_privacy", "ask_bot_identity", "request_diagnosis", "request_resources",
-    "out_of_scope", "stop", "delete_data", "goodbye", "thank", "greet", "start_screening",
-    "risk_disclosure", "change_language",
-})
+INTERRUPTIONS = frozenset(
+    {
+        "ask_why",
+        "ask_privacy",
+        "ask_bot_identity",
+        "request_diagnosis",
+        "request_resources",
+        "out_of_scope",
+        "stop",
+        "delete_data",
+        "goodbye",
+        "thank",
+        "greet",
+        "start_screening",
+        "risk_disclosure",
+        "change_language",
+    }
+)
 
 
 def choose_intents() -> Dict[str, List[str]]:
@@ -70,7 +91,9 @@ class ValidateCheckinForm(Action):
     def name(self) -> Text:
         return f"validate_{CHECKIN_FORM}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         requested = tracker.get_slot("requested_slot")
         # Only a fresh user message answers the requested slot: not the form's activation, and
         # not its return after an interruption (then the latest action is the interruption's).
@@ -85,7 +108,9 @@ class ValidateCheckinForm(Action):
         return events
 
     # --- extraction per slot -------------------------------------------------------------
-    def _extract(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[str, Any]]:
+    def _extract(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
         if intent == "risk_disclosure":
@@ -94,16 +119,24 @@ class ValidateCheckinForm(Action):
             value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
             return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
         if slot == "age_band":
-            return self._settle(slot, parse_age_band(text), intent, dispatcher, tracker, fallback=PREFER_NOT)
+            return self._settle(
+                slot, parse_age_band(text), intent, dispatcher, tracker, fallback=PREFER_NOT
+            )
         if slot == "country":
-            return self._settle(slot, parse_country(text), intent, dispatcher, tracker, fallback=UNKNOWN_COUNTRY)
+            return self._settle(
+                slot, parse_country(text), intent, dispatcher, tracker, fallback=UNKNOWN_COUNTRY
+            )
         if slot == "topics":
             value = choose_intents().get(intent or "") or _parse_topics(text)
-            return self._settle(slot, value, intent, dispatcher, tracker, fallback=list(content().topic_order))
+            return self._settle(
+                slot, value, intent, dispatcher, tracker, fallback=list(content().topic_order)
+            )
         if slot == "share_results":
             value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
             return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
-        return self._settle(slot, _parse_item_answer(intent, text), intent, dispatcher, tracker, fallback=SKIPPED)
+        return self._settle(
+            slot, _parse_item_answer(intent, text), intent, dispatcher, tracker, fallback=SKIPPED
+        )
 
     def _settle(
         self,
@@ -130,7 +163,9 @@ class ValidateCheckinForm(Action):
         return updates
 
     # --- side effects once a slot is filled ------------------------------------------------
-    def _after_fill(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+    def _after_fill(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[str, Any]:
         pseudonym = tracker.sender_id
         extra: Dict[str, Any] = {}
         if slot == "consent":
@@ -144,7 +179,9 @@ class ValidateCheckinForm(Action):
         elif slot == "age_band" and value == OUTSIDE_RANGE:
             dispatcher.utter_message(response="utter_age_outside_range")
         elif slot == "country":
-            dispatcher.utter_message(json_message=control(country=None if value == UNKNOWN_COUNTRY else value))
+            dispatcher.utter_message(
+                json_message=control(country=None if value == UNKNOWN_COUNTRY else value)
+            )
         elif slot == "share_results":
             checkin_id = tracker.get_slot("checkin_id") or "unknown"
             storage.record_consent(pseudonym, scope="share", given=bool(value))
@@ -177,7 +214,11 @@ def _parse_item_answer(intent: Optional[str], text: str) -> Any:
 
 
 def _words_of(text: str) -> str:
-    return " " + " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?|\d+", text.lower().replace("\u2019", "'"))) + " "
+    return (
+        " "
+        + " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)?|\d+", text.lower().replace("\u2019", "'")))
+        + " "
+    )
 
 
 def _starts_with_any(text: str, phrases: Tuple[str, ...]) -> bool:

@@ -1,4 +1,5 @@
 """Small helpers shared by the actions: content access, control messages, slot groups."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -48,7 +49,9 @@ def _all_items_done(tracker: Tracker) -> bool:
     topics = chosen_topics(tracker)
     if not topics:
         return False
-    return all(tracker.get_slot(i.id) is not None for t in topics for i in content().topics[t].items)
+    return all(
+        tracker.get_slot(i.id) is not None for t in topics for i in content().topics[t].items
+    )
 
 
 def reset_checkin_events() -> List[SlotSet]:
@@ -72,7 +75,11 @@ def user_language(tracker: Tracker) -> str:
     code, then by the user's choice or a clearly Dutch or English message), else the language
     code of this message, else the default language (data/languages.yml)."""
     settings = languages()
-    return settings.normalise(tracker.get_slot("language")) or settings.normalise(language_code(tracker)) or settings.default
+    return (
+        settings.normalise(tracker.get_slot("language"))
+        or settings.normalise(language_code(tracker))
+        or settings.default
+    )
 
 
 def safety_replied(tracker: Tracker) -> bool:
@@ -142,5 +149,7 @@ def utter_in_language(dispatcher: Any, domain: Dict[str, Any], response: str, la
         dispatcher.utter_message(response=response)
         return
     dispatcher.utter_message(
-        text=chosen.get("text"), buttons=chosen.get("buttons") or [], json_message=chosen.get("custom")
+        text=chosen.get("text"),
+        buttons=chosen.get("buttons") or [],
+        json_message=chosen.get("custom"),
     )

@@ -16,6 +16,7 @@ carries metadata {"safety_replied": true, "risk": ...}, the gateway has already 
 messages or the direct question. Rasa then utters none of them, but still records the escalation
 and sets up the forms and slots of what follows.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -29,13 +30,23 @@ from actions.common import control, gateway_risk, safety_replied, user_country, 
 from actions.profile import UNKNOWN_COUNTRY, parse_country
 from bot.safety import RiskResult, detect
 from bot.safety.answers import parse_yes_no
-from bot.safety.replies import CrisisReply, country_question, crisis_reply, reply_language, resources_text, urgent_reply
+from bot.safety.replies import (
+    CrisisReply,
+    country_question,
+    crisis_reply,
+    reply_language,
+    resources_text,
+    urgent_reply,
+)
 from bot.safety.result import strongest
 
 CHECK_FORM = "check_form"
 ACUITY_FORM = "acuity_form"
 CRISIS_FORMS = (CHECK_FORM, ACUITY_FORM)  # the crisis path's own questions
-RESUMABLE_FORMS = {"checkin_form": "resume_checkin", "forget_form": "resume_forget"}  # the user's own
+RESUMABLE_FORMS = {
+    "checkin_form": "resume_checkin",
+    "forget_form": "resume_forget",
+}  # the user's own
 # What action_crisis_response leaves in `crisis_followup` (the rules branch on it; `scrollcheck
 # validate` checks data/rules/crisis.yml has a rule for each, in every form and outside them).
 FOLLOWUPS = ("check", "acuity", "country", "none")
@@ -49,7 +60,11 @@ CLASSIFIER_ONLY = RiskResult(level="check", category="self_harm", matched=("clas
 def risk_of_latest_message(tracker: Tracker) -> RiskResult:
     """The strongest of the RiskDetector's reading (parse data), the gateway's (metadata) and,
     when neither found risk, the detector run here on the text."""
-    found = [r for r in (RiskResult.from_dict(tracker.latest_message.get("risk")), gateway_risk(tracker)) if r]
+    found = [
+        r
+        for r in (RiskResult.from_dict(tracker.latest_message.get("risk")), gateway_risk(tracker))
+        if r
+    ]
     result = strongest(found)
     if result.is_risk:
         return result
@@ -74,7 +89,9 @@ def escalation_pseudonym(tracker: Tracker) -> Optional[str]:
 
 
 def record_escalation(tracker: Tracker, level: str, category: Optional[str]) -> None:
-    storage.record_escalation(level=level, category=category or "self_harm", pseudonym=escalation_pseudonym(tracker))
+    storage.record_escalation(
+        level=level, category=category or "self_harm", pseudonym=escalation_pseudonym(tracker)
+    )
 
 
 def utter_all(dispatcher: CollectingDispatcher, messages, buttons=()) -> None:
@@ -83,7 +100,9 @@ def utter_all(dispatcher: CollectingDispatcher, messages, buttons=()) -> None:
     for index, message in enumerate(messages):
         last = index == len(messages) - 1
         if last and buttons:
-            dispatcher.utter_message(text=message, buttons=[{"title": t, "payload": p} for t, p in buttons])
+            dispatcher.utter_message(
+                text=message, buttons=[{"title": t, "payload": p} for t, p in buttons]
+            )
         else:
             dispatcher.utter_message(text=message)
 
@@ -93,7 +112,9 @@ def utter_prompt(dispatcher: CollectingDispatcher, prompt) -> None:
     utter_all(dispatcher, [prompt.text], prompt.buttons)
 
 
-def send_crisis_reply(dispatcher: CollectingDispatcher, tracker: Tracker, result: RiskResult, lang: str) -> CrisisReply:
+def send_crisis_reply(
+    dispatcher: CollectingDispatcher, tracker: Tracker, result: RiskResult, lang: str
+) -> CrisisReply:
     """The concern/urgent reply for the user's country, unless the gateway has sent it already."""
     reply = crisis_reply(result, user_country(tracker), lang)
     if not safety_replied(tracker):
@@ -110,7 +131,9 @@ def urgent_after_yes(dispatcher: CollectingDispatcher, tracker: Tracker, lang: s
         utter_all(dispatcher, urgent_reply(country, lang))
     record_escalation(tracker, "urgent", "self_harm")
     if country is None:
-        utter_prompt(dispatcher, country_question(lang))  # the gateway's urgent reply does not ask it
+        utter_prompt(
+            dispatcher, country_question(lang)
+        )  # the gateway's urgent reply does not ask it
         return "country"
     return "none"
 
@@ -143,7 +166,9 @@ def set_country(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -
     lang = reply_language(followed, user_language(tracker))
     dispatcher.utter_message(text=resources_text(None if code == UNKNOWN_COUNTRY else code, lang))
     # The gateway keeps the country too, for its own fast path (as the check-in's country answer does).
-    dispatcher.utter_message(json_message=control(country=None if code == UNKNOWN_COUNTRY else code))
+    dispatcher.utter_message(
+        json_message=control(country=None if code == UNKNOWN_COUNTRY else code)
+    )
     return [SlotSet("country", code)]
 
 
@@ -152,39 +177,65 @@ class ActionCrisisResponse(Action):
     def name(self) -> Text:
         return "action_crisis_response"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         result = risk_of_latest_message(tracker)
         active = tracker.active_loop_name
         followed = followed_risk(tracker) if active in CRISIS_FORMS else None
         after_acuity_yes = False
-        if followed is not None and parse_yes_no(tracker.latest_message.get("text"), user_language(tracker)) is True:
+        if (
+            followed is not None
+            and parse_yes_no(tracker.latest_message.get("text"), user_language(tracker)) is True
+        ):
             # A yes inside a crisis question ("yes i want to die") answers it, as the gateway reads it.
             after_acuity_yes = active == ACUITY_FORM
-            target = RiskResult("urgent", "self_harm", followed.matched, followed.lang) if after_acuity_yes else RiskResult(
-                "concern", followed.category, followed.matched, followed.lang)
+            target = (
+                RiskResult("urgent", "self_harm", followed.matched, followed.lang)
+                if after_acuity_yes
+                else RiskResult("concern", followed.category, followed.matched, followed.lang)
+            )
             result = strongest([target, result])
         lang = reply_language(result, user_language(tracker))
         result = with_language(result, lang)
 
         # Pause whatever form was running. The user's own form (check-in, erase confirmation) is
         # remembered so that a "no" to the direct question resumes it at the same question.
-        events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)] if active else []
+        events: List[EventType] = (
+            [ActiveLoop(None), SlotSet("requested_slot", None)] if active else []
+        )
         # (A crisis question that was open keeps what it had paused; nothing open: nothing to resume.)
-        paused = active if active in RESUMABLE_FORMS else tracker.get_slot("paused_form") if active in CRISIS_FORMS else None
-        events += [SlotSet("reask_count", 0), SlotSet("acuity_now", None), SlotSet("check_answer", None),
-                   SlotSet("crisis_risk", result.as_dict())]
+        paused = (
+            active
+            if active in RESUMABLE_FORMS
+            else tracker.get_slot("paused_form")
+            if active in CRISIS_FORMS
+            else None
+        )
+        events += [
+            SlotSet("reask_count", 0),
+            SlotSet("acuity_now", None),
+            SlotSet("check_answer", None),
+            SlotSet("crisis_risk", result.as_dict()),
+        ]
 
         if result.level == "check":
             # The question itself is asked by the check form (action_ask_check_answer).
             return events + [SlotSet("paused_form", paused), SlotSet("crisis_followup", "check")]
 
         if after_acuity_yes and result.level == "urgent" and result.category == "self_harm":
-            return events + [SlotSet("paused_form", None), SlotSet("crisis_followup", urgent_after_yes(dispatcher, tracker, lang))]
+            return events + [
+                SlotSet("paused_form", None),
+                SlotSet("crisis_followup", urgent_after_yes(dispatcher, tracker, lang)),
+            ]
 
         reply = send_crisis_reply(dispatcher, tracker, result, lang)
         record_escalation(tracker, result.level, result.category)
         # After crisis resources the check-in is not resumed by itself: the user chooses.
-        return events + [SlotSet("paused_form", None), SlotSet("crisis_followup", after_crisis_reply(reply))]
+        return events + [
+            SlotSet("paused_form", None),
+            SlotSet("crisis_followup", after_crisis_reply(reply)),
+        ]
 
 
 class ActionSetCountry(Action):
@@ -193,9 +244,13 @@ class ActionSetCountry(Action):
     def name(self) -> Text:
         return "action_set_country"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         code = country_answer(tracker)
         if code is None:
-            dispatcher.utter_message(response="utter_not_in_checkin")  # what `inform` gets otherwise
+            dispatcher.utter_message(
+                response="utter_not_in_checkin"
+            )  # what `inform` gets otherwise
             return [SlotSet("crisis_followup", None)]
         return set_country(dispatcher, tracker, code) + [SlotSet("crisis_followup", None)]

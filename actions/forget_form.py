@@ -6,6 +6,7 @@ erasure_log row) once Rasa has answered this turn. It cannot happen here: Rasa w
 events after the action has run, and its SQL tracker store would write back every event of the
 session it no longer finds in the table.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -22,16 +23,27 @@ class ValidateForgetForm(Action):
     def name(self) -> Text:
         return "validate_forget_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("requested_slot") != "forget_confirmed" or not user_just_answered(tracker, "forget_form"):
-            return [SlotSet("requested_slot", "forget_confirmed" if tracker.get_slot("forget_confirmed") is None else None)]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "forget_confirmed" or not user_just_answered(
+            tracker, "forget_form"
+        ):
+            return [
+                SlotSet(
+                    "requested_slot",
+                    "forget_confirmed" if tracker.get_slot("forget_confirmed") is None else None,
+                )
+            ]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in ("risk_disclosure", "stop", "goodbye", "change_language"):
             return []  # crisis first; stop stops; a language switch asks again in the new language
         if intent == "delete_data":
             answer = True  # "yes delete it" / pressing /forget again
         else:
-            answer = {"affirm": True, "deny": False}.get(intent or "", parse_yes_no(tracker.latest_message.get("text")))
+            answer = {"affirm": True, "deny": False}.get(
+                intent or "", parse_yes_no(tracker.latest_message.get("text"))
+            )
         if answer is None:
             answer = False  # never erase on an unclear answer; say so
         return [SlotSet("forget_confirmed", answer), SlotSet("requested_slot", None)]
@@ -41,7 +53,9 @@ class ActionForgetOutcome(Action):
     def name(self) -> Text:
         return "action_forget_outcome"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         if tracker.get_slot("forget_confirmed") is True:
             dispatcher.utter_message(response="utter_forget_done")  # carries the gateway's `erase`
             # Everything goes, except the language the user is reading this in.

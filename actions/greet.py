@@ -1,4 +1,5 @@
 """Starting and resuming a check-in (greet, start_screening, a topic named outside the form)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,11 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import checkin_finished, checkin_started, reset_checkin_events
 from actions.checkin_form import choose_intents
+from actions.common import checkin_finished, checkin_started, reset_checkin_events
 
 
-def _begin(dispatcher: CollectingDispatcher, tracker: Tracker, *, greeting: bool) -> List[EventType]:
+def _begin(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, greeting: bool
+) -> List[EventType]:
     """Events that set up the check-in the form is about to run (new or resumed)."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if checkin_started(tracker) and not checkin_finished(tracker):
@@ -33,7 +36,9 @@ class ActionGreet(Action):
     def name(self) -> Text:
         return "action_greet"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         return _begin(dispatcher, tracker, greeting=True)
 
 
@@ -41,7 +46,9 @@ class ActionStartCheckin(Action):
     def name(self) -> Text:
         return "action_start_checkin"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         return _begin(dispatcher, tracker, greeting=False)
 
 
@@ -51,6 +58,8 @@ class ActionNotInCheckin(Action):
     def name(self) -> Text:
         return "action_not_in_checkin"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         dispatcher.utter_message(response="utter_not_in_checkin")
         return []

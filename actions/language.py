@@ -8,6 +8,7 @@ this action runs, a named language is already set and the reply comes out in it.
 button per language (data/languages.yml). Inside a form the form then re-asks its open
 question in the new language; no answer is lost.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -24,7 +25,10 @@ CHANGE_LANGUAGE_INTENT = "change_language"
 
 def language_buttons() -> List[Dict[str, str]]:
     return [
-        {"title": language.name, "payload": f'/{CHANGE_LANGUAGE_INTENT}{{"language":"{language.code}"}}'}
+        {
+            "title": language.name,
+            "payload": f'/{CHANGE_LANGUAGE_INTENT}{{"language":"{language.code}"}}',
+        }
         for language in languages().by_code.values()
     ]
 
@@ -40,11 +44,15 @@ class ActionChangeLanguage(Action):
     def name(self) -> Text:
         return "action_change_language"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         lang = named_language(tracker)
         if lang:  # Rasa has set the slot from the entity already, so the reply comes out in it
             dispatcher.utter_message(response="utter_language_changed")
-            dispatcher.utter_message(json_message=control(language=lang))  # the gateway's own texts follow
+            dispatcher.utter_message(
+                json_message=control(language=lang)
+            )  # the gateway's own texts follow
             return []
         others = [code for code in languages().codes if code != user_language(tracker)]
         if len(others) == 1:

@@ -1,5 +1,6 @@
 """Understanding typed answers to the profile questions (age band, country) and to the consent
 and sharing questions, in English and Dutch: people answer in either, whatever the chat's language."""
+
 from __future__ import annotations
 
 import re
@@ -18,17 +19,71 @@ _PREFER_NOT = re.compile(
 
 # Names people type for the countries that have their own crisis resources, plus common others.
 COUNTRY_NAMES = {
-    "GB": ["uk", "u.k.", "united kingdom", "england", "scotland", "wales", "northern ireland", "britain",
-           "great britain", "gb", "english", "scottish", "welsh", "british", "vk", "verenigd koninkrijk",
-           "engeland", "schotland", "groot-brittannië", "groot-brittannie", "brittannië"],
+    "GB": [
+        "uk",
+        "u.k.",
+        "united kingdom",
+        "england",
+        "scotland",
+        "wales",
+        "northern ireland",
+        "britain",
+        "great britain",
+        "gb",
+        "english",
+        "scottish",
+        "welsh",
+        "british",
+        "vk",
+        "verenigd koninkrijk",
+        "engeland",
+        "schotland",
+        "groot-brittannië",
+        "groot-brittannie",
+        "brittannië",
+    ],
     "IE": ["ireland", "ie", "eire", "irish", "republic of ireland", "ierland"],
-    "NL": ["netherlands", "the netherlands", "nl", "holland", "nederland", "dutch", "nederlands", "nedrland",
-           "nl'", "ned"],
-    "BE": ["belgium", "be", "belgie", "belgië", "belgique", "vlaanderen", "flanders", "belgian", "belgiё",
-           "belgisch", "vlaams", "brussel", "wallonië"],
+    "NL": [
+        "netherlands",
+        "the netherlands",
+        "nl",
+        "holland",
+        "nederland",
+        "dutch",
+        "nederlands",
+        "nedrland",
+        "nl'",
+        "ned",
+    ],
+    "BE": [
+        "belgium",
+        "be",
+        "belgie",
+        "belgië",
+        "belgique",
+        "vlaanderen",
+        "flanders",
+        "belgian",
+        "belgiё",
+        "belgisch",
+        "vlaams",
+        "brussel",
+        "wallonië",
+    ],
     "DE": ["germany", "de", "deutschland", "german", "duitsland"],
-    "US": ["usa", "us", "u.s.", "u.s.a.", "united states", "america", "united states of america", "american",
-           "vs", "verenigde staten", "amerika"],
+    "US": [
+        "usa",
+        "us",
+        "u.s.",
+        "u.s.a.",
+        "united states",
+        "america",
+        "united states of america",
+        "american",
+        "vs",
+        "verenigde staten",
+        "amerika",
+    ],
     "CA": ["canada", "ca", "canadian"],
     "AU": ["australia", "au", "aus", "oz", "australian", "australië", "australie"],
     "FR": ["france", "fr", "french", "frankrijk"],
@@ -56,7 +111,7 @@ def _clean(text: str) -> str:
 
 
 def parse_age_band(text: Optional[str]) -> Optional[str]:
-    """"16", "16-17", "im 17", "prefer not to say" -> a band id; None when unclear."""
+    """ "16", "16-17", "im 17", "prefer not to say" -> a band id; None when unclear."""
     if not text:
         return None
     cleaned = _clean(text)
@@ -83,7 +138,11 @@ def parse_country(text: Optional[str]) -> Optional[str]:
     if not text:
         return None
     cleaned = _clean(text).strip(" .!?")
-    cleaned = re.sub(r"^(i live in|i'?m in|im in|i'?m from|im from|from|in|the|ik woon in|ik woon|ik kom uit|woon in|uit)\s+", "", cleaned)
+    cleaned = re.sub(
+        r"^(i live in|i'?m in|im in|i'?m from|im from|from|in|the|ik woon in|ik woon|ik kom uit|woon in|uit)\s+",
+        "",
+        cleaned,
+    )
     if cleaned in _LOOKUP:
         return _LOOKUP[cleaned]
     if _PREFER_NOT.search(cleaned) or _UNKNOWN_WORDS.search(cleaned):
@@ -99,11 +158,17 @@ def parse_yes_no(text: Optional[str]) -> Optional[bool]:
     if not text:
         return None
     cleaned = _clean(text).strip(" .!?")
-    if re.fullmatch(r"(y|ya|yes+|yep|yeah|yea|sure|ok|okay|k|fine|go ahead|of course|that'?s ok|alright"
-                    r"|ja+|jawel|jep|jup|ok[eé]e?|oke|prima|goed|is goed|dat is goed|tuurlijk|natuurlijk|zeker"
-                    r"|mag|mag wel|doe maar|top|akkoord|vind ik goed)( .*)?", cleaned):
+    if re.fullmatch(
+        r"(y|ya|yes+|yep|yeah|yea|sure|ok|okay|k|fine|go ahead|of course|that'?s ok|alright"
+        r"|ja+|jawel|jep|jup|ok[eé]e?|oke|prima|goed|is goed|dat is goed|tuurlijk|natuurlijk|zeker"
+        r"|mag|mag wel|doe maar|top|akkoord|vind ik goed)( .*)?",
+        cleaned,
+    ):
         return True
-    if re.fullmatch(r"(n|no+|nope|nah|no thanks|don'?t|do not|never"
-                    r"|nee+|neen|liever niet|niet|nope|echt niet|nooit|mag niet|niet doen|niet bewaren|niet delen)( .*)?", cleaned):
+    if re.fullmatch(
+        r"(n|no+|nope|nah|no thanks|don'?t|do not|never"
+        r"|nee+|neen|liever niet|niet|nope|echt niet|nooit|mag niet|niet doen|niet bewaren|niet delen)( .*)?",
+        cleaned,
+    ):
         return False
     return None

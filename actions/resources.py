@@ -1,4 +1,5 @@
 """request_resources and /resources: the help numbers for the user's country, right now."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -15,6 +16,8 @@ class ActionShowResources(Action):
     def name(self) -> Text:
         return "action_show_resources"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         dispatcher.utter_message(text=resources_text(user_country(tracker), user_language(tracker)))
         return []

@@ -1,5 +1,6 @@
 """Session start: set the chat's language, and say what the bot is (not a human, not a therapist)
 before anything else."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -16,7 +17,9 @@ class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         # Carry slots over (a paused check-in survives an idle hour), but not the form's
         # requested_slot: a stale one would make the resumed form misread the next message.
         carried = [

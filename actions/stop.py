@@ -1,4 +1,5 @@
 """/stop: pause the check-in (answers kept if consent was given) with an offer to continue."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -14,7 +15,9 @@ class ActionStop(Action):
     def name(self) -> Text:
         return "action_stop"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         if checkin_started(tracker) and not checkin_finished(tracker):
             dispatcher.utter_message(response="utter_paused")
         else:

@@ -3,6 +3,7 @@
 A locked or unreachable database must not stop a young person's check-in or, worse, a crisis
 reply: errors are logged by exception type and pseudonym-free context, and the chat goes on.
 """
+
 from __future__ import annotations
 
 import logging

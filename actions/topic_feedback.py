@@ -1,4 +1,5 @@
 """Feedback for one finished topic: plain, non-diagnostic words and 2–3 tips from the YAML."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -17,10 +18,16 @@ def answers_for(tracker: Tracker, topic_id: str) -> dict:
 
 
 def _as_value(slot_value: object) -> Optional[int]:
-    return int(slot_value) if isinstance(slot_value, (int, float)) and not isinstance(slot_value, bool) else None
+    return (
+        int(slot_value)
+        if isinstance(slot_value, (int, float)) and not isinstance(slot_value, bool)
+        else None
+    )
 
 
-def give_topic_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topic_id: str) -> TopicResult:
+def give_topic_feedback(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic_id: str
+) -> TopicResult:
     topic = content().topics[topic_id]
     result = score_topic(topic, answers_for(tracker, topic_id))
     lang = user_language(tracker)
@@ -29,7 +36,10 @@ def give_topic_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topi
     else:
         tips = "\n".join(f"• {tip[lang]}" for tip in result.band.tips)
         dispatcher.utter_message(
-            response="utter_topic_feedback", title=topic.title[lang], feedback=result.band.feedback[lang], tips=tips
+            response="utter_topic_feedback",
+            title=topic.title[lang],
+            feedback=result.band.feedback[lang],
+            tips=tips,
         )
     if tracker.get_slot("consent") is True:
         # Written at the end of each topic, so a half-finished check-in keeps what was answered.

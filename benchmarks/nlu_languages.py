@@ -8,6 +8,7 @@ would serve, with a language router in front), and scores each on its own langua
 
 Run: .venv/bin/python benchmarks/nlu_languages.py [--model PATH] [--compare]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,19 +57,39 @@ def train_nlu_only(nlu_files: List[Path], out: Path) -> Path:
     data.mkdir(parents=True)
     for index, path in enumerate(nlu_files):
         shutil.copy(path, data / f"{index:02d}_{path.name}")
-    subprocess.run([str(BIN / "rasa"), "train", "nlu", "--config", str(ROOT / "config.yml"), "--nlu", str(data),
-                    "--out", str(out), "--fixed-model-name", "nlu", "--quiet"], check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            str(BIN / "rasa"),
+            "train",
+            "nlu",
+            "--config",
+            str(ROOT / "config.yml"),
+            "--nlu",
+            str(data),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            "nlu",
+            "--quiet",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     return out / "nlu.tar.gz"
 
 
 def report(label: str, results: Dict[str, Tuple[float, Dict[str, float], float]]) -> None:
     for lang, (macro, scores, per_message) in results.items():
-        worst = ", ".join(f"{i} {s:.2f}" for i, s in sorted(scores.items(), key=lambda kv: kv[1])[:6])
+        worst = ", ".join(
+            f"{i} {s:.2f}" for i, s in sorted(scores.items(), key=lambda kv: kv[1])[:6]
+        )
         print(f"| {label} | {lang} | {macro:.3f} | {per_message * 1000:.1f} ms | {worst} |")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "scrollcheck.tar.gz")
     parser.add_argument("--compare", action="store_true")
     args = parser.parse_args()

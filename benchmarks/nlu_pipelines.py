@@ -3,10 +3,10 @@
 For each configuration, with the project's own data (data/, domain.yml):
 
 1. Intent quality. Macro-F1 and accuracy by stratified k-fold cross-validation (3 folds by
-   default, the same folds with seed 42 for every configuration) and on one fixed held-out split (80/20, stratified by intent,
-   seed 42). The whole pipeline is evaluated as it runs in production, FallbackClassifier and
-   RiskDetector included: an `nlu_fallback` counts as a miss, every intent in data/nlu counts, no
-   example is left out. Macro-F1 is averaged over the intents of the data.
+   default, the same folds with seed 42 for every configuration) and on one fixed held-out
+   split (80/20, stratified by intent, seed 42). The whole pipeline is evaluated as it runs in
+   production, FallbackClassifier and RiskDetector included: an `nlu_fallback` counts as a miss,
+   every intent in data/nlu counts, no example is left out. Macro-F1 is averaged over the intents of the data.
 2. Serving cost. `rasa train` of the full model (timed, training cache off), then the action
    server and `rasa run` on loopback with the REST channel and an in-memory tracker store:
    start-up time until GET / answers, RSS after a warm-up, and messages per second through
@@ -19,6 +19,7 @@ Run:  .venv/bin/python benchmarks/nlu_pipelines.py [--quick] [--folds N] [--mess
 --quick cuts folds, messages and DIET/TED epochs so the whole path runs in a few minutes; its
 figures are for checking the script, not for the README.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,27 +78,78 @@ BENCH_ENV = {
 # actually send; together they touch every dialogue path that costs something at run time.
 SCRIPTS: Dict[str, List[str]] = {
     "comparison, buttons, 'why do you ask'": [
-        "hi", "/affirm", "16-17", "UK", "/choose_comparison",
-        "/answer_often", "why do you ask", "/answer_sometimes", "/answer_very_often",
-        "/answer_rarely", "/answer_often", "/affirm", "thanks", "bye",
+        "hi",
+        "/affirm",
+        "16-17",
+        "UK",
+        "/choose_comparison",
+        "/answer_often",
+        "why do you ask",
+        "/answer_sometimes",
+        "/answer_very_often",
+        "/answer_rarely",
+        "/answer_often",
+        "/affirm",
+        "thanks",
+        "bye",
     ],
     "fomo, free text, privacy question": [
-        "hey", "yeah sure", "im 15", "ireland", "fomo",
-        "all the time", "sometimes tbh", "what happens to my answers", "not really", "a lot",
-        "never", "no keep it private", "thx",
+        "hey",
+        "yeah sure",
+        "im 15",
+        "ireland",
+        "fomo",
+        "all the time",
+        "sometimes tbh",
+        "what happens to my answers",
+        "not really",
+        "a lot",
+        "never",
+        "no keep it private",
+        "thx",
     ],
     "cyberbullying, skip, 'are you real', unclear answer": [
-        "hello", "ok", "18-25", "the netherlands", "/choose_cyberbullying",
-        "/answer_never", "skip", "are you a real person?", "/answer_rarely", "hmm idk",
-        "kinda sometimes", "rarely tbh", "/affirm", "bye",
+        "hello",
+        "ok",
+        "18-25",
+        "the netherlands",
+        "/choose_cyberbullying",
+        "/answer_never",
+        "skip",
+        "are you a real person?",
+        "/answer_rarely",
+        "hmm idk",
+        "kinda sometimes",
+        "rarely tbh",
+        "/affirm",
+        "bye",
     ],
     "all three topics, stop and resume, diagnosis request": [
-        "hiii", "ye", "16", "uk", "/choose_all",
-        "/answer_sometimes", "often tbh", "/answer_rarely", "i wanna stop", "/start_screening",
-        "/answer_never", "/answer_often", "can you tell me if i have anxiety", "/answer_sometimes",
-        "hardly ever", "/answer_very_often", "/answer_sometimes", "/answer_rarely",
-        "/answer_never", "sometimes", "/answer_often", "/answer_rarely", "/answer_never",
-        "/deny", "bye",
+        "hiii",
+        "ye",
+        "16",
+        "uk",
+        "/choose_all",
+        "/answer_sometimes",
+        "often tbh",
+        "/answer_rarely",
+        "i wanna stop",
+        "/start_screening",
+        "/answer_never",
+        "/answer_often",
+        "can you tell me if i have anxiety",
+        "/answer_sometimes",
+        "hardly ever",
+        "/answer_very_often",
+        "/answer_sometimes",
+        "/answer_rarely",
+        "/answer_never",
+        "sometimes",
+        "/answer_often",
+        "/answer_rarely",
+        "/answer_never",
+        "/deny",
+        "bye",
     ],
 }
 
@@ -105,7 +157,9 @@ SCRIPTS: Dict[str, List[str]] = {
 # --------------------------------------------------------------------------------------------
 # Configurations
 # --------------------------------------------------------------------------------------------
-def effective_configs(workdir: Path, names: Sequence[str], quick: bool, without_risk: bool) -> Dict[str, Path]:
+def effective_configs(
+    workdir: Path, names: Sequence[str], quick: bool, without_risk: bool
+) -> Dict[str, Path]:
     """Copies of the configurations as benchmarked: --quick cuts epochs, and the RiskDetector can
     be left out (it does not train; it only overrides the intent on a risk signal)."""
     out: Dict[str, Path] = {}
@@ -118,7 +172,9 @@ def effective_configs(workdir: Path, names: Sequence[str], quick: bool, without_
                 if "epochs" in component:
                     component["epochs"] = 10
         path = workdir / f"config_{name}.yml"
-        path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
         out[name] = path
     return out
 
@@ -147,7 +203,9 @@ def make_splits(examples: Sequence[Example], folds: int) -> List[Tuple[str, List
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
     for i, (train, test) in enumerate(skf.split(indices, labels), start=1):
         splits.append((f"cv{i}", [int(j) for j in train], [int(j) for j in test]))
-    train, test = train_test_split(indices, test_size=HOLDOUT_FRACTION, stratify=labels, random_state=SEED)
+    train, test = train_test_split(
+        indices, test_size=HOLDOUT_FRACTION, stratify=labels, random_state=SEED
+    )
     splits.append(("holdout", sorted(train), sorted(test)))
     return splits
 
@@ -163,13 +221,13 @@ def _redirect_output(log_path: Path) -> None:
 
 
 def evaluate_split(task: Dict[str, Any]) -> Dict[str, Any]:
-    """Worker: train an NLU model on one split's training part and parse its test part.
-
-    """
+    """Worker: train an NLU model on one split's training part and parse its test part."""
     os.chdir(PROJECT_ROOT)  # SpacyNLP's model path in config.yml is relative to the project root
     _redirect_output(Path(task["log"]))
     # Trainings side by side share the cores instead of each TensorFlow grabbing all of them.
-    os.environ["TF_INTRA_OP_PARALLELISM_THREADS"] = os.environ["TF_INTER_OP_PARALLELISM_THREADS"] = str(task["threads"])
+    os.environ["TF_INTRA_OP_PARALLELISM_THREADS"] = os.environ[
+        "TF_INTER_OP_PARALLELISM_THREADS"
+    ] = str(task["threads"])
     from rasa.utils.tensorflow.environment import setup_tf_environment
 
     setup_tf_environment()
@@ -186,27 +244,44 @@ def evaluate_split(task: Dict[str, Any]) -> Dict[str, Any]:
     RasaYAMLWriter().dump(train_file, TrainingData(training_examples=messages))
 
     started = time.perf_counter()
-    model = train_nlu(config=task["config_path"], nlu_data=str(train_file), output=str(workdir), fixed_model_name="nlu")
+    model = train_nlu(
+        config=task["config_path"],
+        nlu_data=str(train_file),
+        output=str(workdir),
+        fixed_model_name="nlu",
+    )
     train_seconds = time.perf_counter() - started
     if not model:
-        raise RuntimeError(f"NLU training failed for {task['config']} {task['split']}; see {task['log']}")
+        raise RuntimeError(
+            f"NLU training failed for {task['config']} {task['split']}; see {task['log']}"
+        )
     agent = Agent.load(model)
 
     async def parse_all() -> List[Dict[str, Any]]:
         records = []
         for text, intent in task["test"]:
             parsed = await agent.parse_message(text)
-            ranking = [(r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []]
-            records.append({
-                "text": text,
-                "true": intent,
-                "pred": (parsed.get("intent") or {}).get("name"),
-                "ranking": ranking[:4],
-                "risk_fired": "risk" in parsed,
-            })
+            ranking = [
+                (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
+            ]
+            records.append(
+                {
+                    "text": text,
+                    "true": intent,
+                    "pred": (parsed.get("intent") or {}).get("name"),
+                    "ranking": ranking[:4],
+                    "risk_fired": "risk" in parsed,
+                }
+            )
         return records
 
-    return {"config": task["config"], "split": task["split"], "train_seconds": train_seconds, "model": str(model), "records": asyncio.run(parse_all())}
+    return {
+        "config": task["config"],
+        "split": task["split"],
+        "train_seconds": train_seconds,
+        "model": str(model),
+        "records": asyncio.run(parse_all()),
+    }
 
 
 def time_parsing(model: str, texts: List[str], log: str, rounds: int = 3) -> Dict[str, float]:
@@ -232,8 +307,12 @@ def time_parsing(model: str, texts: List[str], log: str, rounds: int = 3) -> Dic
         return timings
 
     timings = sorted(asyncio.run(run()))
-    return {"messages": len(timings), "p50_ms": round(percentile(timings, 50), 2), "p95_ms": round(percentile(timings, 95), 2),
-            "msgs_per_s": round(1000 * len(timings) / sum(timings), 1)}
+    return {
+        "messages": len(timings),
+        "p50_ms": round(percentile(timings, 50), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
+        "msgs_per_s": round(1000 * len(timings) / sum(timings), 1),
+    }
 
 
 def decide(record: Dict[str, Any], threshold: float, ambiguity: float) -> str:
@@ -248,7 +327,9 @@ def decide(record: Dict[str, Any], threshold: float, ambiguity: float) -> str:
     return ranking[0][0]
 
 
-def scores(records: Sequence[Dict[str, Any]], predictions: Optional[Sequence[str]] = None) -> Dict[str, float]:
+def scores(
+    records: Sequence[Dict[str, Any]], predictions: Optional[Sequence[str]] = None
+) -> Dict[str, float]:
     """Macro-F1 over the data's intents (a fallback is a miss) and accuracy."""
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -256,32 +337,41 @@ def scores(records: Sequence[Dict[str, Any]], predictions: Optional[Sequence[str
     y_pred = list(predictions) if predictions is not None else [r["pred"] for r in records]
     labels = sorted(set(y_true))
     return {
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "fallback_rate": sum(p == FALLBACK_INTENT for p in y_pred) / len(y_pred),
         "n": len(y_true),
     }
 
 
-def run_nlu_evaluation(configs: Dict[str, Path], folds: int, jobs: int, workdir: Path, log_dir: Path) -> Dict[str, Any]:
+def run_nlu_evaluation(
+    configs: Dict[str, Path], folds: int, jobs: int, workdir: Path, log_dir: Path
+) -> Dict[str, Any]:
     examples = load_examples()
     splits = make_splits(examples, folds)
     tasks = []
     # The slow configuration's tasks first, so two workers stay busy until the end.
     for name in sorted(configs, key=lambda n: n != "stock"):
         for split, train, test in splits:
-            tasks.append({
-                "config": name,
-                "config_path": str(configs[name]),
-                "split": split,
-                "train": [examples[i] for i in train],
-                "test": [examples[i] for i in test],
-                "workdir": str(workdir / "nlu" / name / split),
-                "log": str(log_dir / f"nlu_{name}_{split}.log"),
-                "threads": max(1, (os.cpu_count() or 1) // jobs),
-            })
-    print(f"NLU: {len(examples)} examples, {len(set(i for _, i in examples))} intents; "
-          f"{len(tasks)} trainings ({folds} folds + hold-out per configuration), {jobs} at a time", flush=True)
+            tasks.append(
+                {
+                    "config": name,
+                    "config_path": str(configs[name]),
+                    "split": split,
+                    "train": [examples[i] for i in train],
+                    "test": [examples[i] for i in test],
+                    "workdir": str(workdir / "nlu" / name / split),
+                    "log": str(log_dir / f"nlu_{name}_{split}.log"),
+                    "threads": max(1, (os.cpu_count() or 1) // jobs),
+                }
+            )
+    print(
+        f"NLU: {len(examples)} examples, {len(set(i for _, i in examples))} intents; "
+        f"{len(tasks)} trainings ({folds} folds + hold-out per configuration), {jobs} at a time",
+        flush=True,
+    )
     results: List[Dict[str, Any]] = []
     # A fresh process per training (spawn, one task per child): no TensorFlow state or memory
     # carries over from one configuration or fold into the next.
@@ -289,8 +379,11 @@ def run_nlu_evaluation(configs: Dict[str, Path], folds: int, jobs: int, workdir:
         pending = [pool.apply_async(evaluate_split, (task,)) for task in tasks]
         for task, handle in zip(tasks, pending):
             result = handle.get()
-            print(f"  {task['config']:<5} {task['split']:<8} trained in {result['train_seconds']:.0f} s, "
-                  f"macro-F1 {scores(result['records'])['macro_f1']:.3f}", flush=True)
+            print(
+                f"  {task['config']:<5} {task['split']:<8} trained in {result['train_seconds']:.0f} s, "
+                f"macro-F1 {scores(result['records'])['macro_f1']:.3f}",
+                flush=True,
+            )
             results.append(result)
     summary = summarise_nlu(configs, results, folds, examples)
     # NLU speed alone, one configuration at a time on an otherwise idle pool.
@@ -298,12 +391,21 @@ def run_nlu_evaluation(configs: Dict[str, Path], folds: int, jobs: int, workdir:
         for name in configs:
             holdout = next(r for r in results if r["config"] == name and r["split"] == "holdout")
             texts = [r["text"] for r in holdout["records"]]
-            summary[name]["nlu_parse"] = pool.apply(time_parsing, (holdout["model"], texts, str(log_dir / f"nlu_{name}_parse_timing.log")))
+            summary[name]["nlu_parse"] = pool.apply(
+                time_parsing,
+                (holdout["model"], texts, str(log_dir / f"nlu_{name}_parse_timing.log")),
+            )
     return summary
 
 
-def summarise_nlu(configs: Dict[str, Path], results: List[Dict[str, Any]], folds: int, examples: Sequence[Example]) -> Dict[str, Any]:
-    summary: Dict[str, Any] = {"folds": folds, "examples": len(examples), "intents": len(set(i for _, i in examples))}
+def summarise_nlu(
+    configs: Dict[str, Path], results: List[Dict[str, Any]], folds: int, examples: Sequence[Example]
+) -> Dict[str, Any]:
+    summary: Dict[str, Any] = {
+        "folds": folds,
+        "examples": len(examples),
+        "intents": len(set(i for _, i in examples)),
+    }
     for name in configs:
         mine = [r for r in results if r["config"] == name]
         cv = [scores(r["records"]) for r in mine if r["split"].startswith("cv")]
@@ -318,7 +420,9 @@ def summarise_nlu(configs: Dict[str, Path], results: List[Dict[str, Any]], folds
             "holdout": scores(holdout["records"]),
             "holdout_per_intent_f1": per_intent_f1(holdout["records"]),
             "holdout_errors": [
-                {"text": r["text"], "true": r["true"], "pred": r["pred"]} for r in holdout["records"] if r["pred"] != r["true"]
+                {"text": r["text"], "true": r["true"], "pred": r["pred"]}
+                for r in holdout["records"]
+                if r["pred"] != r["true"]
             ],
             "fallback_sweep": fallback_sweep(cv_records, holdout["records"]),
             "sweep_check": sweep_check(configs[name], cv_records, holdout["records"]),
@@ -333,11 +437,17 @@ def configured_fallback(config_path: Path) -> Tuple[float, float]:
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
     for component in config.get("pipeline", []):
         if component.get("name") == "FallbackClassifier":
-            return float(component.get("threshold", 0.3)), float(component.get("ambiguity_threshold", 0.1))
+            return float(component.get("threshold", 0.3)), float(
+                component.get("ambiguity_threshold", 0.1)
+            )
     return 0.0, 0.0
 
 
-def sweep_check(config_path: Path, cv_records: Sequence[Dict[str, Any]], holdout_records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+def sweep_check(
+    config_path: Path,
+    cv_records: Sequence[Dict[str, Any]],
+    holdout_records: Sequence[Dict[str, Any]],
+) -> Dict[str, Any]:
     """Does `decide` at the configured thresholds give the pipeline's own answers?
 
     It cannot where a component after the FallbackClassifier changes the intent without a
@@ -353,7 +463,12 @@ def sweep_check(config_path: Path, cv_records: Sequence[Dict[str, Any]], holdout
         "ambiguity_threshold": ambiguity,
         "messages": len(records),
         "mismatches": [
-            {"text": r["text"], "true": r["true"], "pred": r["pred"], "pred_confidence": round(r["ranking"][0][1], 3) if r["ranking"] else None}
+            {
+                "text": r["text"],
+                "true": r["true"],
+                "pred": r["pred"],
+                "pred_confidence": round(r["ranking"][0][1], 3) if r["ranking"] else None,
+            }
             for r in mismatches
         ],
     }
@@ -369,7 +484,9 @@ def per_intent_f1(records: Sequence[Dict[str, Any]]) -> Dict[str, float]:
     return {label: round(float(v), 3) for label, v in zip(labels, values)}
 
 
-def fallback_sweep(cv_records: Sequence[Dict[str, Any]], holdout_records: Sequence[Dict[str, Any]]) -> List[Dict[str, float]]:
+def fallback_sweep(
+    cv_records: Sequence[Dict[str, Any]], holdout_records: Sequence[Dict[str, Any]]
+) -> List[Dict[str, float]]:
     """Macro-F1 had the FallbackClassifier used other thresholds (same trained models).
 
     On in-domain test data a lower threshold can only look better; the fallback's job is the
@@ -379,13 +496,32 @@ def fallback_sweep(cv_records: Sequence[Dict[str, Any]], holdout_records: Sequen
     rows = []
     for threshold in (0.0, 0.2, 0.3, 0.4, 0.5):
         for ambiguity in (0.0, 0.05, 0.1):
-            rows.append({
-                "threshold": threshold,
-                "ambiguity_threshold": ambiguity,
-                "cv_pooled_macro_f1": round(scores(cv_records, [decide(r, threshold, ambiguity) for r in cv_records])["macro_f1"], 4),
-                "holdout_macro_f1": round(scores(holdout_records, [decide(r, threshold, ambiguity) for r in holdout_records])["macro_f1"], 4),
-                "holdout_fallback_rate": round(scores(holdout_records, [decide(r, threshold, ambiguity) for r in holdout_records])["fallback_rate"], 4),
-            })
+            rows.append(
+                {
+                    "threshold": threshold,
+                    "ambiguity_threshold": ambiguity,
+                    "cv_pooled_macro_f1": round(
+                        scores(cv_records, [decide(r, threshold, ambiguity) for r in cv_records])[
+                            "macro_f1"
+                        ],
+                        4,
+                    ),
+                    "holdout_macro_f1": round(
+                        scores(
+                            holdout_records,
+                            [decide(r, threshold, ambiguity) for r in holdout_records],
+                        )["macro_f1"],
+                        4,
+                    ),
+                    "holdout_fallback_rate": round(
+                        scores(
+                            holdout_records,
+                            [decide(r, threshold, ambiguity) for r in holdout_records],
+                        )["fallback_rate"],
+                        4,
+                    ),
+                }
+            )
     return rows
 
 
@@ -400,19 +536,35 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def train_full_model(name: str, config_path: Path, out_dir: Path, log_path: Path) -> Tuple[Path, float]:
+def train_full_model(
+    name: str, config_path: Path, out_dir: Path, log_path: Path
+) -> Tuple[Path, float]:
     """`rasa train` on everything in data/ (NLU + rules + stories), timed, with no cache."""
     command = [
-        str(BIN / "rasa"), "train", "--config", str(config_path), "--domain", "domain.yml", "--data", "data",
-        "--out", str(out_dir), "--fixed-model-name", f"bench_{name}",
+        str(BIN / "rasa"),
+        "train",
+        "--config",
+        str(config_path),
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        f"bench_{name}",
     ]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        completed = subprocess.run(command, cwd=PROJECT_ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT)
+        completed = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT
+        )
     seconds = time.perf_counter() - started
     model = out_dir / f"bench_{name}.tar.gz"
     if completed.returncode != 0 or not model.exists():
-        raise RuntimeError(f"rasa train failed for {name} (exit {completed.returncode}); see {log_path}")
+        raise RuntimeError(
+            f"rasa train failed for {name} (exit {completed.returncode}); see {log_path}"
+        )
     return model, seconds
 
 
@@ -425,7 +577,14 @@ def free_port() -> int:
 def start(args: List[str], log_path: Path, env: Dict[str, str]) -> subprocess.Popen:
     log = open(log_path, "wb")
     # Own process group, so stopping it stops exactly what we started.
-    return subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        args,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -445,7 +604,9 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log_path:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before answering; see {log_path}")
+            raise RuntimeError(
+                f"process exited with {process.returncode} before answering; see {log_path}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -458,12 +619,25 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log_path:
 
 def start_action_server(workdir: Path, log_dir: Path) -> Tuple[subprocess.Popen, int]:
     """The project's action server on a throw-away SQLite database (migrated first)."""
-    env = child_env({"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "SANIC_HOST": "127.0.0.1"})
+    env = child_env(
+        {"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "SANIC_HOST": "127.0.0.1"}
+    )
     with open(log_dir / "migrate.log", "wb") as log:
-        subprocess.run([str(BIN / "scrollcheck"), "migrate"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            [str(BIN / "scrollcheck"), "migrate"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
     port = free_port()
     log_path = log_dir / "actions.log"
-    process = start([str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)], log_path, env)
+    process = start(
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        log_path,
+        env,
+    )
     wait_until_up(f"http://127.0.0.1:{port}/health", process, 120, log_path)
     return process, port
 
@@ -538,7 +712,9 @@ def fallback_texts() -> set:
     return {variant.get("text") for variant in domain.get("responses", {}).get("utter_default", [])}
 
 
-async def send(client: Any, url: str, sender: str, text: str, result: LoadResult, fallbacks: set) -> Optional[List[Dict[str, Any]]]:
+async def send(
+    client: Any, url: str, sender: str, text: str, result: LoadResult, fallbacks: set
+) -> Optional[List[Dict[str, Any]]]:
     started = time.perf_counter()
     try:
         response = await client.post(url, json={"sender": sender, "message": text})
@@ -557,7 +733,9 @@ async def send(client: Any, url: str, sender: str, text: str, result: LoadResult
     return replies
 
 
-async def run_scripts_once(base_url: str, tag: str, scripts: Dict[str, List[str]]) -> Tuple[Dict[str, List[List[str]]], LoadResult]:
+async def run_scripts_once(
+    base_url: str, tag: str, scripts: Dict[str, List[str]]
+) -> Tuple[Dict[str, List[List[str]]], LoadResult]:
     """Warm-up: every script once, one message at a time; returns the bot's replies per turn."""
     import httpx
 
@@ -625,18 +803,42 @@ class Server:
     figures: Dict[str, Any]
 
 
-def start_rasa(name: str, model: Path, action_port: int, warmup_scripts: Dict[str, List[str]], workdir: Path, log_dir: Path) -> Server:
+def start_rasa(
+    name: str,
+    model: Path,
+    action_port: int,
+    warmup_scripts: Dict[str, List[str]],
+    workdir: Path,
+    log_dir: Path,
+) -> Server:
     """Start `rasa run` for one model; measure start-up, first reply and RSS after a warm-up."""
     endpoints = workdir / f"endpoints_{name}.yml"
     # No tracker_store / lock_store entries: Rasa then keeps both in memory.
-    endpoints.write_text(yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}}), encoding="utf-8")
+    endpoints.write_text(
+        yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"}}),
+        encoding="utf-8",
+    )
     port = free_port()
     log_path = log_dir / f"rasa_run_{name}.log"
     base_url = f"http://127.0.0.1:{port}"
-    process = start([
-        str(BIN / "rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
-        "--credentials", "credentials.yml", "--endpoints", str(endpoints),
-    ], log_path, child_env())
+    process = start(
+        [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            str(endpoints),
+        ],
+        log_path,
+        child_env(),
+    )
     try:
         load_before = load_average()
         startup_s = wait_until_up(base_url + "/", process, 300, log_path)
@@ -645,15 +847,20 @@ def start_rasa(name: str, model: Path, action_port: int, warmup_scripts: Dict[st
     except BaseException:
         stop(process)
         raise
-    return Server(name, process, base_url, {
-        "startup_s": round(startup_s, 2),
-        "startup_load_average": load_before,
-        "first_reply_ms": round(warmup.latencies_ms[0], 1) if warmup.latencies_ms else None,
-        "rss_started_mb": round(rss_started, 1),
-        "rss_warm_mb": round(memory_mb(process.pid), 1),
-        "warmup": warmup.summary(),
-        "transcripts": transcripts,
-    })
+    return Server(
+        name,
+        process,
+        base_url,
+        {
+            "startup_s": round(startup_s, 2),
+            "startup_load_average": load_before,
+            "first_reply_ms": round(warmup.latencies_ms[0], 1) if warmup.latencies_ms else None,
+            "rss_started_mb": round(rss_started, 1),
+            "rss_warm_mb": round(memory_mb(process.pid), 1),
+            "warmup": warmup.summary(),
+            "transcripts": transcripts,
+        },
+    )
 
 
 def measure_throughput(servers: List[Server], users: int, messages: int, rounds: int) -> None:
@@ -668,10 +875,15 @@ def measure_throughput(servers: List[Server], users: int, messages: int, rounds:
         order = servers if round_index % 2 == 0 else list(reversed(servers))
         for server in order:
             before = load_average()
-            result = asyncio.run(run_load(server.base_url, f"{server.name}-r{round_index}", users, messages))
+            result = asyncio.run(
+                run_load(server.base_url, f"{server.name}-r{round_index}", users, messages)
+            )
             per_server[server.name].append(result)
-            print(f"  round {round_index + 1}/{rounds} {server.name:<5} {result.summary()['msgs_per_s']:6.1f} msg/s "
-                  f"(load average {before.split()[0]})", flush=True)
+            print(
+                f"  round {round_index + 1}/{rounds} {server.name:<5} {result.summary()['msgs_per_s']:6.1f} msg/s "
+                f"(load average {before.split()[0]})",
+                flush=True,
+            )
     for server in servers:
         results = per_server[server.name]
         pooled = LoadResult()
@@ -704,7 +916,13 @@ def transcript_agreement(serving: Dict[str, Dict[str, Any]]) -> Optional[Dict[st
             if i < len(other) and other[i] == replies:
                 same += 1
             else:
-                differing.append({"script": script, "turn": i + 1, "user": SCRIPTS.get(script, [""] * (i + 1))[i]})
+                differing.append(
+                    {
+                        "script": script,
+                        "turn": i + 1,
+                        "user": SCRIPTS.get(script, [""] * (i + 1))[i],
+                    }
+                )
     return {"same": same, "total": total, "differing": differing}
 
 
@@ -727,7 +945,12 @@ def machine() -> Dict[str, Any]:
                 mem_gb = int(line.split()[1]) / 1024 / 1024
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem_gb, 1), "python": platform.python_version()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+    }
 
 
 def versions() -> Dict[str, str]:
@@ -745,8 +968,15 @@ def versions() -> Dict[str, str]:
 
 def git_revision() -> str:
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=PROJECT_ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return rev + (" (working tree has uncommitted changes)" if dirty else "")
     except OSError:
         return "?"
@@ -768,19 +998,31 @@ def markdown(report: Dict[str, Any]) -> str:
         f"- Date: {report['date']}",
         f"- Machine: {report['machine']['nproc']} CPUs (nproc), {report['machine']['cpu']}, "
         f"{report['machine']['memory_gb']} GB RAM; load average at start {report['load_before']}, at end {report['load_after']}",
-        f"- Software: Python {report['machine']['python']}, " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        f"- Software: Python {report['machine']['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
         f"- Code: git {report['git']}",
         f"- Command: `{report['command']}` (total {report['total_minutes']:.1f} min)",
     ]
     if args["quick"]:
-        lines.append("- **QUICK RUN** (fewer folds and messages, 10 epochs for DIET/TED): figures only check the script; do not quote them.")
+        lines.append(
+            "- **QUICK RUN** (fewer folds and messages, 10 epochs for DIET/TED): figures only check the script; do not quote them."
+        )
     if args["without_risk_detector"]:
         lines.append("- RiskDetector left out of both pipelines (--without-risk-detector).")
-    lines += ["", "| | " + " | ".join(LABELS[n] for n in names) + (" | ours vs stock |" if set(names) == {"ours", "stock"} else " |"),
-              "|---|" + "---|" * len(names) + ("---|" if set(names) == {"ours", "stock"} else "")]
+    lines += [
+        "",
+        "| | "
+        + " | ".join(LABELS[n] for n in names)
+        + (" | ours vs stock |" if set(names) == {"ours", "stock"} else " |"),
+        "|---|" + "---|" * len(names) + ("---|" if set(names) == {"ours", "stock"} else ""),
+    ]
 
     def row(label: str, values: List[str], ratio: str = "") -> None:
-        lines.append(f"| {label} | " + " | ".join(values) + (f" | {ratio} |" if set(names) == {"ours", "stock"} else " |"))
+        lines.append(
+            f"| {label} | "
+            + " | ".join(values)
+            + (f" | {ratio} |" if set(names) == {"ours", "stock"} else " |")
+        )
 
     def ratio(get: Any, fmt_: str = "{:.1f}×") -> str:
         try:
@@ -790,36 +1032,101 @@ def markdown(report: Dict[str, Any]) -> str:
 
     if nlu:
         k = nlu["folds"]
-        row(f"intent macro-F1, {k}-fold CV (mean ± sd)", [f"{nlu[n]['cv_macro_f1_mean']:.3f} ± {nlu[n]['cv_macro_f1_sd']:.3f}" for n in names])
+        row(
+            f"intent macro-F1, {k}-fold CV (mean ± sd)",
+            [f"{nlu[n]['cv_macro_f1_mean']:.3f} ± {nlu[n]['cv_macro_f1_sd']:.3f}" for n in names],
+        )
         row(f"intent accuracy, {k}-fold CV", [f"{nlu[n]['cv_accuracy_mean']:.3f}" for n in names])
-        row("intent macro-F1, held-out 20 %", [f"**{nlu[n]['holdout']['macro_f1']:.3f}**" for n in names])
-        row("intent accuracy, held-out 20 %", [f"{nlu[n]['holdout']['accuracy']:.3f}" for n in names])
-        row("nlu_fallback on held-out", [f"{100 * nlu[n]['holdout']['fallback_rate']:.1f} %" for n in names])
+        row(
+            "intent macro-F1, held-out 20 %",
+            [f"**{nlu[n]['holdout']['macro_f1']:.3f}**" for n in names],
+        )
+        row(
+            "intent accuracy, held-out 20 %",
+            [f"{nlu[n]['holdout']['accuracy']:.3f}" for n in names],
+        )
+        row(
+            "nlu_fallback on held-out",
+            [f"{100 * nlu[n]['holdout']['fallback_rate']:.1f} %" for n in names],
+        )
         if all("nlu_parse" in nlu[n] for n in names):
-            row("NLU alone: parse p50 / p95 (ms, in-process)", [f"{nlu[n]['nlu_parse']['p50_ms']:.1f} / {nlu[n]['nlu_parse']['p95_ms']:.1f}" for n in names])
-            row("NLU alone: messages / s (one at a time)", [f"{nlu[n]['nlu_parse']['msgs_per_s']:.0f}" for n in names],
-                ratio(lambda n: nlu[n]["nlu_parse"]["msgs_per_s"]))
+            row(
+                "NLU alone: parse p50 / p95 (ms, in-process)",
+                [
+                    f"{nlu[n]['nlu_parse']['p50_ms']:.1f} / {nlu[n]['nlu_parse']['p95_ms']:.1f}"
+                    for n in names
+                ],
+            )
+            row(
+                "NLU alone: messages / s (one at a time)",
+                [f"{nlu[n]['nlu_parse']['msgs_per_s']:.0f}" for n in names],
+                ratio(lambda n: nlu[n]["nlu_parse"]["msgs_per_s"]),
+            )
     if training:
-        row("full `rasa train` (s)", [f"{training[n]:.0f}" for n in names], ratio(lambda n: training[n], "{:.2f}×"))
+        row(
+            "full `rasa train` (s)",
+            [f"{training[n]:.0f}" for n in names],
+            ratio(lambda n: training[n], "{:.2f}×"),
+        )
     if serving:
-        row("start-up until GET / answers (s)", [f"{serving[n]['startup_s']:.1f}" for n in names], ratio(lambda n: serving[n]["startup_s"], "{:.2f}×"))
-        row("first reply after start-up (ms)", [f"{serving[n]['first_reply_ms']:.0f}" for n in names])
-        row("RSS of `rasa run` after warm-up (MB)", [f"{serving[n]['rss_warm_mb']:.0f}" for n in names], ratio(lambda n: serving[n]["rss_warm_mb"], "{:.2f}×"))
+        row(
+            "start-up until GET / answers (s)",
+            [f"{serving[n]['startup_s']:.1f}" for n in names],
+            ratio(lambda n: serving[n]["startup_s"], "{:.2f}×"),
+        )
+        row(
+            "first reply after start-up (ms)",
+            [f"{serving[n]['first_reply_ms']:.0f}" for n in names],
+        )
+        row(
+            "RSS of `rasa run` after warm-up (MB)",
+            [f"{serving[n]['rss_warm_mb']:.0f}" for n in names],
+            ratio(lambda n: serving[n]["rss_warm_mb"], "{:.2f}×"),
+        )
         row("peak RSS (MB)", [f"{serving[n]['peak_rss_mb']:.0f}" for n in names])
         users, total, rounds = args["users"], args["messages"], args["rounds"]
-        row(f"**messages / s** ({users} users, {total} messages, median of {rounds} rounds)", [f"**{serving[n]['load']['msgs_per_s']:.1f}**" for n in names],
-            ratio(lambda n: serving[n]["load"]["msgs_per_s"]))
-        row("latency p50 / p95 (ms)", [f"{serving[n]['load']['p50_ms']:.0f} / {serving[n]['load']['p95_ms']:.0f}" for n in names])
-        row("msg/s in each round (A B, B A, A B …)", [" / ".join(f"{v:.1f}" for v in serving[n]["load"]["rounds_msgs_per_s"]) for n in names])
-        row("HTTP errors / empty / fallback replies", [
-            f"{serving[n]['load']['http_errors']} / {serving[n]['load']['empty_replies']} / {serving[n]['load']['fallback_replies']}" for n in names])
+        row(
+            f"**messages / s** ({users} users, {total} messages, median of {rounds} rounds)",
+            [f"**{serving[n]['load']['msgs_per_s']:.1f}**" for n in names],
+            ratio(lambda n: serving[n]["load"]["msgs_per_s"]),
+        )
+        row(
+            "latency p50 / p95 (ms)",
+            [
+                f"{serving[n]['load']['p50_ms']:.0f} / {serving[n]['load']['p95_ms']:.0f}"
+                for n in names
+            ],
+        )
+        row(
+            "msg/s in each round (A B, B A, A B …)",
+            [
+                " / ".join(f"{v:.1f}" for v in serving[n]["load"]["rounds_msgs_per_s"])
+                for n in names
+            ],
+        )
+        row(
+            "HTTP errors / empty / fallback replies",
+            [
+                f"{serving[n]['load']['http_errors']} / {serving[n]['load']['empty_replies']} / {serving[n]['load']['fallback_replies']}"
+                for n in names
+            ],
+        )
     lines.append("")
     agreement = report.get("agreement")
     if agreement:
-        lines.append(f"Both bots sent identical replies in {agreement['same']} of {agreement['total']} warm-up turns "
-                     f"(the scripted check-ins, run once each before the load).")
+        lines.append(
+            f"Both bots sent identical replies in {agreement['same']} of {agreement['total']} warm-up turns "
+            f"(the scripted check-ins, run once each before the load)."
+        )
         if agreement["differing"]:
-            lines.append("Turns that differ: " + "; ".join(f"{d['script']} turn {d['turn']} (\"{d['user']}\")" for d in agreement["differing"][:8]) + ".")
+            lines.append(
+                "Turns that differ: "
+                + "; ".join(
+                    f'{d["script"]} turn {d["turn"]} ("{d["user"]}")'
+                    for d in agreement["differing"][:8]
+                )
+                + "."
+            )
         lines.append("")
     if nlu:
         lines += [
@@ -836,24 +1143,42 @@ def markdown(report: Dict[str, Any]) -> str:
         ]
         for n in names:
             sweep = nlu[n]["fallback_sweep"]
-            lines += [f"FallbackClassifier thresholds, {LABELS[n]} (same models; CV figure pools the folds):", "",
-                      "| threshold | ambiguity | CV macro-F1 | held-out macro-F1 | held-out fallback |", "|---|---|---|---|---|"]
+            lines += [
+                f"FallbackClassifier thresholds, {LABELS[n]} (same models; CV figure pools the folds):",
+                "",
+                "| threshold | ambiguity | CV macro-F1 | held-out macro-F1 | held-out fallback |",
+                "|---|---|---|---|---|",
+            ]
             for s in sweep:
-                lines.append(f"| {s['threshold']} | {s['ambiguity_threshold']} | {s['cv_pooled_macro_f1']:.3f} | {s['holdout_macro_f1']:.3f} | {100 * s['holdout_fallback_rate']:.1f} % |")
+                lines.append(
+                    f"| {s['threshold']} | {s['ambiguity_threshold']} | {s['cv_pooled_macro_f1']:.3f} | {s['holdout_macro_f1']:.3f} | {100 * s['holdout_fallback_rate']:.1f} % |"
+                )
             lines.append("")
         for n in names:
             check = nlu[n]["sweep_check"]
             if check["mismatches"]:
-                examples_ = "; ".join(f"\"{m['text']}\" → {m['pred']} ({m['pred_confidence']})" for m in check["mismatches"][:5])
-                lines += [f"{LABELS[n]}: in {len(check['mismatches'])} of {check['messages']} test messages (CV + hold-out) the pipeline "
-                          f"answered with an intent below its own fallback threshold ({check['threshold']}): the classifier said "
-                          "risk_disclosure, the detector did not, and the RiskDetector passed on the next-ranked intent "
-                          f"without a fallback check. The sweep above treats these as fallbacks. E.g. {examples_}.", ""]
+                examples_ = "; ".join(
+                    f'"{m["text"]}" → {m["pred"]} ({m["pred_confidence"]})'
+                    for m in check["mismatches"][:5]
+                )
+                lines += [
+                    f"{LABELS[n]}: in {len(check['mismatches'])} of {check['messages']} test messages (CV + hold-out) the pipeline "
+                    f"answered with an intent below its own fallback threshold ({check['threshold']}): the classifier said "
+                    "risk_disclosure, the detector did not, and the RiskDetector passed on the next-ranked intent "
+                    f"without a fallback check. The sweep above treats these as fallbacks. E.g. {examples_}.",
+                    "",
+                ]
         for n in names:
             low = sorted(nlu[n]["holdout_per_intent_f1"].items(), key=lambda kv: kv[1])[:5]
-            lines.append(f"Weakest intents on the hold-out, {LABELS[n]}: " + ", ".join(f"{k} {v:.2f}" for k, v in low) + ".")
+            lines.append(
+                f"Weakest intents on the hold-out, {LABELS[n]}: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in low)
+                + "."
+            )
         lines.append("")
-    lines.append("Details (per fold, per intent, misclassified examples, transcripts): benchmarks/results/latest.json; logs in benchmarks/results/logs/.")
+    lines.append(
+        "Details (per fold, per intent, misclassified examples, transcripts): benchmarks/results/latest.json; logs in benchmarks/results/logs/."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -861,19 +1186,50 @@ def markdown(report: Dict[str, Any]) -> str:
 # Main
 # --------------------------------------------------------------------------------------------
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="2 folds, 10 epochs, 80 messages: checks the script runs")
-    parser.add_argument("--folds", type=int, help="cross-validation folds (default 3, see the module doc; 2 with --quick)")
-    parser.add_argument("--users", type=int, help="concurrent simulated users (default 8; 4 with --quick)")
-    parser.add_argument("--messages", type=int, help="messages in the measured load (default 400; 80 with --quick)")
-    parser.add_argument("--rounds", type=int, help="load rounds per configuration, alternating (default 3; 2 with --quick)")
-    parser.add_argument("--jobs", type=int, default=2, help="NLU trainings run side by side (default 2)")
-    parser.add_argument("--configs", default="ours,stock", help="comma-separated subset of: " + ", ".join(CONFIGS))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2 folds, 10 epochs, 80 messages: checks the script runs",
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        help="cross-validation folds (default 3, see the module doc; 2 with --quick)",
+    )
+    parser.add_argument(
+        "--users", type=int, help="concurrent simulated users (default 8; 4 with --quick)"
+    )
+    parser.add_argument(
+        "--messages", type=int, help="messages in the measured load (default 400; 80 with --quick)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="load rounds per configuration, alternating (default 3; 2 with --quick)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="NLU trainings run side by side (default 2)"
+    )
+    parser.add_argument(
+        "--configs", default="ours,stock", help="comma-separated subset of: " + ", ".join(CONFIGS)
+    )
     parser.add_argument("--skip-nlu", action="store_true", help="no cross-validation / hold-out")
-    parser.add_argument("--skip-serving", action="store_true", help="no full training, start-up, memory or throughput")
-    parser.add_argument("--without-risk-detector", action="store_true",
-                        help="leave the RiskDetector out (only while bot.safety is unavailable; it does not train)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (models, fold data)")
+    parser.add_argument(
+        "--skip-serving",
+        action="store_true",
+        help="no full training, start-up, memory or throughput",
+    )
+    parser.add_argument(
+        "--without-risk-detector",
+        action="store_true",
+        help="leave the RiskDetector out (only while bot.safety is unavailable; it does not train)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (models, fold data)"
+    )
     args = parser.parse_args(argv)
     args.folds = args.folds or (2 if args.quick else DEFAULT_FOLDS)
     args.users = args.users or (4 if args.quick else 8)
@@ -896,7 +1252,10 @@ def load_average() -> str:
 
 def preflight(args: argparse.Namespace) -> Optional[str]:
     """Fail in seconds, not after 20 minutes of training, when a dependency is broken."""
-    if not (PROJECT_ROOT / "models" / "spacy" / "en_blank" / "meta.json").exists() and "ours" in args.names:
+    if (
+        not (PROJECT_ROOT / "models" / "spacy" / "en_blank" / "meta.json").exists()
+        and "ours" in args.names
+    ):
         return "models/spacy/en_blank is missing: run `.venv/bin/scrollcheck build-spacy` first."
     try:
         if not args.without_risk_detector:
@@ -912,9 +1271,11 @@ def preflight(args: argparse.Namespace) -> Optional[str]:
             for module in pkgutil.iter_modules(actions.__path__):
                 importlib.import_module(f"actions.{module.name}")
     except Exception as exc:  # noqa: BLE001 — reported, nothing started yet
-        return (f"Pre-flight check failed: {type(exc).__name__}: {exc}\n"
-                "The RiskDetector needs bot.safety and the action server needs actions/. "
-                "For the NLU part alone: --without-risk-detector --skip-serving.")
+        return (
+            f"Pre-flight check failed: {type(exc).__name__}: {exc}\n"
+            "The RiskDetector needs bot.safety and the action server needs actions/. "
+            "For the NLU part alone: --without-risk-detector --skip-serving."
+        )
     return None
 
 
@@ -954,16 +1315,23 @@ def main(argv: Optional[List[str]] = None) -> int:
             models = {}
             for name in args.names:
                 print(f"Training the full model: {name} …", flush=True)
-                models[name], seconds = train_full_model(name, configs[name], workdir / "models", log_dir / f"train_{name}.log")
+                models[name], seconds = train_full_model(
+                    name, configs[name], workdir / "models", log_dir / f"train_{name}.log"
+                )
                 report["training"][name] = round(seconds, 1)
                 print(f"  {name}: {seconds:.0f} s", flush=True)
             action_server, action_port = start_action_server(workdir, log_dir)
             warmup_scripts = dict(list(SCRIPTS.items())[:1]) if args.quick else SCRIPTS
             for name in args.names:
                 print(f"Starting rasa run for {name}: start-up, warm-up …", flush=True)
-                servers.append(start_rasa(name, models[name], action_port, warmup_scripts, workdir, log_dir))
+                servers.append(
+                    start_rasa(name, models[name], action_port, warmup_scripts, workdir, log_dir)
+                )
                 print(f"  {name}: up in {servers[-1].figures['startup_s']} s", flush=True)
-            print(f"Throughput: {args.rounds} rounds × {args.messages} messages from {args.users} users per configuration …", flush=True)
+            print(
+                f"Throughput: {args.rounds} rounds × {args.messages} messages from {args.users} users per configuration …",
+                flush=True,
+            )
             measure_throughput(servers, args.users, args.messages, args.rounds)
             report["serving"] = {server.name: server.figures for server in servers}
             report["agreement"] = transcript_agreement(report["serving"])
@@ -983,11 +1351,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     text = markdown(report)
     print("\n" + text)
     (RESULTS_DIR / "latest.md").write_text(text, encoding="utf-8")
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    print(f"Written: {RESULTS_DIR / 'latest.md'} and latest.json ({report['total_minutes']:.1f} min)")
+    (RESULTS_DIR / "latest.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    print(
+        f"Written: {RESULTS_DIR / 'latest.md'} and latest.json ({report['total_minutes']:.1f} min)"
+    )
     if report["total_minutes"] > 25:
-        print("Note: the run took more than 25 minutes (see the load average in the report: other work on the "
-              "machine slows DIET training); --folds 2 or --configs ours shorten it.", file=sys.stderr)
+        print(
+            "Note: the run took more than 25 minutes (see the load average in the report: other work on the "
+            "machine slows DIET training); --folds 2 or --configs ours shorten it.",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ is what tells whether the classifier's own `risk_disclosure` adds recall or only
 
     .venv/bin/python benchmarks/risk_through_rasa.py [--model models/scrollcheck.tar.gz]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,9 @@ def load_set(path: Path):
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(ROOT / "models" / "scrollcheck.tar.gz"))
-    parser.add_argument("--set", default=str(ROOT / "data" / "safety" / "training" / "en" / "eval_en.jsonl"))
+    parser.add_argument(
+        "--set", default=str(ROOT / "data" / "safety" / "training" / "en" / "eval_en.jsonl")
+    )
     args = parser.parse_args()
 
     import logging
@@ -61,9 +64,13 @@ async def main() -> int:
     for name, (tp, fn, fp, tn) in stats.items():
         recall = tp / (tp + fn) if tp + fn else 1.0
         fpr = fp / (fp + tn) if fp + tn else 0.0
-        print(f"{name:9s} any-risk recall {recall:.3f}  false-positive rate {fpr:.3f}  (tp {tp}, fn {fn}, fp {fp}, tn {tn})")
+        print(
+            f"{name:9s} any-risk recall {recall:.3f}  false-positive rate {fpr:.3f}  (tp {tp}, fn {fn}, fp {fp}, tn {tn})"
+        )
     for text, level, pipe, det in disagreements:
-        print(f"  differs: expected={level:8s} pipeline={'risk' if pipe else 'none':4s} detector={'risk' if det else 'none':4s}  {text!r}")
+        print(
+            f"  differs: expected={level:8s} pipeline={'risk' if pipe else 'none':4s} detector={'risk' if det else 'none':4s}  {text!r}"
+        )
     return 0
 
 

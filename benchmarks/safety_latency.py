@@ -14,6 +14,7 @@ a CPU; the load average is printed so the two can be told apart. CPU time is wha
 itself costs. Exits 1 when the wall-clock p99 exceeds `--budget-ms` (default 5), or with
 `--gate cpu` when the CPU-time p99 does (for shared CI runners).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,18 +40,28 @@ def percentile(sorted_values: List[float], fraction: float) -> float:
 
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=PROJECT_ROOT / "data" / "safety" / "training" / "en" / "eval_en.jsonl")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "safety" / "training" / "en" / "eval_en.jsonl",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--budget-ms", type=float, default=5.0)
-    parser.add_argument("--gate", choices=("wall", "cpu"), default="wall", help="which p99 must meet the budget")
+    parser.add_argument(
+        "--gate", choices=("wall", "cpu"), default="wall", help="which p99 must meet the budget"
+    )
     args = parser.parse_args(argv)
 
-    messages = [json.loads(line)["text"] for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    messages = [
+        json.loads(line)["text"]
+        for line in args.file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     started = time.perf_counter()
     detector = get_engine()
     build_seconds = time.perf_counter() - started
     # Each message comes with the three before it, as in a chat.
-    messages = [(text, messages[max(0, i - 3):i]) for i, text in enumerate(messages)]
+    messages = [(text, messages[max(0, i - 3) : i]) for i, text in enumerate(messages)]
     for text, context in messages:  # warm-up: first calls fill spaCy's string store and caches
         detector.detect(text, None, context)
 
@@ -68,15 +79,19 @@ def main(argv: List[str] | None = None) -> int:
     cpu_timings.sort()
 
     def line(label: str, values: List[float]) -> str:
-        return (f"{label:<5} mean {statistics.fmean(values):.3f} ms   p50 {percentile(values, 0.50):.3f} ms   "
-                f"p95 {percentile(values, 0.95):.3f} ms   p99 {percentile(values, 0.99):.3f} ms   max {values[-1]:.3f} ms")
+        return (
+            f"{label:<5} mean {statistics.fmean(values):.3f} ms   p50 {percentile(values, 0.50):.3f} ms   "
+            f"p95 {percentile(values, 0.95):.3f} ms   p99 {percentile(values, 0.99):.3f} ms   max {values[-1]:.3f} ms"
+        )
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"detector build (once per process): {build_seconds:.2f} s")
     print(f"messages: {len(messages)} x {args.rounds} rounds = {len(timings)} detections")
     print(line("wall", timings))
     print(line("cpu", cpu_timings))
-    print(f"throughput: {len(timings) / wall:,.0f} messages/s on one core; load average {load} on {os.cpu_count()} CPUs")
+    print(
+        f"throughput: {len(timings) / wall:,.0f} messages/s on one core; load average {load} on {os.cpu_count()} CPUs"
+    )
     p99 = percentile(cpu_timings if args.gate == "cpu" else timings, 0.99)
     verdict = "within" if p99 <= args.budget_ms else "OVER"
     print(f"{args.gate} p99 {p99:.3f} ms: {verdict} the {args.budget_ms} ms budget")

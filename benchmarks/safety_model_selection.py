@@ -9,6 +9,7 @@ flagged, and how well the urgency model ranks urgent above concern messages (ROC
 Slow (about a minute per setting on 2 cores); not a unit test. docs/safety.md has the results
 and why the shipped setting was chosen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,13 +36,32 @@ WORD_TOKENS = r"(?u)\b\w+\b|[^\w\s|]"
 def features(char_range, word_range):
     def build():
         return {
-            "char": TfidfVectorizer(analyzer="char_wb", ngram_range=char_range, min_df=2, sublinear_tf=True, lowercase=False, dtype=np.float32),
-            "word": TfidfVectorizer(analyzer="word", ngram_range=word_range, sublinear_tf=True, lowercase=False, token_pattern=WORD_TOKENS, dtype=np.float32),
+            "char": TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=char_range,
+                min_df=2,
+                sublinear_tf=True,
+                lowercase=False,
+                dtype=np.float32,
+            ),
+            "word": TfidfVectorizer(
+                analyzer="word",
+                ngram_range=word_range,
+                sublinear_tf=True,
+                lowercase=False,
+                token_pattern=WORD_TOKENS,
+                dtype=np.float32,
+            ),
         }
+
     return build
 
 
-FEATURES = {"base": features((2, 5), (1, 2)), "char16": features((1, 6), (1, 2)), "word13": features((2, 5), (1, 3))}
+FEATURES = {
+    "base": features((2, 5), (1, 2)),
+    "char16": features((1, 6), (1, 2)),
+    "word13": features((2, 5), (1, 3)),
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -51,10 +71,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     config = classifier.read_config()
     examples = classifier.training_examples(config)
-    benign = np.array([e.category == classifier.NONE_CLASS and e.source == "labelled" for e in examples])
+    benign = np.array(
+        [e.category == classifier.NONE_CLASS and e.source == "labelled" for e in examples]
+    )
     risk = np.array([e.category != classifier.NONE_CLASS for e in examples])
     urgent = np.array([e.urgent for e in examples])
-    print(f"{len(examples)} training messages ({risk.sum()} risk, {benign.sum()} benign labelled)\n")
+    print(
+        f"{len(examples)} training messages ({risk.sum()} risk, {benign.sum()} benign labelled)\n"
+    )
     print("| features | C | recall at 1.5 % benign | at 5 % | at 8 % | urgency AUC | seconds |")
     print("|---|---|---|---|---|---|---|")
     shipped = classifier._vectorizers
@@ -64,9 +88,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for c in args.c:
                 started = time.perf_counter()
                 p_risk, p_urgent = out_of_fold(examples, replace(config, c=c))
-                cells = [f"{np.mean(p_risk[risk] >= np.quantile(p_risk[benign], 1 - share)):.3f}" for share in (0.015, 0.05, 0.08)]
+                cells = [
+                    f"{np.mean(p_risk[risk] >= np.quantile(p_risk[benign], 1 - share)):.3f}"
+                    for share in (0.015, 0.05, 0.08)
+                ]
                 auc = roc_auc_score(urgent[risk], p_urgent[risk])
-                print(f"| {name} | {c:g} | {' | '.join(cells)} | {auc:.3f} | {time.perf_counter() - started:.0f} |", flush=True)
+                print(
+                    f"| {name} | {c:g} | {' | '.join(cells)} | {auc:.3f} | {time.perf_counter() - started:.0f} |",
+                    flush=True,
+                )
     finally:
         classifier._vectorizers = shipped
     return 0

@@ -1,4 +1,5 @@
 """scrollcheck: the gateway, safety layer, content loaders and tools around the Rasa assistant."""
+
 from pathlib import Path
 
 from bot.logformat import install_record_factory

@@ -2,6 +2,7 @@
 
 Sub-commands are imported lazily so that `scrollcheck risk` does not pay for Flask or Telegram.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -11,20 +12,44 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 # name -> (module:function taking argv and returning an exit code, one-line help)
 COMMANDS: Dict[str, Tuple[str, str]] = {
-    "run": ("bot.runner:main", "start action server, Rasa, review page and the console or Telegram front end"),
-    "validate": ("bot.content.validate:main", "check every maintainer-edited YAML file (file and line on error)"),
-    "build-spacy": ("bot.nlp.blank_model:main", "save the blank spaCy pipeline Rasa's SpacyNLP loads"),
-    "risk": ("bot.safety.cli:main", "classify JSON lines on stdin for risk, or --report a labelled set"),
-    "crisis-protocol": ("bot.safety.protocol:main", "write docs/crisis-protocol.md from the safety YAML (--check: is it current?)"),
-    "train-risk": ("bot.safety.training:main", "train the risk model (thresholds by cross-validation) if its data changed"),
-    "console": ("bot.console:main", "chat with the running Rasa in this terminal, through the gateway"),
+    "run": (
+        "bot.runner:main",
+        "start action server, Rasa, review page and the console or Telegram front end",
+    ),
+    "validate": (
+        "bot.content.validate:main",
+        "check every maintainer-edited YAML file (file and line on error)",
+    ),
+    "build-spacy": (
+        "bot.nlp.blank_model:main",
+        "save the blank spaCy pipeline Rasa's SpacyNLP loads",
+    ),
+    "risk": (
+        "bot.safety.cli:main",
+        "classify JSON lines on stdin for risk, or --report a labelled set",
+    ),
+    "crisis-protocol": (
+        "bot.safety.protocol:main",
+        "write docs/crisis-protocol.md from the safety YAML (--check: is it current?)",
+    ),
+    "train-risk": (
+        "bot.safety.training:main",
+        "train the risk model (thresholds by cross-validation) if its data changed",
+    ),
+    "console": (
+        "bot.console:main",
+        "chat with the running Rasa in this terminal, through the gateway",
+    ),
     "telegram": ("bot.telegram.app:main", "run the Telegram front end (polling or webhook)"),
     "scrub": ("bot.privacy.scrub:main", "redact identifiers from JSON lines on stdin"),
     "purge": ("bot.storage.purge:main", "delete raw trackers older than the retention"),
     "migrate": ("bot.storage.migrate:main", "apply database migrations"),
     "review": ("bot.review.app:main", "serve the clinician review page on 127.0.0.1"),
     "clinician": ("bot.review.accounts:main", "manage clinician accounts (add EMAIL)"),
-    "settings": ("bot.settings:main", "check the environment variables and show where each value comes from"),
+    "settings": (
+        "bot.settings:main",
+        "check the environment variables and show where each value comes from",
+    ),
 }
 
 # Commands that start services: every setting is checked first, so a bad value stops the start
@@ -39,7 +64,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Commands that never run Rasa in this process (`run` starts Rasa as a child process of its own,
 # with its own imports): spaCy would otherwise import TensorFlow through
 # thinc (about 5 s and 500 MB) only to find it unused.
-_WITHOUT_TENSORFLOW = {"run", "risk", "crisis-protocol", "train-risk", "console", "telegram", "scrub", "validate", "build-spacy", "settings"}
+_WITHOUT_TENSORFLOW = {
+    "run",
+    "risk",
+    "crisis-protocol",
+    "train-risk",
+    "console",
+    "telegram",
+    "scrub",
+    "validate",
+    "build-spacy",
+    "settings",
+}
 
 
 def _load(target: str) -> Callable[[List[str]], int]:

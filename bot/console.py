@@ -8,6 +8,7 @@ is sent as typed. Ctrl-C or Ctrl-D ends the chat. The conversation id is a pseud
 console id (your user name on this machine), so a later console session continues the same
 conversation; `--fresh` starts a new one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,14 +27,15 @@ from bot.privacy.pseudonym import Pseudonymiser, SecretError
 
 DEFAULT_RASA_URL = settings.RASA_URL.default
 DEFAULT_WAIT_SECONDS = 180.0  # loading a Rasa model on a small machine takes a while
-FIRST_MESSAGE = "hi"          # what Telegram's /start does: the bot introduces itself
+FIRST_MESSAGE = "hi"  # what Telegram's /start does: the bot introduces itself
 BOT_PREFIX = "bot> "
 USER_PROMPT = "you> "
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="scrollcheck console", description="Chat with the running Rasa in this terminal, through the gateway."
+        prog="scrollcheck console",
+        description="Chat with the running Rasa in this terminal, through the gateway.",
     )
     parser.add_argument(
         "--rasa-url",
@@ -47,7 +49,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
     parser.add_argument(
-        "--wait", type=float, default=DEFAULT_WAIT_SECONDS,
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
         help="seconds to wait for Rasa to come up before giving up (default %(default)s)",
     )
     parser.add_argument(
@@ -56,7 +60,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="the language code Telegram would send for you, e.g. nl, nl-BE or en-GB (the reply "
         "language and the country's help numbers follow it; default: $SCROLLCHECK_LANGUAGE_CODE or none)",
     )
-    parser.add_argument("--fresh", action="store_true", help="start a new conversation instead of continuing")
+    parser.add_argument(
+        "--fresh", action="store_true", help="start a new conversation instead of continuing"
+    )
     return parser.parse_args(list(argv))
 
 
@@ -96,8 +102,12 @@ def message_for(line: str, buttons: Sequence[Button]) -> str:
 
 
 def converse(
-    loop: asyncio.AbstractEventLoop, gateway: Gateway, pseudonym: str, text: str,
-    language_code: Optional[str], out: TextIO,
+    loop: asyncio.AbstractEventLoop,
+    gateway: Gateway,
+    pseudonym: str,
+    text: str,
+    language_code: Optional[str],
+    out: TextIO,
 ) -> Tuple[Button, ...]:
     """One message through the gateway. A safety reply is printed the moment the gateway sends
     it, before Rasa answers; returns the buttons of this turn's last question (or none)."""
@@ -106,12 +116,16 @@ def converse(
     async def show_now(replies: List[Reply]) -> None:
         shown.append(render(replies, out))
 
-    rest = loop.run_until_complete(gateway.handle(pseudonym, text, language_code=language_code, send=show_now))
+    rest = loop.run_until_complete(
+        gateway.handle(pseudonym, text, language_code=language_code, send=show_now)
+    )
     shown.append(render(rest, out))
     return next((buttons for buttons in reversed(shown) if buttons), ())
 
 
-def wait_for_rasa(loop: asyncio.AbstractEventLoop, gateway: Gateway, bound: float, out: TextIO) -> bool:
+def wait_for_rasa(
+    loop: asyncio.AbstractEventLoop, gateway: Gateway, bound: float, out: TextIO
+) -> bool:
     deadline = time.monotonic() + bound
     told = False
     while True:
@@ -120,7 +134,9 @@ def wait_for_rasa(loop: asyncio.AbstractEventLoop, gateway: Gateway, bound: floa
         if time.monotonic() >= deadline:
             return False
         if not told:
-            out.write(f"Waiting for the assistant at {gateway.rasa_url} to start (up to {bound:.0f} s)...\n")
+            out.write(
+                f"Waiting for the assistant at {gateway.rasa_url} to start (up to {bound:.0f} s)...\n"
+            )
             out.flush()
             told = True
         time.sleep(1.0)
@@ -152,7 +168,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     pseudonym = pseudonymiser.pseudonym(local_id)
 
     loop = asyncio.new_event_loop()
-    gateway = Gateway(args.rasa_url, action_url=args.action_url or None, timeout=DEFAULT_TIMEOUT_SECONDS)
+    gateway = Gateway(
+        args.rasa_url, action_url=args.action_url or None, timeout=DEFAULT_TIMEOUT_SECONDS
+    )
     try:
         if not wait_for_rasa(loop, gateway, args.wait, out):
             print(
@@ -162,14 +180,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
             return 1
         Gateway.warm_up_safety()
-        out.write("Connected. Type your messages; a number picks a button; Ctrl-D or Ctrl-C ends the chat.\n\n")
+        out.write(
+            "Connected. Type your messages; a number picks a button; Ctrl-D or Ctrl-C ends the chat.\n\n"
+        )
         language_code = args.language_code or None
         buttons = converse(loop, gateway, pseudonym, FIRST_MESSAGE, language_code, out)
         while True:
             line = input(USER_PROMPT)
             if not line.strip():
                 continue
-            buttons = converse(loop, gateway, pseudonym, message_for(line, buttons), language_code, out)
+            buttons = converse(
+                loop, gateway, pseudonym, message_for(line, buttons), language_code, out
+            )
     except (KeyboardInterrupt, EOFError):
         out.write("\nBye! You can come back any time.\n")
         out.flush()

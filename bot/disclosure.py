@@ -9,6 +9,7 @@ The clock lives in memory only: after a restart every pseudonym is "unknown", wh
 of reminding once too often. The number of pseudonyms remembered is bounded (least recently used
 entries are dropped, which again only means an extra reminder).
 """
+
 from __future__ import annotations
 
 import time

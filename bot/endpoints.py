@@ -6,6 +6,7 @@
 * `lock_store`: with a Redis URL, Rasa's RedisLockStore, which serialises each conversation's
   turns across replicas (without it each replica only locks within itself).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,9 @@ def lock_store_endpoint(redis_url: str, key_prefix: Optional[str] = None) -> Dic
     if url.scheme not in {"redis", "rediss"} or not url.hostname:
         raise ValueError("the lock store URL must look like redis://host:6379/0")
     endpoint: Dict[str, Any] = {
-        "type": "redis", "url": url.hostname, "port": url.port or 6379,
+        "type": "redis",
+        "url": url.hostname,
+        "port": url.port or 6379,
         "db": int((url.path or "/0").strip("/") or 0),
     }
     if url.password:

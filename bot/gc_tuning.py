@@ -8,6 +8,7 @@ message allocates enough to trigger collections. `gc.freeze()` after start-up mo
 alive then into a permanent generation the collector no longer walks (CPython's documented use:
 after loading, before serving); what messages allocate later is collected as before.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -6,6 +6,7 @@ Dutch), so a message shorter than `identification.min_words` words, or read with
 `identification.min_confidence`, gives None and the chat keeps its language. The thresholds were
 chosen on short chat messages (benchmarks/language_id.py, docs/languages.md).
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,7 +41,9 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text or ""))
 
 
-def identify(text: str, *, min_words: Optional[int] = None, min_confidence: Optional[float] = None) -> Optional[str]:
+def identify(
+    text: str, *, min_words: Optional[int] = None, min_confidence: Optional[float] = None
+) -> Optional[str]:
     """The language of a message when it is long and clear enough; else None (keep the chat's)."""
     if not text or text.lstrip().startswith("/"):
         return None  # a button payload or command, not prose

@@ -19,6 +19,7 @@ exception's type and its stack frames (file, line, function) and drop the messag
                                 someone else configured (Rasa, the action server)
   structlog_processor           the same for Rasa's structlog events (bot/nlp/log_privacy.py)
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,9 @@ def type_name(exc: BaseException) -> str:
     """`KeyError`, `sqlalchemy.exc.OperationalError`: the type as a traceback names it."""
     cls = type(exc)
     module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    return (
+        cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    )
 
 
 def _chain(exc: BaseException) -> List[Tuple[BaseException, str]]:
@@ -52,9 +55,15 @@ def _chain(exc: BaseException) -> List[Tuple[BaseException, str]]:
         seen.add(id(current))
         chain.append((current, link))
         if current.__cause__ is not None:
-            current, link = current.__cause__, "The above exception was the direct cause of the following exception:"
+            current, link = (
+                current.__cause__,
+                "The above exception was the direct cause of the following exception:",
+            )
         elif current.__context__ is not None and not current.__suppress_context__:
-            current, link = current.__context__, "During handling of the above exception, another exception occurred:"
+            current, link = (
+                current.__context__,
+                "During handling of the above exception, another exception occurred:",
+            )
         else:
             current = None
     chain.reverse()  # a cause's sentence is printed after it, before the exception it caused
@@ -187,7 +196,9 @@ def protect_existing_handlers() -> int:
     """
     install_record_factory()
     loggers: List[logging.Logger] = [logging.getLogger()]
-    loggers += [obj for obj in logging.Logger.manager.loggerDict.values() if isinstance(obj, logging.Logger)]
+    loggers += [
+        obj for obj in logging.Logger.manager.loggerDict.values() if isinstance(obj, logging.Logger)
+    ]
     wrapped = 0
     for logger in loggers:
         for handler in logger.handlers:

@@ -15,6 +15,7 @@ Supervision (bot/run/):
                  service, how it ended and its log.
 Ctrl-C and SIGTERM stop every service within 10 s (SIGTERM, then SIGKILL after 5 s).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,9 @@ def write_endpoints(path: Path, action_port: int, database_url: Optional[str] = 
     with SCROLLCHECK_REDIS_URL Rasa's Redis lock store (several replicas: docs/deploy.md)."""
     from bot import endpoints
 
-    config = endpoints.endpoints(f"http://127.0.0.1:{action_port}/webhook", database_url, settings.REDIS_URL.get() or None)
+    config = endpoints.endpoints(
+        f"http://127.0.0.1:{action_port}/webhook", database_url, settings.REDIS_URL.get() or None
+    )
     return endpoints.write_endpoints(path, config)
 
 
@@ -104,7 +107,9 @@ def wait_until_stopped() -> int:
         time.sleep(3600)
 
 
-def run_services(supervisor: Supervisor, readiness: Sequence[Readiness], front_end: Callable[[], int]) -> int:
+def run_services(
+    supervisor: Supervisor, readiness: Sequence[Readiness], front_end: Callable[[], int]
+) -> int:
     """Start the services, wait until they answer, run the front end in this thread while the
     supervisor watches them, and stop them all however this ends. Exit code: the front end's,
     1 when a service did not start or the supervisor gave up, 0 on Ctrl-C or SIGTERM."""
@@ -112,7 +117,9 @@ def run_services(supervisor: Supervisor, readiness: Sequence[Readiness], front_e
     stopping = threading.Event()
 
     def give_up(_reason: str) -> None:
-        if not stopping.is_set():  # wake the front end: console, Telegram and `none` all stop on SIGTERM
+        if (
+            not stopping.is_set()
+        ):  # wake the front end: console, Telegram and `none` all stop on SIGTERM
             signal.pthread_kill(main_thread, signal.SIGTERM)
 
     supervisor.on_give_up = give_up
@@ -125,8 +132,15 @@ def run_services(supervisor: Supervisor, readiness: Sequence[Readiness], front_e
             process = supervisor.processes[name]
             if not wait_for_http(url, timeout, process):
                 returncode = process.poll()
-                how = describe_exit(returncode) if returncode is not None else f"did not answer within {timeout:.0f} s"
-                print(f"{label} did not start ({how}); see {log_label(supervisor.log_path(name))}", file=sys.stderr)
+                how = (
+                    describe_exit(returncode)
+                    if returncode is not None
+                    else f"did not answer within {timeout:.0f} s"
+                )
+                print(
+                    f"{label} did not start ({how}); see {log_label(supervisor.log_path(name))}",
+                    file=sys.stderr,
+                )
                 return 1
         supervisor.watch()
         code = front_end()
@@ -166,12 +180,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--action-port", type=int, default=settings.ACTION_PORT.get())
     parser.add_argument("--review-port", type=int, default=settings.REVIEW_PORT.get())
     parser.add_argument("--no-review", action="store_true", help="do not start the clinician page")
-    parser.add_argument("--front-end", choices=["auto", "console", "telegram", "none"], default="auto")
-    parser.add_argument("--model", type=Path, default=MODEL, help="the Rasa model (default: models/scrollcheck.tar.gz)")
+    parser.add_argument(
+        "--front-end", choices=["auto", "console", "telegram", "none"], default="auto"
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=MODEL,
+        help="the Rasa model (default: models/scrollcheck.tar.gz)",
+    )
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
     if not args.model.exists():
-        print(f"No trained model at {args.model} — run `make run` (it trains first).", file=sys.stderr)
+        print(
+            f"No trained model at {args.model} — run `make run` (it trains first).", file=sys.stderr
+        )
         return 2
 
     ports = {"rasa": args.rasa_port, "action server": args.action_port}
@@ -189,26 +212,58 @@ def main(argv: Optional[List[str]] = None) -> int:
     upgrade()
     endpoints = write_endpoints(VAR_DIR / "endpoints.yml", args.action_port)
     services = [
-        Service("actions", [
-            str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(args.action_port),
-        ], args.action_port),
-        Service("rasa", [
-            str(BIN / "rasa"), "run", "--model", str(args.model), "--endpoints", str(endpoints),
-            "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--interface", "127.0.0.1",
-            "--port", str(args.rasa_port),
-        ], args.rasa_port),
+        Service(
+            "actions",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(args.action_port),
+            ],
+            args.action_port,
+        ),
+        Service(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(args.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(PROJECT_ROOT / "credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(args.rasa_port),
+            ],
+            args.rasa_port,
+        ),
     ]
     readiness: List[Readiness] = [
         ("actions", f"http://127.0.0.1:{args.action_port}/health", 90, "The action server"),
         ("rasa", f"http://127.0.0.1:{args.rasa_port}/", 180, "Rasa"),
     ]
     if not args.no_review:
-        review = [str(BIN / "scrollcheck"), "review", "--host", "127.0.0.1", "--port", str(args.review_port)]
+        review = [
+            str(BIN / "scrollcheck"),
+            "review",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.review_port),
+        ]
         services.append(Service("review", review, args.review_port or None))
         if args.review_port:
             review_url = f"http://127.0.0.1:{args.review_port}/healthz"
             readiness.append(("review", review_url, 60, "The clinician review page"))
-    supervisor = Supervisor(services, cwd=PROJECT_ROOT, env=_child_env(), log_dir=LOG_DIR, log_label=log_label)
+    supervisor = Supervisor(
+        services, cwd=PROJECT_ROOT, env=_child_env(), log_dir=LOG_DIR, log_label=log_label
+    )
 
     rasa_url = f"http://127.0.0.1:{args.rasa_port}"
     action_url = f"http://127.0.0.1:{args.action_port}/webhook"

@@ -15,6 +15,7 @@ Map:
 An empty or blank variable counts as unset, so `FOO= make run` means the default. Modules read
 settings here and nowhere else (`os.environ` only to pass an environment on to a child process).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,11 +52,11 @@ class Setting(Generic[T]):
     name: str
     parse: Callable[[str], T] = field(repr=False)
     default: T
-    shown_default: str        # the default as the README shows it
-    expected: str             # what a valid value looks like, for the error message
-    meaning: str              # one line for the README
+    shown_default: str  # the default as the README shows it
+    expected: str  # what a valid value looks like, for the error message
+    meaning: str  # one line for the README
     group: str
-    secret: bool = False      # never echoed in errors or in `scrollcheck settings`
+    secret: bool = False  # never echoed in errors or in `scrollcheck settings`
 
     def raw(self, environ: Optional[Environ] = None) -> str:
         """The stripped text of the variable ("" when unset)."""
@@ -91,6 +92,7 @@ def _define(setting: Setting[T]) -> Setting[T]:
 
 # --- parsers: each raises Invalid(problem) ------------------------------------------------------
 
+
 def _text(value: str) -> str:
     return value
 
@@ -111,6 +113,7 @@ def _whole(minimum: int, maximum: int) -> Callable[[str], int]:
         if not minimum <= int(value) <= maximum:
             raise Invalid(f"it is outside {minimum}–{maximum}")
         return int(value)
+
     return parse
 
 
@@ -157,6 +160,7 @@ def _url(schemes: Sequence[str]) -> Callable[[str], str]:
         if not parts.hostname:
             raise Invalid("it has no host")
         return value
+
     return parse
 
 
@@ -178,6 +182,7 @@ def _min_chars(minimum: int) -> Callable[[str], str]:
         if len(value) < minimum:
             raise Invalid(f"it has {len(value)} characters, fewer than {minimum}")
         return value
+
     return parse
 
 
@@ -223,162 +228,362 @@ def _directory(value: str) -> Path:
 # --- the variables ------------------------------------------------------------------------------
 
 # Storage and retention
-DATABASE_URL = _define(Setting(
-    "DATABASE_URL", _database_url, "", "SQLite at `var/scrollcheck.db`",
-    "a SQLAlchemy URL such as postgresql://user:password@host:5432/scrollcheck or sqlite:////abs/path.db",
-    "the database for Rasa's trackers, the summaries and the review page (SQLite or PostgreSQL)",
-    "storage", secret=True,
-))
-SQLITE_BUSY_MS = _define(Setting(
-    "SCROLLCHECK_SQLITE_BUSY_MS", _non_negative_int, 5000, "5000",
-    "a whole number of milliseconds, e.g. 5000",
-    "how long one SQLite statement waits for another process's lock before retrying",
-    "storage",
-))
-RETENTION_DAYS = _define(Setting(
-    "SCROLLCHECK_RETENTION_DAYS", _positive_days, 30.0, "30",
-    "a number of days above 0, e.g. 30 or 7.5",
-    "raw chat records (Rasa's trackers) older than this many days are purged, hourly by "
-    "`scrollcheck run` and by `scrollcheck purge`",
-    "storage",
-))
-REDIS_URL = _define(Setting(
-    "SCROLLCHECK_REDIS_URL", _url(("redis", "rediss")), "", "none (in-memory lock store)",
-    "a URL such as redis://127.0.0.1:6379/0",
-    "Rasa's lock store in Redis, needed when several Rasa replicas share one database",
-    "storage", secret=True,
-))
-VAR_DIR = _define(Setting(
-    "SCROLLCHECK_VAR_DIR", _directory, PROJECT_ROOT / "var", "`var/`",
-    "a directory (relative paths are taken from the project root)",
-    "where `scrollcheck run` keeps logs (`log/`), the generated endpoints.yml and the default SQLite database",
-    "storage",
-))
+DATABASE_URL = _define(
+    Setting(
+        "DATABASE_URL",
+        _database_url,
+        "",
+        "SQLite at `var/scrollcheck.db`",
+        "a SQLAlchemy URL such as postgresql://user:password@host:5432/scrollcheck or sqlite:////abs/path.db",
+        "the database for Rasa's trackers, the summaries and the review page (SQLite or PostgreSQL)",
+        "storage",
+        secret=True,
+    )
+)
+SQLITE_BUSY_MS = _define(
+    Setting(
+        "SCROLLCHECK_SQLITE_BUSY_MS",
+        _non_negative_int,
+        5000,
+        "5000",
+        "a whole number of milliseconds, e.g. 5000",
+        "how long one SQLite statement waits for another process's lock before retrying",
+        "storage",
+    )
+)
+RETENTION_DAYS = _define(
+    Setting(
+        "SCROLLCHECK_RETENTION_DAYS",
+        _positive_days,
+        30.0,
+        "30",
+        "a number of days above 0, e.g. 30 or 7.5",
+        "raw chat records (Rasa's trackers) older than this many days are purged, hourly by "
+        "`scrollcheck run` and by `scrollcheck purge`",
+        "storage",
+    )
+)
+REDIS_URL = _define(
+    Setting(
+        "SCROLLCHECK_REDIS_URL",
+        _url(("redis", "rediss")),
+        "",
+        "none (in-memory lock store)",
+        "a URL such as redis://127.0.0.1:6379/0",
+        "Rasa's lock store in Redis, needed when several Rasa replicas share one database",
+        "storage",
+        secret=True,
+    )
+)
+VAR_DIR = _define(
+    Setting(
+        "SCROLLCHECK_VAR_DIR",
+        _directory,
+        PROJECT_ROOT / "var",
+        "`var/`",
+        "a directory (relative paths are taken from the project root)",
+        "where `scrollcheck run` keeps logs (`log/`), the generated endpoints.yml and the default SQLite database",
+        "storage",
+    )
+)
 
 # Processes and front ends
-RASA_PORT = _define(Setting(
-    "SCROLLCHECK_RASA_PORT", _port, 5005, "5005", "a port number (1–65535)",
-    "the port `scrollcheck run` starts Rasa on (127.0.0.1)", "processes",
-))
-ACTION_PORT = _define(Setting(
-    "SCROLLCHECK_ACTION_PORT", _port, 5055, "5055", "a port number (1–65535)",
-    "the port `scrollcheck run` starts the action server on (127.0.0.1)", "processes",
-))
-REVIEW_PORT = _define(Setting(
-    "SCROLLCHECK_REVIEW_PORT", _whole(0, 65535), 8050, "8050", "a port number (0 picks a free one)",
-    "the port of the clinician review page", "processes",
-))
-RASA_URL = _define(Setting(
-    "SCROLLCHECK_RASA_URL", _url(("http", "https")), "http://127.0.0.1:5005", "http://127.0.0.1:5005",
-    "an http:// or https:// URL", "where `scrollcheck console` and `scrollcheck telegram` find Rasa "
-    "(`scrollcheck run` passes its own)", "processes",
-))
-ACTION_URL = _define(Setting(
-    "SCROLLCHECK_ACTION_URL", _url(("http", "https")), "http://127.0.0.1:5055/webhook",
-    "http://127.0.0.1:5055/webhook", "an http:// or https:// URL",
-    "the action server's webhook; its /health tells the gateway when custom actions are down", "processes",
-))
-RASA_IN_FLIGHT = _define(Setting(
-    "SCROLLCHECK_RASA_IN_FLIGHT", _whole(1, 1000), 8, "8", "a whole number from 1 to 1000",
-    "turns one front-end process sends to Rasa at once; more wait in the gateway (bot/gateway/admission.py)",
-    "processes",
-))
-LANGUAGE_CODE = _define(Setting(
-    "SCROLLCHECK_LANGUAGE_CODE", _language_code, "", "none",
-    "a language code such as nl, nl-BE or en-GB",
-    "the language code `scrollcheck console` plays for Telegram's (reply language and help numbers)",
-    "processes",
-))
-RASA_TELEMETRY_ENABLED = _define(Setting(
-    "RASA_TELEMETRY_ENABLED", _flag, False, "false",
-    "true or false", "Rasa's anonymous usage telemetry, read by Rasa itself; `make` and `scrollcheck run` "
-    "pass false unless the operator sets true", "processes",
-))
+RASA_PORT = _define(
+    Setting(
+        "SCROLLCHECK_RASA_PORT",
+        _port,
+        5005,
+        "5005",
+        "a port number (1–65535)",
+        "the port `scrollcheck run` starts Rasa on (127.0.0.1)",
+        "processes",
+    )
+)
+ACTION_PORT = _define(
+    Setting(
+        "SCROLLCHECK_ACTION_PORT",
+        _port,
+        5055,
+        "5055",
+        "a port number (1–65535)",
+        "the port `scrollcheck run` starts the action server on (127.0.0.1)",
+        "processes",
+    )
+)
+REVIEW_PORT = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_PORT",
+        _whole(0, 65535),
+        8050,
+        "8050",
+        "a port number (0 picks a free one)",
+        "the port of the clinician review page",
+        "processes",
+    )
+)
+RASA_URL = _define(
+    Setting(
+        "SCROLLCHECK_RASA_URL",
+        _url(("http", "https")),
+        "http://127.0.0.1:5005",
+        "http://127.0.0.1:5005",
+        "an http:// or https:// URL",
+        "where `scrollcheck console` and `scrollcheck telegram` find Rasa "
+        "(`scrollcheck run` passes its own)",
+        "processes",
+    )
+)
+ACTION_URL = _define(
+    Setting(
+        "SCROLLCHECK_ACTION_URL",
+        _url(("http", "https")),
+        "http://127.0.0.1:5055/webhook",
+        "http://127.0.0.1:5055/webhook",
+        "an http:// or https:// URL",
+        "the action server's webhook; its /health tells the gateway when custom actions are down",
+        "processes",
+    )
+)
+RASA_IN_FLIGHT = _define(
+    Setting(
+        "SCROLLCHECK_RASA_IN_FLIGHT",
+        _whole(1, 1000),
+        8,
+        "8",
+        "a whole number from 1 to 1000",
+        "turns one front-end process sends to Rasa at once; more wait in the gateway (bot/gateway/admission.py)",
+        "processes",
+    )
+)
+LANGUAGE_CODE = _define(
+    Setting(
+        "SCROLLCHECK_LANGUAGE_CODE",
+        _language_code,
+        "",
+        "none",
+        "a language code such as nl, nl-BE or en-GB",
+        "the language code `scrollcheck console` plays for Telegram's (reply language and help numbers)",
+        "processes",
+    )
+)
+RASA_TELEMETRY_ENABLED = _define(
+    Setting(
+        "RASA_TELEMETRY_ENABLED",
+        _flag,
+        False,
+        "false",
+        "true or false",
+        "Rasa's anonymous usage telemetry, read by Rasa itself; `make` and `scrollcheck run` "
+        "pass false unless the operator sets true",
+        "processes",
+    )
+)
 
 # Telegram
-TELEGRAM_BOT_TOKEN = _define(Setting(
-    "TELEGRAM_BOT_TOKEN", _text, "", "none (`make run` then chats in the console)",
-    "the token @BotFather gave", "the bot's token; with it `make run` runs the Telegram front end",
-    "telegram", secret=True,
-))
-TELEGRAM_API_BASE_URL = _define(Setting(
-    "TELEGRAM_API_BASE_URL", _url(("http", "https")), "", "Telegram's own (https://api.telegram.org/bot)",
-    "an http:// or https:// URL such as http://127.0.0.1:8081/bot",
-    "a self-hosted Bot API server (and the tests' stand-in)", "telegram",
-))
-TELEGRAM_WEBHOOK_URL = _define(Setting(
-    "TELEGRAM_WEBHOOK_URL", _url(("https",)), "", "none (long polling)",
-    "an https:// URL (Telegram only calls HTTPS webhooks)",
-    "when set, a webhook server at this public URL instead of long polling", "telegram",
-))
-TELEGRAM_WEBHOOK_LISTEN = _define(Setting(
-    "TELEGRAM_WEBHOOK_LISTEN", _host, "127.0.0.1", "127.0.0.1", "a host name or IP address",
-    "the address the webhook server listens on (put a TLS proxy in front)", "telegram",
-))
-TELEGRAM_WEBHOOK_PORT = _define(Setting(
-    "TELEGRAM_WEBHOOK_PORT", _port, 8443, "8443", "a port number (1–65535)",
-    "the port the webhook server listens on", "telegram",
-))
-TELEGRAM_WEBHOOK_SECRET = _define(Setting(
-    "TELEGRAM_WEBHOOK_SECRET", _webhook_secret, "", "generated once into `.secrets/telegram-webhook.secret`",
-    "1-256 characters of A-Z, a-z, 0-9, _ and -",
-    "the secret token Telegram sends with every webhook call (others get 403)", "telegram", secret=True,
-))
+TELEGRAM_BOT_TOKEN = _define(
+    Setting(
+        "TELEGRAM_BOT_TOKEN",
+        _text,
+        "",
+        "none (`make run` then chats in the console)",
+        "the token @BotFather gave",
+        "the bot's token; with it `make run` runs the Telegram front end",
+        "telegram",
+        secret=True,
+    )
+)
+TELEGRAM_API_BASE_URL = _define(
+    Setting(
+        "TELEGRAM_API_BASE_URL",
+        _url(("http", "https")),
+        "",
+        "Telegram's own (https://api.telegram.org/bot)",
+        "an http:// or https:// URL such as http://127.0.0.1:8081/bot",
+        "a self-hosted Bot API server (and the tests' stand-in)",
+        "telegram",
+    )
+)
+TELEGRAM_WEBHOOK_URL = _define(
+    Setting(
+        "TELEGRAM_WEBHOOK_URL",
+        _url(("https",)),
+        "",
+        "none (long polling)",
+        "an https:// URL (Telegram only calls HTTPS webhooks)",
+        "when set, a webhook server at this public URL instead of long polling",
+        "telegram",
+    )
+)
+TELEGRAM_WEBHOOK_LISTEN = _define(
+    Setting(
+        "TELEGRAM_WEBHOOK_LISTEN",
+        _host,
+        "127.0.0.1",
+        "127.0.0.1",
+        "a host name or IP address",
+        "the address the webhook server listens on (put a TLS proxy in front)",
+        "telegram",
+    )
+)
+TELEGRAM_WEBHOOK_PORT = _define(
+    Setting(
+        "TELEGRAM_WEBHOOK_PORT",
+        _port,
+        8443,
+        "8443",
+        "a port number (1–65535)",
+        "the port the webhook server listens on",
+        "telegram",
+    )
+)
+TELEGRAM_WEBHOOK_SECRET = _define(
+    Setting(
+        "TELEGRAM_WEBHOOK_SECRET",
+        _webhook_secret,
+        "",
+        "generated once into `.secrets/telegram-webhook.secret`",
+        "1-256 characters of A-Z, a-z, 0-9, _ and -",
+        "the secret token Telegram sends with every webhook call (others get 403)",
+        "telegram",
+        secret=True,
+    )
+)
 
 # Secrets and accounts
-PSEUDONYM_SECRET = _define(Setting(
-    "SCROLLCHECK_PSEUDONYM_SECRET", _min_chars(MIN_SECRET_CHARS), "", "generated once into `.secrets/pseudonym.key`",
-    "at least 16 characters (e.g. the content of .secrets/pseudonym.key)",
-    "the HMAC key that turns chat ids into pseudonyms; changing it starts every conversation anew",
-    "secrets", secret=True,
-))
-REVIEW_SECRET_KEY = _define(Setting(
-    "SCROLLCHECK_REVIEW_SECRET_KEY", _min_chars(MIN_SECRET_CHARS), "", "generated once into `.secrets/review-session.key`",
-    "at least 16 characters", "the key that signs the review page's session cookies", "secrets", secret=True,
-))
-CLINICIAN_PASSWORD = _define(Setting(
-    "SCROLLCHECK_CLINICIAN_PASSWORD", _text, "", "none (asked on the terminal)",
-    "a password of at least 12 characters",
-    "the password `scrollcheck clinician add` sets, for scripted use", "secrets", secret=True,
-))
-REVIEW_HOST = _define(Setting(
-    "SCROLLCHECK_REVIEW_HOST", _host, "127.0.0.1", "127.0.0.1", "a host name or IP address",
-    "the address the review page listens on", "review",
-))
-REVIEW_HTTPS = _define(Setting(
-    "SCROLLCHECK_REVIEW_HTTPS", _flag, False, "false", "true or false (also 1/0, yes/no, on/off)",
-    "the review page is served over HTTPS: Secure cookies", "review",
-))
-REVIEW_TRUST_PROXY = _define(Setting(
-    "SCROLLCHECK_REVIEW_TRUST_PROXY", _flag, False, "false", "true or false (also 1/0, yes/no, on/off)",
-    "trust X-Forwarded-Proto/-For from one reverse proxy in front of the review page", "review",
-))
-REVIEW_LOCKOUT_FAILURES = _define(Setting(
-    "SCROLLCHECK_REVIEW_LOCKOUT_FAILURES", _whole(1, 1000), 5, "5", "a whole number from 1 to 1000",
-    "failed logins for one account that lock it …", "review",
-))
-REVIEW_LOCKOUT_MINUTES = _define(Setting(
-    "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES", _whole(1, 7 * 24 * 60), 15, "15", "a whole number of minutes from 1 to 10080",
-    "… within this many minutes, and for this many minutes", "review",
-))
-REVIEW_IP_FAILURES = _define(Setting(
-    "SCROLLCHECK_REVIEW_IP_FAILURES", _whole(1, 100000), 20, "20", "a whole number from 1 to 100000",
-    "failed logins from one address (any accounts) that throttle it as long", "review",
-))
-REVIEW_THREADS = _define(Setting(
-    "SCROLLCHECK_REVIEW_THREADS", _whole(1, 64), 4, "4", "a whole number from 1 to 64",
-    "worker threads of the review page's WSGI server", "review",
-))
+PSEUDONYM_SECRET = _define(
+    Setting(
+        "SCROLLCHECK_PSEUDONYM_SECRET",
+        _min_chars(MIN_SECRET_CHARS),
+        "",
+        "generated once into `.secrets/pseudonym.key`",
+        "at least 16 characters (e.g. the content of .secrets/pseudonym.key)",
+        "the HMAC key that turns chat ids into pseudonyms; changing it starts every conversation anew",
+        "secrets",
+        secret=True,
+    )
+)
+REVIEW_SECRET_KEY = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_SECRET_KEY",
+        _min_chars(MIN_SECRET_CHARS),
+        "",
+        "generated once into `.secrets/review-session.key`",
+        "at least 16 characters",
+        "the key that signs the review page's session cookies",
+        "secrets",
+        secret=True,
+    )
+)
+CLINICIAN_PASSWORD = _define(
+    Setting(
+        "SCROLLCHECK_CLINICIAN_PASSWORD",
+        _text,
+        "",
+        "none (asked on the terminal)",
+        "a password of at least 12 characters",
+        "the password `scrollcheck clinician add` sets, for scripted use",
+        "secrets",
+        secret=True,
+    )
+)
+REVIEW_HOST = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_HOST",
+        _host,
+        "127.0.0.1",
+        "127.0.0.1",
+        "a host name or IP address",
+        "the address the review page listens on",
+        "review",
+    )
+)
+REVIEW_HTTPS = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_HTTPS",
+        _flag,
+        False,
+        "false",
+        "true or false (also 1/0, yes/no, on/off)",
+        "the review page is served over HTTPS: Secure cookies",
+        "review",
+    )
+)
+REVIEW_TRUST_PROXY = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_TRUST_PROXY",
+        _flag,
+        False,
+        "false",
+        "true or false (also 1/0, yes/no, on/off)",
+        "trust X-Forwarded-Proto/-For from one reverse proxy in front of the review page",
+        "review",
+    )
+)
+REVIEW_LOCKOUT_FAILURES = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_LOCKOUT_FAILURES",
+        _whole(1, 1000),
+        5,
+        "5",
+        "a whole number from 1 to 1000",
+        "failed logins for one account that lock it …",
+        "review",
+    )
+)
+REVIEW_LOCKOUT_MINUTES = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES",
+        _whole(1, 7 * 24 * 60),
+        15,
+        "15",
+        "a whole number of minutes from 1 to 10080",
+        "… within this many minutes, and for this many minutes",
+        "review",
+    )
+)
+REVIEW_IP_FAILURES = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_IP_FAILURES",
+        _whole(1, 100000),
+        20,
+        "20",
+        "a whole number from 1 to 100000",
+        "failed logins from one address (any accounts) that throttle it as long",
+        "review",
+    )
+)
+REVIEW_THREADS = _define(
+    Setting(
+        "SCROLLCHECK_REVIEW_THREADS",
+        _whole(1, 64),
+        4,
+        "4",
+        "a whole number from 1 to 64",
+        "worker threads of the review page's WSGI server",
+        "review",
+    )
+)
 
 # Setting up (read by make, not by Python; listed so the README has every variable)
-PYTHON310 = _define(Setting(
-    "PYTHON310", _text, "", "python3.10 on the PATH, else pyenv's 3.10.x",
-    "the path of a Python 3.10 interpreter", "the interpreter `make` builds .venv with", "setup",
-))
+PYTHON310 = _define(
+    Setting(
+        "PYTHON310",
+        _text,
+        "",
+        "python3.10 on the PATH, else pyenv's 3.10.x",
+        "the path of a Python 3.10 interpreter",
+        "the interpreter `make` builds .venv with",
+        "setup",
+    )
+)
 
 GROUPS: Tuple[Tuple[str, str], ...] = (
-    ("storage", "Storage and retention"), ("processes", "Processes"), ("telegram", "Telegram"),
-    ("review", "Clinician review page"), ("secrets", "Secrets"), ("setup", "Setting up"),
+    ("storage", "Storage and retention"),
+    ("processes", "Processes"),
+    ("telegram", "Telegram"),
+    ("review", "Clinician review page"),
+    ("secrets", "Secrets"),
+    ("setup", "Setting up"),
 )
 
 
@@ -430,8 +635,12 @@ def describe(environ: Optional[Environ] = None) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="scrollcheck settings", description="check and show the environment settings")
-    parser.add_argument("--markdown", action="store_true", help="print the README's table of variables")
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck settings", description="check and show the environment settings"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the README's table of variables"
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown_table())

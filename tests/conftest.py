@@ -1,4 +1,5 @@
 """Shared fixtures: the real Rasa stack (session-scoped), a stand-in Rasa, a test pseudonymiser."""
+
 from __future__ import annotations
 
 from typing import Iterator

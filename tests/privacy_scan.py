@@ -9,6 +9,7 @@ bot/storage/purge.py), which is where Rasa keeps a conversation until then.
   database_hits / file_hits     every hit of every needle, with where it was found
   not_allowed(hits)             the hits a privacy test fails on
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,8 @@ class Needle:
 @dataclass(frozen=True)
 class Hit:
     needle: Needle
-    where: str    # "table events" or "file <path>"
-    table: str    # "" for a file
+    where: str  # "table events" or "file <path>"
+    table: str  # "" for a file
     count: int
 
     def __str__(self) -> str:
@@ -57,15 +58,20 @@ def _text_rows(db: Database) -> Dict[str, List[List[str]]]:
             for name in inspect(connection).get_table_names():
                 table = Table(name, MetaData(), autoload_with=connection)
                 rows = connection.execute(select(table)).all()
-                tables[name] = [[_as_text(value) for value in row if value is not None] for row in rows]
+                tables[name] = [
+                    [_as_text(value) for value in row if value is not None] for row in rows
+                ]
         return tables
     finally:
         engine.dispose()
 
 
 def _as_text(value: object) -> str:
-    return value.decode("utf-8", errors="replace") if isinstance(value, (bytes, bytearray, memoryview)) \
+    return (
+        value.decode("utf-8", errors="replace")
+        if isinstance(value, (bytes, bytearray, memoryview))
         else str(value)
+    )
 
 
 def rows_mentioning(db: Database, needle: str) -> Dict[str, int]:

@@ -8,6 +8,7 @@
   exact control over what "Rasa" answers (errors, delays, control messages). It runs in its own
   thread, so synchronous tests and subprocesses can use it too.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,6 +61,7 @@ def http_status(url: str, timeout: float = 2.0) -> Optional[int]:
 
 
 # --- the real stack -----------------------------------------------------------------------------
+
 
 def service_env(database_url: str) -> Dict[str, str]:
     """The environment of a Rasa, action-server or front-end process the tests start: this
@@ -126,7 +128,11 @@ class RasaStack:
         """Our tables (summaries, escalations, ...) in the same database, as `make run` does."""
         result = subprocess.run(
             [sys.executable, "-m", "bot.cli", "migrate"],
-            cwd=PROJECT_ROOT, env=self.env(), capture_output=True, text=True, timeout=120,
+            cwd=PROJECT_ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if result.returncode != 0:
             raise RuntimeError(f"scrollcheck migrate failed:\n{result.stdout}\n{result.stderr}")
@@ -134,8 +140,13 @@ class RasaStack:
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")
         process = subprocess.Popen(
-            args, cwd=PROJECT_ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            args,
+            cwd=PROJECT_ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()  # the child keeps its own descriptor
         self.processes.append((name, process))
@@ -147,12 +158,30 @@ class RasaStack:
         endpoints = self.write_endpoints()
         rasa = str(BIN / "rasa")
         if self.with_action_server:
-            self._spawn("actions", [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)])
-        self._spawn("rasa", [
-            rasa, "run", "--enable-api", "--model", str(self.model), "--endpoints", str(endpoints),
-            "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--interface", "127.0.0.1",
-            "--port", str(self.rasa_port), "--log-file", str(self.workdir / "rasa-logfile.log"),
-        ])
+            self._spawn(
+                "actions",
+                [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            )
+        self._spawn(
+            "rasa",
+            [
+                rasa,
+                "run",
+                "--enable-api",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(PROJECT_ROOT / "credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--log-file",
+                str(self.workdir / "rasa-logfile.log"),
+            ],
+        )
         deadline = time.monotonic() + timeout
         checks = [(self.rasa_url + "/", "rasa")]
         if self.with_action_server:
@@ -163,7 +192,9 @@ class RasaStack:
                 if process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     log = (self.workdir / f"{name}.log").read_text(errors="replace")[-4000:]
-                    raise RuntimeError(f"{name} did not become healthy at {url}; last log lines:\n{log}")
+                    raise RuntimeError(
+                        f"{name} did not become healthy at {url}; last log lines:\n{log}"
+                    )
                 time.sleep(0.5)
         return self
 
@@ -184,6 +215,7 @@ class RasaStack:
 
 
 # --- a stand-in for Rasa ------------------------------------------------------------------------
+
 
 @dataclass
 class RasaRequest:
@@ -241,14 +273,24 @@ class StandInRasa:
         with self._lock:
             self.requests.append(received)
         answer = self.responder(received)
-        if self.disclose_first and received.sender not in self._disclosed_to and isinstance(answer.body, list):
+        if (
+            self.disclose_first
+            and received.sender not in self._disclosed_to
+            and isinstance(answer.body, list)
+        ):
             self._disclosed_to.add(received.sender)
-            answer = CannedAnswer(answer.body + [{"custom": {"scrollcheck": {"disclosed": True}}}],
-                                  answer.status, answer.delay, answer.raw_text)
+            answer = CannedAnswer(
+                answer.body + [{"custom": {"scrollcheck": {"disclosed": True}}}],
+                answer.status,
+                answer.delay,
+                answer.raw_text,
+            )
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.raw_text is not None:
-            return web.Response(status=answer.status, text=answer.raw_text, content_type="text/plain")
+            return web.Response(
+                status=answer.status, text=answer.raw_text, content_type="text/plain"
+            )
         return web.json_response(answer.body, status=answer.status)
 
     async def _root(self, request: web.Request) -> web.Response:

@@ -1,4 +1,5 @@
 """`scrollcheck console` as a real subprocess, against a stand-in Rasa and (marked rasa) the real one."""
+
 from __future__ import annotations
 
 import getpass
@@ -22,8 +23,22 @@ def console(rasa_url: str, *extra: str, action_url: Optional[str] = None) -> sub
     env = dict(os.environ, **{ENV_SECRET: SECRET}, PYTHONUNBUFFERED="1")
     action_url = action_url or f"{rasa_url}/webhook"  # the stand-in answers /health too
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "console", "--rasa-url", rasa_url, "--action-url", action_url, *extra],
-        cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "console",
+            "--rasa-url",
+            rasa_url,
+            "--action-url",
+            action_url,
+            *extra,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
 
@@ -55,11 +70,19 @@ class OutputReader:
 
 def first_turn_with_buttons(request: RasaRequest) -> CannedAnswer:
     if request.message == "hi":
-        return CannedAnswer([
-            {"recipient_id": request.sender, "text": "Hi, I'm an automated assistant.\nShall we start?",
-             "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]},
-            {"recipient_id": request.sender, "custom": {"scrollcheck": {"disclosed": True}}},
-        ])
+        return CannedAnswer(
+            [
+                {
+                    "recipient_id": request.sender,
+                    "text": "Hi, I'm an automated assistant.\nShall we start?",
+                    "buttons": [
+                        {"title": "Yes", "payload": "/affirm"},
+                        {"title": "No", "payload": "/deny"},
+                    ],
+                },
+                {"recipient_id": request.sender, "custom": {"scrollcheck": {"disclosed": True}}},
+            ]
+        )
     return CannedAnswer([{"recipient_id": request.sender, "text": f"echo: {request.message}"}])
 
 
@@ -68,8 +91,12 @@ def test_console_introduces_numbers_buttons_and_sends_payloads(stand_in_rasa: St
     process = console(stand_in_rasa.url)
     out, err = process.communicate("1\n\nfree text, as typed\n2\n", timeout=120)
     assert process.returncode == 0, err
-    assert [r.message for r in stand_in_rasa.received()] == ["hi", "/affirm", "free text, as typed", "2"], \
-        "a number picks a button only while that question's buttons are shown"
+    assert [r.message for r in stand_in_rasa.received()] == [
+        "hi",
+        "/affirm",
+        "free text, as typed",
+        "2",
+    ], "a number picks a button only while that question's buttons are shown"
     expected_sender = Pseudonymiser(SECRET).pseudonym(f"console:{getpass.getuser()}")
     assert {r.sender for r in stand_in_rasa.received()} == {expected_sender}
     assert "bot> Hi, I'm an automated assistant.\n     Shall we start?\n" in out
@@ -130,14 +157,17 @@ def test_console_goes_through_the_fail_safe(stand_in_rasa: StandInRasa) -> None:
     assert first_line in out
 
 
-def test_console_prints_the_crisis_reply_before_a_slow_rasa_answers(stand_in_rasa: StandInRasa) -> None:
+def test_console_prints_the_crisis_reply_before_a_slow_rasa_answers(
+    stand_in_rasa: StandInRasa,
+) -> None:
     from bot.safety import detect
     from bot.safety.replies import crisis_reply
 
     text = "i keep thinking about killing myself"
     stand_in_rasa.responder = lambda request: CannedAnswer(
         [{"recipient_id": request.sender, "text": f"echo: {request.message}"}],
-        delay=4.0 if (request.metadata or {}).get("safety_replied") else 0.0)
+        delay=4.0 if (request.metadata or {}).get("safety_replied") else 0.0,
+    )
     process = console(stand_in_rasa.url, "--fresh", "--language-code", "en-GB")
     reader = OutputReader(process)
     reader.wait_for("you> ")

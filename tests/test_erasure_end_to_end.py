@@ -8,6 +8,7 @@ Two ways through the same gateway:
 * against the real `rasa run` + action server (marked `rasa`): a whole check-in through buttons,
   then /forget, with the logs of all three processes read for the pseudonym.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,6 +62,7 @@ def texts(replies: List[Reply]) -> List[str]:
 
 # --- the gateway with the real actions, Rasa played by a stand-in -----------------------------------
 
+
 class RasaForTheForgetTurns:
     """Rasa's part of the /forget turns: the forget form asks, the real validator and outcome
     action run, and the turn's events are in the tracker store before the HTTP answer leaves."""
@@ -80,19 +82,39 @@ class RasaForTheForgetTurns:
         from rasa.shared.core.trackers import DialogueStateTracker
 
         sender = request.sender
-        events: List[Event] = [UserUttered(request.message, intent={"name": request.message.lstrip("/"), "confidence": 1.0})]
+        events: List[Event] = [
+            UserUttered(
+                request.message, intent={"name": request.message.lstrip("/"), "confidence": 1.0}
+            )
+        ]
         if request.message == FORGET:
-            messages = [{k: v for k, v in variation("utter_ask_forget_confirmed").items() if k in ("text", "buttons")}]
+            messages = [
+                {
+                    k: v
+                    for k, v in variation("utter_ask_forget_confirmed").items()
+                    if k in ("text", "buttons")
+                }
+            ]
             self.slots["requested_slot"] = "forget_confirmed"
             events.append(ActionExecuted("forget_form"))
         else:
             from actions.forget_form import ActionForgetOutcome, ValidateForgetForm
 
             intent = {"/affirm": "affirm", "/deny": "deny"}.get(request.message, "out_of_scope")
-            validated, _ = run(ValidateForgetForm(), tracker(slots=self.slots, intent=intent, text=request.message,
-                                                              active_loop="forget_form", sender=sender))
+            validated, _ = run(
+                ValidateForgetForm(),
+                tracker(
+                    slots=self.slots,
+                    intent=intent,
+                    text=request.message,
+                    active_loop="forget_form",
+                    sender=sender,
+                ),
+            )
             self.slots.update(slot_updates(validated))
-            outcome, dispatcher = run(ActionForgetOutcome(), tracker(slots=self.slots, active_loop=None, sender=sender))
+            outcome, dispatcher = run(
+                ActionForgetOutcome(), tracker(slots=self.slots, active_loop=None, sender=sender)
+            )
             messages = rendered(dispatcher)
             events += [Event.from_parameters(e) for e in validated + outcome]
             events.append(ActionExecuted("action_forget_outcome"))
@@ -119,22 +141,48 @@ def _a_checked_in_person(store) -> None:
     """Consent, one topic's results (written by the real check-in validator) and a chat history."""
     from actions.checkin_form import ValidateCheckinForm
 
-    run(ValidateCheckinForm(), tracker(slots={"requested_slot": "consent"}, intent="affirm", text="/affirm", sender=P))
-    answered = {"topics": ["fomo"], "age_band": "16-17", "country": "GB", "checkin_id": "c-1", "consent": True,
-                "fomo_1": 5, "fomo_2": 4, "fomo_3": "skipped", "fomo_4": 4, "requested_slot": "fomo_5"}
-    run(ValidateCheckinForm(), tracker(slots=answered, intent="answer_often", text="/answer_often", sender=P,
-                                       metadata={"language_code": "en-GB"}))
+    run(
+        ValidateCheckinForm(),
+        tracker(slots={"requested_slot": "consent"}, intent="affirm", text="/affirm", sender=P),
+    )
+    answered = {
+        "topics": ["fomo"],
+        "age_band": "16-17",
+        "country": "GB",
+        "checkin_id": "c-1",
+        "consent": True,
+        "fomo_1": 5,
+        "fomo_2": 4,
+        "fomo_3": "skipped",
+        "fomo_4": 4,
+        "requested_slot": "fomo_5",
+    }
+    run(
+        ValidateCheckinForm(),
+        tracker(
+            slots=answered,
+            intent="answer_often",
+            text="/answer_often",
+            sender=P,
+            metadata={"language_code": "en-GB"},
+        ),
+    )
     save_conversation(store, P, text="hello, i would like to do the check-in")
 
 
 async def test_forget_through_the_gateway_erases_once_and_names_nobody(
-    migrated_db: str, tmp_path: Path, stand_in_rasa: StandInRasa, every_log: pytest.LogCaptureFixture,
+    migrated_db: str,
+    tmp_path: Path,
+    stand_in_rasa: StandInRasa,
+    every_log: pytest.LogCaptureFixture,
 ) -> None:
     store = rasa_sql_store(migrated_db, tmp_path)
     try:
         await asyncio.to_thread(_a_checked_in_person, store)  # it runs its own event loops
         assert scalar(migrated_db, "SELECT count(*) FROM topic_summaries") == 1
-        assert {"checkins.pseudonym", "consent_records.pseudonym", "events.sender_id"} <= set(occurrences(migrated_db, P))
+        assert {"checkins.pseudonym", "consent_records.pseudonym", "events.sender_id"} <= set(
+            occurrences(migrated_db, P)
+        )
         stand_in_rasa.responder = RasaForTheForgetTurns(store)
         gateway = Gateway(stand_in_rasa.url, timeout=10.0, busy_after=None)
         gateway.disclosure.mark_disclosed(P)
@@ -155,12 +203,17 @@ async def test_forget_through_the_gateway_erases_once_and_names_nobody(
     assert count_events(migrated_db, P) == 0, "the forget turn's own tracker events too"
     assert scalar(migrated_db, "SELECT count(*) FROM topic_summaries") == 0
     assert scalar(migrated_db, "SELECT count(*) FROM item_answers") == 0
-    assert "erasure done" in every_log.text, "the erasure was logged (so the scan below saw the logs)"
+    assert "erasure done" in every_log.text, (
+        "the erasure was logged (so the scan below saw the logs)"
+    )
     assert P not in every_log.text, "no log line names the person who was just forgotten"
 
 
 async def test_a_cancelled_forget_erases_nothing(
-    migrated_db: str, tmp_path: Path, stand_in_rasa: StandInRasa, every_log: pytest.LogCaptureFixture,
+    migrated_db: str,
+    tmp_path: Path,
+    stand_in_rasa: StandInRasa,
+    every_log: pytest.LogCaptureFixture,
 ) -> None:
     store = rasa_sql_store(migrated_db, tmp_path)
     try:
@@ -183,7 +236,10 @@ async def test_a_cancelled_forget_erases_nothing(
 
 
 async def test_a_failed_erasure_says_so_leaves_nothing_half_done_and_names_nobody(
-    migrated_db: str, tmp_path: Path, stand_in_rasa: StandInRasa, every_log: pytest.LogCaptureFixture,
+    migrated_db: str,
+    tmp_path: Path,
+    stand_in_rasa: StandInRasa,
+    every_log: pytest.LogCaptureFixture,
 ) -> None:
     store = rasa_sql_store(migrated_db, tmp_path)
     try:
@@ -218,6 +274,7 @@ async def test_a_failed_erasure_says_so_leaves_nothing_half_done_and_names_nobod
 
 # --- the real Rasa and action server ----------------------------------------------------------------
 
+
 def _press(replies: List[Reply], title: str) -> str:
     with_buttons = [reply for reply in replies if reply.buttons]
     assert with_buttons, f"expected buttons after: {texts(replies)}"
@@ -228,11 +285,17 @@ def _press(replies: List[Reply], title: str) -> str:
 
 @pytest.mark.rasa
 async def test_forget_after_a_real_check_in_erases_once_and_no_log_names_the_user(
-    rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPatch, every_log: pytest.LogCaptureFixture,
+    rasa_stack: RasaStack,
+    monkeypatch: pytest.MonkeyPatch,
+    every_log: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", rasa_stack.database_url)  # the gateway erases in the stack's database
+    monkeypatch.setenv(
+        "DATABASE_URL", rasa_stack.database_url
+    )  # the gateway erases in the stack's database
     pseudonym = Pseudonymiser(TEST_SECRET).pseudonym(424242002)
-    gateway = Gateway(rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=30.0, busy_after=None)
+    gateway = Gateway(
+        rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=30.0, busy_after=None
+    )
 
     async def say(message: str) -> List[Reply]:
         return await gateway.handle(pseudonym, message, language_code="en-GB")
@@ -259,5 +322,7 @@ async def test_forget_after_a_real_check_in_erases_once_and_no_log_names_the_use
     assert occurrences(url, pseudonym) == {}, "nothing under the pseudonym in any table"
     assert "erasure done" in every_log.text
     assert pseudonym not in every_log.text, "the gateway's logs name nobody"
-    named_in = [path.name for path in rasa_stack.log_files if pseudonym in path.read_text(errors="replace")]
+    named_in = [
+        path.name for path in rasa_stack.log_files if pseudonym in path.read_text(errors="replace")
+    ]
     assert named_in == [], "no log of Rasa or the action server names the user"

@@ -1,4 +1,5 @@
 """The 3-hour "automated assistant, not a human, not a therapist" reminder, with a fake clock."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -31,7 +32,10 @@ def texts(replies: List[Reply]) -> List[str]:
 
 
 def disclosed_answer(text: str) -> List[Dict[str, Any]]:
-    return [{"recipient_id": P, "text": text}, {"recipient_id": P, "custom": {"scrollcheck": {"disclosed": True}}}]
+    return [
+        {"recipient_id": P, "text": text},
+        {"recipient_id": P, "custom": {"scrollcheck": {"disclosed": True}}},
+    ]
 
 
 @pytest.fixture
@@ -66,12 +70,18 @@ def test_clock_memory_is_bounded(clock: FakeClock) -> None:
     assert len(disclosure) == 3 and disclosure.is_due("a") and not disclosure.is_due("d")
 
 
-async def test_first_contact_disclosed_by_rasa_gets_no_extra_reminder(gateway, stand_in_rasa) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer(disclosed_answer("Hi, I'm an automated assistant."))
+async def test_first_contact_disclosed_by_rasa_gets_no_extra_reminder(
+    gateway, stand_in_rasa
+) -> None:
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        disclosed_answer("Hi, I'm an automated assistant.")
+    )
     assert texts(await gateway.handle(P, "hi")) == ["Hi, I'm an automated assistant."]
 
 
-async def test_unknown_user_without_rasa_disclosure_gets_the_reminder_first(gateway, stand_in_rasa) -> None:
+async def test_unknown_user_without_rasa_disclosure_gets_the_reminder_first(
+    gateway, stand_in_rasa
+) -> None:
     replies = await gateway.handle(P, "hello again")  # e.g. after a gateway restart
     assert texts(replies) == [disclosure_reminder(), "echo: hello again"]
     assert texts(await gateway.handle(P, "and now?")) == ["echo: and now?"], "not twice in a row"
@@ -90,7 +100,9 @@ async def test_reminder_again_after_more_than_three_hours(gateway, stand_in_rasa
 async def test_rasa_disclosing_again_resets_the_clock(gateway, stand_in_rasa, clock) -> None:
     await gateway.handle(P, "first")
     clock.advance(2 * HOURS)
-    stand_in_rasa.responder = lambda request: CannedAnswer(disclosed_answer("I'm a bot, not a human."))
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        disclosed_answer("I'm a bot, not a human.")
+    )
     await gateway.handle(P, "are you human?")
     stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": P, "text": "ok"}])
     clock.advance(2 * HOURS)  # 4 h after the first, 2 h after Rasa's disclosure

@@ -1,9 +1,10 @@
 """bot/logformat.py: an error's type and stack frames stay in the logs, its message never does."""
+
 from __future__ import annotations
 
 import io
-import re
 import logging
+import re
 import sys
 from typing import Dict, Iterator
 
@@ -54,7 +55,11 @@ def test_the_summary_keeps_types_and_frames_of_the_whole_chain_and_no_message() 
     assert f'File "{__file__}", line {line_of("# LOOKUP LINE")}, in lookup' in summary
     assert f'File "{__file__}", line {line_of("# CAUSE LINE")}, in caught' in summary
     # Python's order: the cause first, then the sentence, then what it caused.
-    assert summary.index("\nKeyError\n") < summary.index("direct cause") < summary.rindex("RuntimeError")
+    assert (
+        summary.index("\nKeyError\n")
+        < summary.index("direct cause")
+        < summary.rindex("RuntimeError")
+    )
     assert summary.count(HEADER) == 2
 
 
@@ -87,14 +92,25 @@ def test_a_foreign_formatter_is_wrapped(root_logging: None) -> None:
 
     stream = io.StringIO()
     logger = logging.getLogger("tests.logformat.colored")
-    coloredlogs.install(level="DEBUG", logger=logger, stream=stream, fmt="%(levelname)-8s %(name)s - %(message)s", isatty=False)
+    coloredlogs.install(
+        level="DEBUG",
+        logger=logger,
+        stream=stream,
+        fmt="%(levelname)-8s %(name)s - %(message)s",
+        isatty=False,
+    )
     logger.propagate = False
     try:
         assert logformat.protect_existing_handlers() >= 1
         assert all(isinstance(h.formatter, SafeFormatter) for h in logger.handlers)
-        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "action failed", (), None)
+        record = logger.makeRecord(
+            logger.name, logging.ERROR, __file__, 1, "action failed", (), None
+        )
         error = caught()
-        record.exc_info, record.exc_text = (type(error), error, error.__traceback__), f"Traceback ... {USER_TEXT}"
+        record.exc_info, record.exc_text = (
+            (type(error), error, error.__traceback__),
+            f"Traceback ... {USER_TEXT}",
+        )
         logger.handle(record)  # a record made by someone else, with a cached full traceback
     finally:
         logger.handlers.clear()
@@ -107,9 +123,9 @@ def test_structlog_events_keep_frames_not_messages(caplog: pytest.LogCaptureFixt
     # Rasa's structlog configuration (JSON with dict tracebacks, frame locals included) plus
     # bot/nlp/log_privacy.py's install(), as in `rasa run`.
     import structlog
+    from rasa.utils.log_utils import configure_structlog
 
     from bot.nlp.log_privacy import install
-    from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.INFO)
     install()
@@ -134,14 +150,23 @@ def test_the_telegram_formatter_still_redacts_secrets() -> None:
     try:
         raise ConnectionError("https://api.telegram.org/bot123:SECRET-TOKEN/getMe")
     except ConnectionError:
-        record = logging.getLogger("telegram").makeRecord("telegram", logging.ERROR, __file__, 1,
-                                                          "call to %s failed", ("bot123:SECRET-TOKEN",), sys.exc_info())
+        record = logging.getLogger("telegram").makeRecord(
+            "telegram",
+            logging.ERROR,
+            __file__,
+            1,
+            "call to %s failed",
+            ("bot123:SECRET-TOKEN",),
+            sys.exc_info(),
+        )
     line = formatter.format(record)
     assert line.startswith("ERROR call to bot<redacted> failed\n" + HEADER)
     assert "SECRET-TOKEN" not in line and line.endswith("ConnectionError")
 
 
-def test_a_handler_that_cannot_write_does_not_print_the_exception_it_was_logging(capsys: pytest.CaptureFixture) -> None:
+def test_a_handler_that_cannot_write_does_not_print_the_exception_it_was_logging(
+    capsys: pytest.CaptureFixture,
+) -> None:
     # logging's own handleError prints the write error with its context, the exception being
     # logged, message and all, to stderr (which `scrollcheck run` sends to a log file).
     closed = io.StringIO()
@@ -169,8 +194,14 @@ def test_error_logs_pass_the_exception_so_its_frames_are_kept() -> None:
     # `logger.error("x failed: %s", type(exc).__name__)` alone is a bare "KeyError" in production.
     from tests.stack import PROJECT_ROOT
 
-    bare = re.compile(r"\b(logger|log)\.(error|warning|critical|debug|info)\(.*type\((exc|error|err|e|context\.error)\)\.__name__\)\s*(#.*)?$")
-    found = [f"{path.relative_to(PROJECT_ROOT)}:{number}"
-             for root in ("bot", "actions") for path in sorted((PROJECT_ROOT / root).rglob("*.py"))
-             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if bare.search(line)]
+    bare = re.compile(
+        r"\b(logger|log)\.(error|warning|critical|debug|info)\(.*type\((exc|error|err|e|context\.error)\)\.__name__\)\s*(#.*)?$"
+    )
+    found = [
+        f"{path.relative_to(PROJECT_ROOT)}:{number}"
+        for root in ("bot", "actions")
+        for path in sorted((PROJECT_ROOT / root).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if bare.search(line)
+    ]
     assert found == [], "add exc_info=True (or exc_info=the exception) to these log calls"

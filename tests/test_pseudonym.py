@@ -1,4 +1,5 @@
 """Pseudonyms: HMAC-SHA256 of the chat id under a secret from the environment or a private key file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -63,7 +64,9 @@ def test_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
     second = Pseudonymiser.from_environment(key_file=key_file, environ={})
     assert first.pseudonym(99) == second.pseudonym(99)
     # Moving the key into the environment keeps every pseudonym.
-    moved = Pseudonymiser.from_environment(key_file=tmp_path / "unused", environ={ENV_SECRET: content})
+    moved = Pseudonymiser.from_environment(
+        key_file=tmp_path / "unused", environ={ENV_SECRET: content}
+    )
     assert moved.pseudonym(99) == first.pseudonym(99)
 
 
@@ -83,7 +86,12 @@ def test_two_processes_starting_at_once_agree_on_one_secret(tmp_path: Path) -> N
     )
     env = {k: v for k, v in os.environ.items() if k != ENV_SECRET}
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, str(key_file)], stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(key_file)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for _ in range(6)
     ]
     outputs = {process.communicate(timeout=60)[0].strip() for process in processes}

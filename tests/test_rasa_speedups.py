@@ -1,19 +1,29 @@
 """The two `rasa run` speed-ups give Rasa's own results (bot/nlp/rasa_speedups.py)."""
+
 from __future__ import annotations
 
 import pytest
 from jsonschema import ValidationError, validate
-
-from bot.nlp import rasa_speedups
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+
+from bot.nlp import rasa_speedups
 
 SCHEMA = RemoteAction.action_response_format_spec()
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "comparison_1", "value": 4, "timestamp": None},
-                {"event": "active_loop", "name": "checkin_form"}],
-     "responses": [{"text": "Question 2 of 5: …", "buttons": [{"title": "Often", "payload": "/answer_often"}]}]},
+    {
+        "events": [
+            {"event": "slot", "name": "comparison_1", "value": 4, "timestamp": None},
+            {"event": "active_loop", "name": "checkin_form"},
+        ],
+        "responses": [
+            {
+                "text": "Question 2 of 5: …",
+                "buttons": [{"title": "Often", "payload": "/answer_often"}],
+            }
+        ],
+    },
     {"events": [{"event": "followup", "name": "action_crisis_response"}]},
 ]
 INVALID = [
@@ -62,8 +72,12 @@ def test_event_lookup_gives_rasas_classes_and_errors():
 
 
 def test_events_round_trip_through_the_cached_lookup():
-    events = [UserUttered("hi", {"name": "greet", "confidence": 1.0}), ActionExecuted("action_listen"),
-              SlotSet("consent", True), ActiveLoop("checkin_form")]
+    events = [
+        UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("action_listen"),
+        SlotSet("consent", True),
+        ActiveLoop("checkin_form"),
+    ]
     assert [Event.from_parameters(e.as_dict()) for e in events] == events
 
 
@@ -80,5 +94,7 @@ def test_the_risk_component_installs_them():
         "assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result\n"
         "assert Event.resolve_by_type is rasa_speedups._resolve_by_type\n"
     )
-    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -1,4 +1,5 @@
 """What `scrollcheck run` (make run) hands to every process it starts."""
+
 from __future__ import annotations
 
 from bot.runner import _child_env

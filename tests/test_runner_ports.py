@@ -3,6 +3,7 @@
 Each case runs the real command with a stand-in model file: the refusal comes before Rasa is
 started, before the database is migrated, before anything else.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,9 @@ def comm(pid: int) -> str:
 def test_the_holder_of_a_port_is_found_by_pid_and_name(squatter):
     assert not is_free(squatter["port"])
     assert holder_of(squatter["port"]) == Holder(squatter["pid"], comm(squatter["pid"]))
-    assert holder_of(squatter["port"]).describe() == f"{comm(squatter['pid'])} (pid {squatter['pid']})"
+    assert (
+        holder_of(squatter["port"]).describe() == f"{comm(squatter['pid'])} (pid {squatter['pid']})"
+    )
     assert comm(squatter["pid"]).startswith("python")
 
 
@@ -65,26 +68,44 @@ def test_a_free_port_has_no_holder_and_a_port_given_twice_is_refused():
 def _run(tmp_path: Path, ports: Dict[str, int], *extra: str) -> subprocess.CompletedProcess:
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"not a model: the run must stop before anything reads it")
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", SCROLLCHECK_RASA_PORT=str(ports["rasa"]),
-               SCROLLCHECK_ACTION_PORT=str(ports["action server"]), SCROLLCHECK_REVIEW_PORT=str(ports["review page"]))
-    return subprocess.run([SCROLLCHECK, "run", "--front-end", "none", "--model", str(model), *extra], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        SCROLLCHECK_RASA_PORT=str(ports["rasa"]),
+        SCROLLCHECK_ACTION_PORT=str(ports["action server"]),
+        SCROLLCHECK_REVIEW_PORT=str(ports["review page"]),
+    )
+    return subprocess.run(
+        [SCROLLCHECK, "run", "--front-end", "none", "--model", str(model), *extra],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("service, setting", [
-    ("rasa", "SCROLLCHECK_RASA_PORT"),
-    ("action server", "SCROLLCHECK_ACTION_PORT"),
-    ("review page", "SCROLLCHECK_REVIEW_PORT"),
-])
-def test_run_names_the_taken_port_and_its_holder_and_starts_nothing(tmp_path, squatter, service, setting):
+@pytest.mark.parametrize(
+    "service, setting",
+    [
+        ("rasa", "SCROLLCHECK_RASA_PORT"),
+        ("action server", "SCROLLCHECK_ACTION_PORT"),
+        ("review page", "SCROLLCHECK_REVIEW_PORT"),
+    ],
+)
+def test_run_names_the_taken_port_and_its_holder_and_starts_nothing(
+    tmp_path, squatter, service, setting
+):
     ports = {"rasa": free_port(), "action server": free_port(), "review page": free_port()}
     ports[service] = squatter["port"]
     started = time.monotonic()
     result = _run(tmp_path, ports)
     assert result.returncode == 1
     name = comm(squatter["pid"])
-    assert (f"scrollcheck run: port {squatter['port']} ({service}) is taken by {name} (pid {squatter['pid']}); "
-            f"stop it, or move {service} with {setting}") in result.stderr
+    assert (
+        f"scrollcheck run: port {squatter['port']} ({service}) is taken by {name} (pid {squatter['pid']}); "
+        f"stop it, or move {service} with {setting}"
+    ) in result.stderr
     assert "nothing was started" in result.stderr
     assert "Starting Rasa" not in result.stdout
     # nothing was started: no database was created, and the other ports were never taken
@@ -94,7 +115,11 @@ def test_run_names_the_taken_port_and_its_holder_and_starts_nothing(tmp_path, sq
 
 
 def test_without_the_review_page_its_port_is_not_needed(tmp_path, squatter):
-    ports = {"rasa": squatter["port"], "action server": free_port(), "review page": squatter["port"]}
+    ports = {
+        "rasa": squatter["port"],
+        "action server": free_port(),
+        "review page": squatter["port"],
+    }
     result = _run(tmp_path, ports, "--no-review")
     assert result.returncode == 1
     assert f"port {squatter['port']} (rasa) is taken" in result.stderr

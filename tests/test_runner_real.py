@@ -1,5 +1,6 @@
 """The real `scrollcheck run --front-end none` with the trained model: Rasa, the action server and
 the review page on free loopback ports, then killed the ways an operator or a crash would."""
+
 from __future__ import annotations
 
 import os
@@ -66,28 +67,51 @@ class Run:
         model = newest_model()
         if model is None:
             pytest.fail("no trained Rasa model in models/: run `make train`")
-        self.ports: Dict[str, int] = {"rasa": free_port(), "actions": free_port(), "review": free_port()}
+        self.ports: Dict[str, int] = {
+            "rasa": free_port(),
+            "actions": free_port(),
+            "review": free_port(),
+        }
         self.var = tmp_path / "var"  # endpoints.yml and the logs, away from the project's var/
-        env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", SCROLLCHECK_VAR_DIR=str(self.var),
-                   SCROLLCHECK_RASA_PORT=str(self.ports["rasa"]), SCROLLCHECK_ACTION_PORT=str(self.ports["actions"]),
-                   SCROLLCHECK_REVIEW_PORT=str(self.ports["review"]))
+        env = dict(
+            os.environ,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+            SCROLLCHECK_VAR_DIR=str(self.var),
+            SCROLLCHECK_RASA_PORT=str(self.ports["rasa"]),
+            SCROLLCHECK_ACTION_PORT=str(self.ports["actions"]),
+            SCROLLCHECK_REVIEW_PORT=str(self.ports["review"]),
+        )
         self.output = tmp_path / "run.out"
         with open(self.output, "wb") as out:
-            self.process = subprocess.Popen([SCROLLCHECK, "run", "--front-end", "none", "--model", str(model)],
-                                            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
-        self.seen: Dict[int, Optional[int]] = {}  # pid -> start time, of every process of the run seen
+            self.process = subprocess.Popen(
+                [SCROLLCHECK, "run", "--front-end", "none", "--model", str(model)],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.seen: Dict[
+            int, Optional[int]
+        ] = {}  # pid -> start time, of every process of the run seen
 
     def text(self) -> str:
         return self.output.read_text(errors="replace")
 
     def wait_ready(self) -> None:
-        wait_until(lambda: "Services running" in self.text() or self.process.poll() is not None, 400, "the services")
+        wait_until(
+            lambda: "Services running" in self.text() or self.process.poll() is not None,
+            400,
+            "the services",
+        )
         assert self.process.poll() is None, self.text()[-3000:]
         assert answers(f"http://127.0.0.1:{self.ports['rasa']}/")
         assert answers(f"http://127.0.0.1:{self.ports['actions']}/health")
         assert answers(f"http://127.0.0.1:{self.ports['review']}/healthz")
-        assert "retention purge removed 0 tracker rows" in self.text()  # the purge thread still runs
+        assert (
+            "retention purge removed 0 tracker rows" in self.text()
+        )  # the purge thread still runs
 
     def tree(self) -> List[int]:
         pids = descendants(self.process.pid)
@@ -122,10 +146,20 @@ def test_a_killed_action_server_comes_back_and_sigkill_of_the_runner_leaves_noth
     old = holder_of(action_port).pid
     assert old is not None and old in run.tree()
     os.kill(old, signal.SIGKILL)
-    wait_until(lambda: holder_of(action_port).pid not in (None, old) and answers(f"http://127.0.0.1:{action_port}/health"),
-               120, "the action server to be restarted")
+    wait_until(
+        lambda: (
+            holder_of(action_port).pid not in (None, old)
+            and answers(f"http://127.0.0.1:{action_port}/health")
+        ),
+        120,
+        "the action server to be restarted",
+    )
     assert "actions (pid" in run.text() and "was killed by SIGKILL; restarting in 1 s" in run.text()
-    assert {path.name for path in (run.var / "log").glob("*.log")} == {"actions.log", "rasa.log", "review.log"}
+    assert {path.name for path in (run.var / "log").glob("*.log")} == {
+        "actions.log",
+        "rasa.log",
+        "review.log",
+    }
     assert run.process.poll() is None
 
     tree = run.tree()

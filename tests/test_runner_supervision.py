@@ -5,6 +5,7 @@ process of its own, supervising small HTTP servers on real loopback ports. The s
 a grandchild that ignores SIGTERM and a double-forked daemon in a session of its own, the
 processes most likely to be left behind. Every check is made in /proc and on the ports.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ from bot.run.shim import descendants
 
 # A stand-in service: serves /health on PORT, appends its pid to RECORD, and can start processes
 # of its own, ignore SIGTERM, or exit with a code after a while.
-SERVICE = r'''
+SERVICE = r"""
 import http.server, os, signal, subprocess, sys, threading, time
 port, record = int(sys.argv[1]), sys.argv[2]
 options = sys.argv[3:]
@@ -56,10 +57,10 @@ server = http.server.HTTPServer(("127.0.0.1", port), Health)
 with open(record, "a") as handle:
     handle.write(f"{os.getpid()} {time.time()}\n")
 server.serve_forever()
-'''
+"""
 
 # The runner: run_services with the services and restart policy given as JSON.
-RUNNER = r'''
+RUNNER = r"""
 import json, logging, os, sys
 from pathlib import Path
 from bot.run.supervisor import RestartPolicy, Service, Supervisor
@@ -72,7 +73,7 @@ supervisor = Supervisor(services, cwd=Path.cwd(), env=os.environ, log_dir=Path(c
                         policy=RestartPolicy(**config["policy"]))
 readiness = [(s["name"], f"http://127.0.0.1:{s['port']}/health", 30, s["name"]) for s in config["services"]]
 sys.exit(run_services(supervisor, readiness, wait_until_stopped))
-'''
+"""
 
 
 def free_port() -> int:
@@ -131,7 +132,10 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> obje
 def records(path: Path) -> List[tuple]:
     if not path.exists():
         return []
-    return [(int(pid), float(at)) for pid, at in (line.split() for line in path.read_text().splitlines())]
+    return [
+        (int(pid), float(at))
+        for pid, at in (line.split() for line in path.read_text().splitlines())
+    ]
 
 
 class StandInRun:
@@ -147,23 +151,44 @@ class StandInRun:
             "log_dir": str(tmp_path / "log"),
             "policy": policy,
             "services": [
-                {"name": name, "port": self.ports[name],
-                 "argv": [sys.executable, str(script), str(self.ports[name]), str(self.records[name]), *options]}
+                {
+                    "name": name,
+                    "port": self.ports[name],
+                    "argv": [
+                        sys.executable,
+                        str(script),
+                        str(self.ports[name]),
+                        str(self.records[name]),
+                        *options,
+                    ],
+                }
                 for name, options in services.items()
             ],
         }
         self.output = tmp_path / "runner.out"
-        self.seen: Set[Tuple[int, Optional[int]]] = set()  # (pid, start time) of every process seen, for the clean-up
+        self.seen: Set[Tuple[int, Optional[int]]] = (
+            set()
+        )  # (pid, start time) of every process seen, for the clean-up
         env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
         with open(self.output, "wb") as out:
             # a session of its own, like a terminal's foreground job: Ctrl-C goes to its group
-            self.process = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(config)], cwd=tmp_path, env=env,
-                                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", RUNNER, json.dumps(config)],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self) -> None:
         for name, port in self.ports.items():
             wait_for(lambda port=port: health(port), 30, f"{name} to answer")  # type: ignore[misc]
-        wait_for(lambda: b"Services running" in self.output.read_bytes(), 10, "the runner to report the services up")
+        wait_for(
+            lambda: b"Services running" in self.output.read_bytes(),
+            10,
+            "the runner to report the services up",
+        )
 
     def text(self) -> str:
         return self.output.read_text(errors="replace")
@@ -212,8 +237,11 @@ def test_a_service_that_dies_is_restarted_after_1_then_2_seconds(stand_in):
         pid = health(run.ports["web"])
         killed_at = time.time()
         os.kill(pid, signal.SIGKILL)
-        new_pid = wait_for(lambda old=pid: _answered_by_another(run.ports["web"], old), 15,  # type: ignore[misc]
-                           "the service to answer again from a new process")
+        new_pid = wait_for(
+            lambda old=pid: _answered_by_another(run.ports["web"], old),
+            15,  # type: ignore[misc]
+            "the service to answer again from a new process",
+        )
         started_at = dict(records(run.records["web"]))[new_pid]
         starts.append(started_at - killed_at)
         assert expected_delay <= started_at - killed_at < expected_delay + 2.5, starts
@@ -230,7 +258,13 @@ def _answered_by_another(port: int, old: int) -> Optional[int]:
 
 def test_too_many_restarts_end_the_run_with_the_reason(stand_in, tmp_path):
     # healthy for a second, then exit code 3: a service that crashes again after every restart
-    run = stand_in({"flaky": ["--exit-after", "1.0", "3"]}, first_delay=0.2, max_delay=1.0, max_restarts=2, window=60.0)
+    run = stand_in(
+        {"flaky": ["--exit-after", "1.0", "3"]},
+        first_delay=0.2,
+        max_delay=1.0,
+        max_restarts=2,
+        window=60.0,
+    )
     code = run.process.wait(timeout=30)
     text = run.text()
     assert code == 1
@@ -272,14 +306,20 @@ def _try_bind(sock: socket.socket, port: int) -> bool:
 def test_killing_the_runner_with_sigkill_leaves_no_process_and_frees_the_ports(stand_in):
     run = stand_in({"one": ["--family"], "two": ["--family"]}, grace=2.0, stop_timeout=4.0)
     run.wait_ready()
-    tree = wait_for(lambda: len(run.tree()) >= 8 and run.tree(), 10, "shims, services, grandchildren and daemons")
+    tree = wait_for(
+        lambda: len(run.tree()) >= 8 and run.tree(),
+        10,
+        "shims, services, grandchildren and daemons",
+    )
     # the daemons have left their service's session and process group: only the shim still knows them
     assert len({os.getsid(pid) for pid in tree}) >= 4
     os.kill(run.process.pid, signal.SIGKILL)
     killed = time.monotonic()
     wait_for(lambda: not run.left(), 10, f"every process of the run to end ({len(tree)})")
     elapsed = time.monotonic() - killed
-    assert elapsed < 2.0 + 1.5, f"took {elapsed:.1f} s; the SIGTERM-proof grandchildren should go at the 2 s grace"
+    assert elapsed < 2.0 + 1.5, (
+        f"took {elapsed:.1f} s; the SIGTERM-proof grandchildren should go at the 2 s grace"
+    )
     assert all(port_free(port) for port in run.ports.values())
 
 

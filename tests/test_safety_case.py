@@ -19,6 +19,7 @@ below (the one the document's introduction publishes); residual risk is never ab
 one. Every hazard has at least one mitigation shown by a test; the hazards REQUIRED names are all
 there. Each problem names the hazard and the line.
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,8 +36,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SAFETY_CASE = ROOT / "docs" / "safety-case.md"
 
 FIELDS = (
-    "Hazard", "Causes", "Effect on the young person", "Initial severity", "Initial likelihood",
-    "Initial risk", "Mitigations", "Residual severity", "Residual likelihood", "Residual risk", "Open actions",
+    "Hazard",
+    "Causes",
+    "Effect on the young person",
+    "Initial severity",
+    "Initial likelihood",
+    "Initial risk",
+    "Mitigations",
+    "Residual severity",
+    "Residual likelihood",
+    "Residual risk",
+    "Open actions",
 )
 SEVERITIES = ("Minor", "Significant", "Considerable", "Major", "Catastrophic")
 LIKELIHOODS = ("Very low", "Low", "Medium", "High", "Very high")
@@ -84,7 +94,9 @@ class Hazard:
     id: str
     title: str
     line: int
-    fields: Dict[str, Tuple[int, List[str]]] = field(default_factory=dict)  # name -> (line, text lines)
+    fields: Dict[str, Tuple[int, List[str]]] = field(
+        default_factory=dict
+    )  # name -> (line, text lines)
 
     @property
     def name(self) -> str:
@@ -92,6 +104,7 @@ class Hazard:
 
 
 # --- reading the document -------------------------------------------------------------------------
+
 
 def parse(text: str) -> Tuple[List[Hazard], List[str], List[Tuple[int, str]]]:
     """Hazards, the document's level-2 headings, and problems of form (line, message)."""
@@ -110,7 +123,9 @@ def parse(text: str) -> Tuple[List[Hazard], List[str], List[Tuple[int, str]]]:
             if line.startswith("## "):
                 headings.append(line[3:].strip())
             if line.startswith("### H-"):
-                problems.append((number, f"a hazard heading must read '### H-NN Title', not {line!r}"))
+                problems.append(
+                    (number, f"a hazard heading must read '### H-NN Title', not {line!r}")
+                )
             current, open_field = None, None
             continue
         if current is None:
@@ -119,7 +134,12 @@ def parse(text: str) -> Tuple[List[Hazard], List[str], List[Tuple[int, str]]]:
         if match:
             name = match.group(1).strip()
             if name not in FIELDS:
-                problems.append((number, f"{current.name}: unknown field {name!r} (the fields are: {', '.join(FIELDS)})"))
+                problems.append(
+                    (
+                        number,
+                        f"{current.name}: unknown field {name!r} (the fields are: {', '.join(FIELDS)})",
+                    )
+                )
                 open_field = None
                 continue
             if name in current.fields:
@@ -145,6 +165,7 @@ def mitigations(lines: Sequence[str], first_line: int) -> List[List[Tuple[int, s
 
 # --- does the evidence exist? ----------------------------------------------------------------------
 
+
 @lru_cache(maxsize=None)
 def _definitions(path: Path) -> Dict[str, Set[str]]:
     """Top-level functions and classes of a test file; a class maps to its methods."""
@@ -154,7 +175,9 @@ def _definitions(path: Path) -> Dict[str, Set[str]]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found[node.name] = set()
         elif isinstance(node, ast.ClassDef):
-            found[node.name] = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            found[node.name] = {
+                n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
     return found
 
 
@@ -168,12 +191,20 @@ def node_problem(root: Path, file: str, name: str) -> Optional[str]:
         test = parts[0]
         if not test.startswith("test"):
             return f"{test} is not a test name (pytest collects test_* functions)"
-        return None if test in definitions and not definitions[test] else f"no test function {test} in {file}"
+        return (
+            None
+            if test in definitions and not definitions[test]
+            else f"no test function {test} in {file}"
+        )
     if len(parts) == 2:
         cls, method = parts
         if cls not in definitions:
             return f"no class {cls} in {file}"
-        return None if method in definitions[cls] and method.startswith("test") else f"no test {method} in {cls} in {file}"
+        return (
+            None
+            if method in definitions[cls] and method.startswith("test")
+            else f"no test {method} in {cls} in {file}"
+        )
     return f"cannot read the node id {file}::{name}"
 
 
@@ -182,7 +213,11 @@ def story_names(root: Path) -> Set[str]:
     names: Set[str] = set()
     for path in sorted((root / "tests" / "stories").glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        names.update(str(step["story"]) for step in data.get("stories") or [] if isinstance(step, dict) and "story" in step)
+        names.update(
+            str(step["story"])
+            for step in data.get("stories") or []
+            if isinstance(step, dict) and "story" in step
+        )
     return names
 
 
@@ -190,8 +225,16 @@ def story_names(root: Path) -> Set[str]:
 def scrollcheck_commands(root: Path) -> Set[str]:
     tree = ast.parse((root / "bot" / "cli.py").read_text(encoding="utf-8"))
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
-        if isinstance(target, ast.Name) and target.id == "COMMANDS" and isinstance(node.value, ast.Dict):
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (node.targets[0] if isinstance(node, ast.Assign) else None)
+        )
+        if (
+            isinstance(target, ast.Name)
+            and target.id == "COMMANDS"
+            and isinstance(node.value, ast.Dict)
+        ):
             return {key.value for key in node.value.keys if isinstance(key, ast.Constant)}
     return set()
 
@@ -211,11 +254,17 @@ def command_problem(root: Path, command: str) -> Optional[str]:
         return "an empty command"
     program = words[0].rsplit("/", 1)[-1]
     if program == "make":
-        missing = [w for w in words[1:] if not w.startswith("-") and "=" not in w and w not in make_targets(root)]
+        missing = [
+            w
+            for w in words[1:]
+            if not w.startswith("-") and "=" not in w and w not in make_targets(root)
+        ]
         return f"no make target {', '.join(missing)}" if missing else None
     if program == "scrollcheck":
         if len(words) < 2 or words[1] not in scrollcheck_commands(root):
-            return f"no scrollcheck command {words[1] if len(words) > 1 else '(none)'!r} in bot/cli.py"
+            return (
+                f"no scrollcheck command {words[1] if len(words) > 1 else '(none)'!r} in bot/cli.py"
+            )
         arguments = words[2:]
     elif program.startswith("python"):
         scripts = [w for w in words[1:] if w.endswith(".py")]
@@ -225,7 +274,12 @@ def command_problem(root: Path, command: str) -> Optional[str]:
     else:
         return f"cannot check the command `{command}` (use make, scrollcheck or python SCRIPT)"
     for word in arguments:
-        if "/" in word and not word.startswith(("-", "/")) and re.search(r"\.\w+$", word) and not (root / word).exists():
+        if (
+            "/" in word
+            and not word.startswith(("-", "/"))
+            and re.search(r"\.\w+$", word)
+            and not (root / word).exists()
+        ):
             return f"{word} does not exist"
     return None
 
@@ -238,7 +292,9 @@ def evidence_problems(root: Path, text: str) -> Tuple[int, List[str]]:
         count += 1
         problem = node_problem(root, match.group(1), match.group(2))
         if problem:
-            problems.append(f"names {match.group(1)}::{match.group(2)}, which no longer exists ({problem})")
+            problems.append(
+                f"names {match.group(1)}::{match.group(2)}, which no longer exists ({problem})"
+            )
     for match in STORY.finditer(text):
         count += 1
         if match.group(1) not in story_names(root):
@@ -253,11 +309,16 @@ def evidence_problems(root: Path, text: str) -> Tuple[int, List[str]]:
 
 # --- the checks -------------------------------------------------------------------------------------
 
-def _level(hazard: Hazard, name: str, allowed: Sequence[str], where: str, problems: List[str]) -> Optional[str]:
+
+def _level(
+    hazard: Hazard, name: str, allowed: Sequence[str], where: str, problems: List[str]
+) -> Optional[str]:
     line, lines = hazard.fields[name]
     value = lines[0].strip().rstrip(".")
     if value not in allowed:
-        problems.append(f"{where}:{line}: {hazard.name}: {name} is {value!r}, not one of {', '.join(allowed)}")
+        problems.append(
+            f"{where}:{line}: {hazard.name}: {name} is {value!r}, not one of {', '.join(allowed)}"
+        )
         return None
     return value
 
@@ -268,33 +329,48 @@ def _rating(hazard: Hazard, prefix: str, where: str, problems: List[str]) -> Opt
     line, lines = hazard.fields[f"{prefix} risk"]
     stated = re.match(r"\s*(\d)\b", lines[0])
     if not stated:
-        problems.append(f"{where}:{line}: {hazard.name}: {prefix} risk must start with its rating (1-5)")
+        problems.append(
+            f"{where}:{line}: {hazard.name}: {prefix} risk must start with its rating (1-5)"
+        )
         return None
     rating = int(stated.group(1))
     if severity and likelihood:
         expected = MATRIX[likelihood][SEVERITIES.index(severity)]
         if rating != expected:
-            problems.append(f"{where}:{line}: {hazard.name}: {prefix} risk is {rating}, but {severity} and "
-                            f"{likelihood} give {expected} in the matrix")
+            problems.append(
+                f"{where}:{line}: {hazard.name}: {prefix} risk is {rating}, but {severity} and "
+                f"{likelihood} give {expected} in the matrix"
+            )
     return rating
 
 
 SUMMARY_ROW = re.compile(r"^\| (H-\d{2,3}) \|[^|]*\| \**(\d)\** \| \**(\d)\** \|\s*$")
 
 
-def _summary_agrees(text: str, hazard: Hazard, initial: Optional[int], residual: Optional[int],
-                    where: str, problems: List[str]) -> None:
+def _summary_agrees(
+    text: str,
+    hazard: Hazard,
+    initial: Optional[int],
+    residual: Optional[int],
+    where: str,
+    problems: List[str],
+) -> None:
     """The summary table, when there is one, gives each hazard's ratings as the hazard does."""
-    rows = {m.group(1): (number, int(m.group(2)), int(m.group(3)))
-            for number, line in enumerate(text.splitlines(), start=1) if (m := SUMMARY_ROW.match(line))}
+    rows = {
+        m.group(1): (number, int(m.group(2)), int(m.group(3)))
+        for number, line in enumerate(text.splitlines(), start=1)
+        if (m := SUMMARY_ROW.match(line))
+    }
     if not rows:
         return
     if hazard.id not in rows:
         problems.append(f"{where}:{hazard.line}: {hazard.name}: not in the summary table")
     elif rows[hazard.id][1:] != (initial, residual):
         line, *summary = rows[hazard.id]
-        problems.append(f"{where}:{line}: {hazard.name}: the summary says {summary[0]} -> {summary[1]}, "
-                        f"the hazard {initial} -> {residual}")
+        problems.append(
+            f"{where}:{line}: {hazard.name}: the summary says {summary[0]} -> {summary[1]}, "
+            f"the hazard {initial} -> {residual}"
+        )
 
 
 def check(text: str, root: Path = ROOT, where: str = "docs/safety-case.md") -> List[str]:
@@ -307,11 +383,15 @@ def check(text: str, root: Path = ROOT, where: str = "docs/safety-case.md") -> L
     seen: Dict[str, int] = {}
     for hazard in hazards:
         if hazard.id in seen:
-            problems.append(f"{where}:{hazard.line}: {hazard.id} is used twice (also line {seen[hazard.id]})")
+            problems.append(
+                f"{where}:{hazard.line}: {hazard.id} is used twice (also line {seen[hazard.id]})"
+            )
         seen.setdefault(hazard.id, hazard.line)
         missing = [name for name in FIELDS if name not in hazard.fields]
         if missing:
-            problems.append(f"{where}:{hazard.line}: {hazard.name}: missing field(s) {', '.join(missing)}")
+            problems.append(
+                f"{where}:{hazard.line}: {hazard.name}: missing field(s) {', '.join(missing)}"
+            )
         for name, (line, lines) in hazard.fields.items():
             if not "".join(lines).strip():
                 problems.append(f"{where}:{line}: {hazard.name}: {name} is empty")
@@ -320,8 +400,10 @@ def check(text: str, root: Path = ROOT, where: str = "docs/safety-case.md") -> L
         initial = _rating(hazard, "Initial", where, problems)
         residual = _rating(hazard, "Residual", where, problems)
         if initial is not None and residual is not None and residual > initial:
-            problems.append(f"{where}:{hazard.fields['Residual risk'][0]}: {hazard.name}: residual risk {residual} "
-                            f"is above the initial {initial}")
+            problems.append(
+                f"{where}:{hazard.fields['Residual risk'][0]}: {hazard.name}: residual risk {residual} "
+                f"is above the initial {initial}"
+            )
         line, lines = hazard.fields["Mitigations"]
         items = mitigations(lines, line)
         if not items:
@@ -337,20 +419,27 @@ def check(text: str, root: Path = ROOT, where: str = "docs/safety-case.md") -> L
             if SHOWN_BY in item and count:
                 tested += 1
             elif SHOWN_BY in item:
-                problems.append(f"{where}:{item_line}: {hazard.name}: '{SHOWN_BY}' names no test, story or command")
+                problems.append(
+                    f"{where}:{item_line}: {hazard.name}: '{SHOWN_BY}' names no test, story or command"
+                )
             elif NOT_TESTED not in item:
-                problems.append(f"{where}:{item_line}: {hazard.name}: a mitigation needs '{SHOWN_BY}' or '{NOT_TESTED}'")
+                problems.append(
+                    f"{where}:{item_line}: {hazard.name}: a mitigation needs '{SHOWN_BY}' or '{NOT_TESTED}'"
+                )
         if items and not tested:
             problems.append(f"{where}:{line}: {hazard.name}: no mitigation is shown by a test")
         _summary_agrees(text, hazard, initial, residual, where, problems)
     titles = [hazard.title.lower() for hazard in hazards]
     for required, pattern in REQUIRED.items():
         if not any(re.search(pattern, title) for title in titles):
-            problems.append(f"{where}: no hazard covers {required} (a hazard title matching /{pattern}/)")
+            problems.append(
+                f"{where}: no hazard covers {required} (a hazard title matching /{pattern}/)"
+            )
     return problems
 
 
 # --- the tests --------------------------------------------------------------------------------------
+
 
 def test_the_safety_case_is_complete_and_names_only_evidence_that_exists() -> None:
     problems = check(SAFETY_CASE.read_text(encoding="utf-8"))
@@ -366,10 +455,15 @@ def test_the_safety_case_names_real_tests_stories_and_commands() -> None:
         nodes += len(NODE.findall(text))
         stories += len(STORY.findall(text))
         commands += len(COMMAND.findall(text))
-    assert len(hazards) >= len(REQUIRED) and nodes >= 3 * len(hazards) and stories >= 5 and commands >= 3
+    assert (
+        len(hazards) >= len(REQUIRED)
+        and nodes >= 3 * len(hazards)
+        and stories >= 5
+        and commands >= 3
+    )
 
 
-BROKEN = '''# Safety case
+BROKEN = """# Safety case
 ## Scope and intended use
 ## Risk matrix
 
@@ -410,7 +504,7 @@ BROKEN = '''# Safety case
 - **Residual likelihood:** Very high
 - **Residual risk:** 5
 - **Open actions:** none.
-'''
+"""
 
 
 def line_of(text: str, fragment: str) -> int:
@@ -440,11 +534,17 @@ def test_the_check_names_hazard_and_line_of_every_problem() -> None:
         assert line in problems, "\n".join(problems)
     assert "broken.md: the introduction has no '## Clinical safety officer' section" in problems
     assert any(p.startswith("broken.md: no hazard covers data leak") for p in problems)
-    assert not any("test_the_shipped_detector_does_not_regress" in p for p in problems), "an existing test is fine"
-    assert not any('"risk as the very first message"' in p for p in problems), "an existing story is fine"
+    assert not any("test_the_shipped_detector_does_not_regress" in p for p in problems), (
+        "an existing test is fine"
+    )
+    assert not any('"risk as the very first message"' in p for p in problems), (
+        "an existing story is fine"
+    )
     # H-02 stopped at the missing field; with it present, its unknown file, its residual risk above
     # the initial one and its absence from the summary are named too.
-    fixed = BROKEN.replace("- **Causes:** load.\n", "- **Causes:** load.\n- **Effect on the young person:** waits.\n")
+    fixed = BROKEN.replace(
+        "- **Causes:** load.\n", "- **Causes:** load.\n- **Effect on the young person:** waits.\n"
+    )
     again = check(fixed, where="broken.md")
     for line in (
         f"broken.md:{line_of(fixed, 'no_such_file.py')}: H-02 Late crisis reply: names tests/no_such_file.py::test_anything, "

@@ -1,4 +1,5 @@
 """`scrollcheck risk` run as a real process, the way maintainers and CI use it."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,12 @@ def run_risk(args, stdin: str = "") -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "risk", *args],
-        input=stdin, capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
     )
 
 
@@ -48,8 +54,14 @@ def test_classifies_json_lines_in_order_and_marks_malformed_lines():
 def test_a_line_that_is_not_utf8_gets_an_error_and_the_stream_goes_on():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     stdin = b'{"text": "hi"}\n{"text": "\xff\xfe broken"}\n{"text": "i want to die"}\n'
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "risk"], input=stdin, capture_output=True,
-                          cwd=PROJECT_ROOT, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "risk"],
+        input=stdin,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
+    )
     out = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
     assert proc.returncode == 1
     assert [o.get("level", "error") for o in out] == ["none", "error", "concern"]
@@ -78,7 +90,9 @@ def test_report_fails_and_lists_misses_and_false_positives(tmp_path):
         {"text": "i’m going to kill myself tonight", "level": "urgent", "category": "self_harm"},
         {"text": "nice weather", "level": "none", "category": None},
     ]
-    labelled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    labelled.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
     proc = run_risk(["--report", str(labelled)])
     assert proc.returncode == 1
     assert "misses (risk labelled, detector said none): 1" in proc.stdout
@@ -87,13 +101,29 @@ def test_report_fails_and_lists_misses_and_false_positives(tmp_path):
     assert '"i want to die"' in proc.stdout
     assert "FAILED" in proc.stdout
     # Loosened thresholds make the same set pass.
-    proc = run_risk(["--report", str(labelled), "--min-recall", "0.5", "--min-urgent-recall", "0.5", "--max-fpr", "0.5", "--max-check-rate", "0.5"])
+    proc = run_risk(
+        [
+            "--report",
+            str(labelled),
+            "--min-recall",
+            "0.5",
+            "--min-urgent-recall",
+            "0.5",
+            "--max-fpr",
+            "0.5",
+            "--max-check-rate",
+            "0.5",
+        ]
+    )
     assert proc.returncode == 0, proc.stdout
 
 
 def test_report_on_a_malformed_file_names_file_and_line(tmp_path):
     labelled = tmp_path / "broken.jsonl"
-    labelled.write_text('{"text": "hi", "level": "none", "category": null}\n{"text": "x", "level": "severe"}\n', encoding="utf-8")
+    labelled.write_text(
+        '{"text": "hi", "level": "none", "category": null}\n{"text": "x", "level": "severe"}\n',
+        encoding="utf-8",
+    )
     proc = run_risk(["--report", str(labelled)])
     assert proc.returncode == 2
     assert f"{labelled}:2:" in proc.stderr and "level" in proc.stderr

@@ -3,6 +3,7 @@
 These tests read messages through the lexicon alone (bot.safety.detector), so that what they pin
 down is the lexicon's own behaviour; the full detector (every lexicon and the trained model, with
 context) is tested in test_safety_model.py and measured on the blind sets."""
+
 from __future__ import annotations
 
 import random
@@ -68,11 +69,18 @@ def test_known_words_are_never_corrected(detector):
 
 @pytest.mark.parametrize(
     "text",
-    ["i don’t want to live anymore", "i don't want to live anymore", "i dont want to live anymore",
-     "i don‘t want to live anymore", "I DON’T WANT TO LIVE ANYMORE"],
+    [
+        "i don’t want to live anymore",
+        "i don't want to live anymore",
+        "i dont want to live anymore",
+        "i don‘t want to live anymore",
+        "I DON’T WANT TO LIVE ANYMORE",
+    ],
 )
 def test_curly_and_missing_apostrophes_do_not_defeat_patterns(text):
-    assert detect(text) == RiskResult("concern", "self_harm", detect("i do not want to live anymore").matched)
+    assert detect(text) == RiskResult(
+        "concern", "self_harm", detect("i do not want to live anymore").matched
+    )
 
 
 # -- guards against figurative speech --------------------------------------------------------------
@@ -150,7 +158,11 @@ def test_real_signals_that_contain_negation_words_stay(still_risk):
         ("i’ve been cutting again", "concern", "self_harm"),
         ("i’m going to kill myself tonight", "urgent", "self_harm"),  # intent + time
         ("i want to die. i have a plan", "urgent", "self_harm"),  # plan
-        ("i want to kill myself and i know where my dad keeps his gun", "urgent", "self_harm"),  # means
+        (
+            "i want to kill myself and i know where my dad keeps his gun",
+            "urgent",
+            "self_harm",
+        ),  # means
         ("i took a bunch of pills an hour ago", "urgent", "self_harm"),  # acting
         ("i wrote my goodbye letters", "urgent", "self_harm"),  # goodbye note
         ("giving away my things bc i won’t need them soon", "urgent", "self_harm"),  # possessions
@@ -159,11 +171,19 @@ def test_real_signals_that_contain_negation_words_stay(still_risk):
         ("an older guy online told me to keep our chats secret", "concern", "abuse"),  # grooming
         ("I’m being forced to have sex and I’m only 12", "urgent", "abuse"),
         ("my stepdad is beating me right now", "urgent", "abuse"),
-        ("my dad is hitting my mom right now and i’m scared", "urgent", "abuse"),  # violence at home
+        (
+            "my dad is hitting my mom right now and i’m scared",
+            "urgent",
+            "abuse",
+        ),  # violence at home
         ("my friend said she wants to kill herself", "concern", "friend_at_risk"),
         ("my friend’s dad beats him", "concern", "friend_at_risk"),
         ("my best friend told me she’s going to kill herself tonight", "urgent", "friend_at_risk"),
-        ("a guy in my class said he’s bringing a gun to school tomorrow", "urgent", "friend_at_risk"),
+        (
+            "a guy in my class said he’s bringing a gun to school tomorrow",
+            "urgent",
+            "friend_at_risk",
+        ),
     ],
 )
 def test_each_category_and_level(text, level, category):
@@ -215,7 +235,10 @@ def test_same_level_tie_prefers_self_harm_then_abuse_and_keeps_every_id():
     assert (result.level, result.category) == ("concern", "self_harm")
     assert any(m.startswith("abuse.") for m in result.matched)
     assert pick([("friend_at_risk", "concern"), ("abuse", "concern")]) == ("concern", "abuse")
-    assert pick([("friend_at_risk", "urgent"), ("self_harm", "concern")]) == ("urgent", "friend_at_risk")
+    assert pick([("friend_at_risk", "urgent"), ("self_harm", "concern")]) == (
+        "urgent",
+        "friend_at_risk",
+    )
     assert CATEGORY_PRIORITY[0] == "self_harm"
 
 
@@ -230,7 +253,9 @@ def test_matched_holds_lexicon_ids_never_text(detector):
     for text in ["i want to die", "my dad hits me", "my friend cuts herself", "kms tonight"]:
         result = detect(text)
         assert result.matched and set(result.matched) <= known
-        assert not any(word in " ".join(result.matched) for word in ("want to die", "hits me", "tonight"))
+        assert not any(
+            word in " ".join(result.matched) for word in ("want to die", "hits me", "tonight")
+        )
 
 
 def test_risk_result_rules():
@@ -249,7 +274,10 @@ def test_language_fallback_and_region_tags():
     assert resolve_language("nl-BE") == "nl"
     assert resolve_language("xx") == "en"  # a language without a lexicon: English
     assert resolve_language(None) == "en"
-    assert full_detect("i want to die", lang="xx").level == full_detect("i want to die", lang="en").level
+    assert (
+        full_detect("i want to die", lang="xx").level
+        == full_detect("i want to die", lang="en").level
+    )
     assert get_detector("en") is get_detector("en-US")  # built once per process
 
 
@@ -268,7 +296,7 @@ def test_random_input_never_raises():
     # The gateway's fail-safe calls detect() on whatever arrives; it must never crash.
     detect = full_detect
     rng = random.Random(3)
-    alphabet = "abcdefghijklmnopqrstuvwxyz  ’'\".,!?*@$|0123456789-_💀😂\u200b\u0301ÄéЖ漢\ud800\udfff\U0001F600\n\t#<>()"
+    alphabet = "abcdefghijklmnopqrstuvwxyz  ’'\".,!?*@$|0123456789-_💀😂\u200b\u0301ÄéЖ漢\ud800\udfff\U0001f600\n\t#<>()"
     for _ in range(300):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
         assert detect(text).level in ("none", "check", "concern", "urgent")
@@ -320,12 +348,21 @@ def test_dutch_chat_spellings_are_normalised(lexicon_only, raw, expected):
     "figurative, real",
     [
         ("ik ga dood van het lachen 😂", "ik wil dood"),
-        ("mijn moeder vermoordt me als ze mijn rapport ziet", "mijn vader slaat me als hij dronken is"),
+        (
+            "mijn moeder vermoordt me als ze mijn rapport ziet",
+            "mijn vader slaat me als hij dronken is",
+        ),
         ("ik sterf van de honger, wanneer is het eten klaar", "ik eet al een week bijna niks"),
         ("kben kapot na de training", "ik zie het ni meer zitten"),
         ("eindelijk die eindbaas gekilled in elden ring", "ik ga mezelf vannacht van kant maken"),
-        ("laatste post op dit account, volg me op mijn nieuwe", "dit is mijn laatste bericht. sorry voor alles"),
-        ("we doen de ice bucket challenge voor het goede doel", "ze willen dat ik de blackout challenge doe"),
+        (
+            "laatste post op dit account, volg me op mijn nieuwe",
+            "dit is mijn laatste bericht. sorry voor alles",
+        ),
+        (
+            "we doen de ice bucket challenge voor het goede doel",
+            "ze willen dat ik de blackout challenge doe",
+        ),
     ],
 )
 def test_dutch_guards_stop_figurative_speech_but_not_real_signals(lexicon_only, figurative, real):
@@ -361,7 +398,11 @@ def test_dutch_negation_clears_the_signal(lexicon_only, negated):
         ("heb net een hele strip paracetamol genomen", "urgent", "self_harm"),
         ("sta nu op het dak van de flat", "urgent", "self_harm"),
         ("dit is mijn laatste bericht. sorry voor alles. ik hou van jullie", "urgent", "self_harm"),
-        ("mn vriendin stuurde 'sorry voor alles' en nu neemt ze niet meer op", "urgent", "friend_at_risk"),
+        (
+            "mn vriendin stuurde 'sorry voor alles' en nu neemt ze niet meer op",
+            "urgent",
+            "friend_at_risk",
+        ),
         ("mijn vriendin zegt dat ze dood wil", "concern", "friend_at_risk"),
         ("mijn vader slaat me nu en ik zit opgesloten in de badkamer", "urgent", "abuse"),
         ("na elke maaltijd ga ik kotsen", "concern", "eating"),

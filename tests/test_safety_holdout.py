@@ -6,6 +6,7 @@ the lexicon (round 7) and the second opinion (bot/safety/classifier.py) trains o
 regression test now, held to the issue's thresholds like the tuning set; the honest estimate on
 unseen phrasing comes from tests/safety/blind2_en.jsonl (test_safety_blind.py).
 """
+
 from __future__ import annotations
 
 from collections import Counter

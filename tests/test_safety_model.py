@@ -1,5 +1,6 @@
 """The risk model (bot/safety/classifier.py, training.py) and how the engine combines it with the
 lexicons and the chat's context (bot/safety/engine.py)."""
+
 from __future__ import annotations
 
 import json
@@ -47,10 +48,17 @@ def test_the_shipped_config_is_valid_and_trains_on_nothing_under_tests(config):
 
 
 @pytest.mark.parametrize("listed", ["tests/safety/blind3_en.jsonl", "tests/safety"])
-def test_a_config_that_trains_on_evaluation_data_is_refused_with_file_and_line(tmp_path: Path, listed: str):
+def test_a_config_that_trains_on_evaluation_data_is_refused_with_file_and_line(
+    tmp_path: Path, listed: str
+):
     text = (PROJECT_ROOT / "data" / "safety" / "classifier.yml").read_text(encoding="utf-8")
     bad = tmp_path / "classifier.yml"
-    bad.write_text(text.replace("    - data/safety/training\n", f"    - data/safety/training\n    - {listed}\n"), encoding="utf-8")
+    bad.write_text(
+        text.replace(
+            "    - data/safety/training\n", f"    - data/safety/training\n    - {listed}\n"
+        ),
+        encoding="utf-8",
+    )
     errors = validate_config(bad)
     assert len(errors) == 1
     line = next(n for n, row in enumerate(bad.read_text().splitlines(), 1) if listed in row)
@@ -72,8 +80,15 @@ def test_fast_scoring_gives_scikit_learns_probabilities(examples):
     subset = examples[::4]
     vectorizers, category, urgency = fit_sklearn(subset, 8.0, 42)
     model = fit(subset, 8.0, 42, Thresholds(0.5, 0.9, 0.5))
-    texts = ["hi", "", "💀💀💀", "i don’t want to be here anymore", "ik wil er niet meer zijn", "x" * 10_000,
-             *[e.text for e in examples[1::97]]]
+    texts = [
+        "hi",
+        "",
+        "💀💀💀",
+        "i don’t want to be here anymore",
+        "ik wil er niet meer zijn",
+        "x" * 10_000,
+        *[e.text for e in examples[1::97]],
+    ]
     from bot.safety.classifier import prepare
 
     x = hstack([v.transform([prepare(t) for t in texts]) for v in vectorizers.values()]).tocsr()
@@ -92,7 +107,9 @@ def test_training_is_deterministic(examples):
     assert np.array_equal(a._coef, b._coef) and np.array_equal(a._urgent_coef, b._urgent_coef)
 
 
-def test_a_missing_artefact_is_built_once_then_reused_and_a_broken_one_rebuilt(tmp_path: Path, config):
+def test_a_missing_artefact_is_built_once_then_reused_and_a_broken_one_rebuilt(
+    tmp_path: Path, config
+):
     small = replace(config, training=(SMALL,), folds=3, artefact=tmp_path / "risk" / "model.pkl")
     model = load_model(small)
     assert model.digest == inputs_digest(small)
@@ -100,7 +117,9 @@ def test_a_missing_artefact_is_built_once_then_reused_and_a_broken_one_rebuilt(t
     assert 0.2 <= t.check <= t.concern <= 0.995 and 0.05 <= t.urgent <= t.urgent_alone <= 1.0
     assert model.report["cross_validation"]["en"]["risk"] > 100
     stamp = small.artefact.stat().st_mtime_ns
-    assert load_model(small).digest == model.digest and small.artefact.stat().st_mtime_ns == stamp  # reused
+    assert (
+        load_model(small).digest == model.digest and small.artefact.stat().st_mtime_ns == stamp
+    )  # reused
     small.artefact.write_bytes(b"not a model")
     assert read_artefact(small.artefact) is None
     assert load_model(small).digest == model.digest  # rebuilt
@@ -122,6 +141,7 @@ def test_no_everyday_check_in_message_is_flagged(examples):
 
 
 # -- the engine's rules, with a model whose scores the test sets ---------------------------------
+
 
 class ScriptedModel:
     """Scores by substring: {"word": (p_risk, category, p_urgent)}."""
@@ -150,16 +170,23 @@ def lexicons():
 
 
 def test_the_stronger_of_lexicon_and_model_wins(lexicons):
-    engine = RiskEngine(lexicons, ScriptedModel({"roof": (0.9, "self_harm", 0.9), "die": (0.6, "abuse", 0.0)}))
+    engine = RiskEngine(
+        lexicons, ScriptedModel({"roof": (0.9, "self_harm", 0.9), "die": (0.6, "abuse", 0.0)})
+    )
     assert engine.detect("standing on the roof").level == "urgent"
     result = engine.detect("i want to die")  # the lexicon's concern beats the model's check
-    assert (result.level, result.category) == ("concern", "self_harm") and "model.abuse" not in result.matched
+    assert (result.level, result.category) == (
+        "concern",
+        "self_harm",
+    ) and "model.abuse" not in result.matched
 
 
 def test_a_figure_of_speech_the_lexicon_recognised_caps_the_model_at_check(lexicons):
     engine = RiskEngine(lexicons, ScriptedModel({"shaving": (0.99, "self_harm", 0.99)}))
     assert engine.detect("cut myself shaving lol").level == "check"
-    assert engine.detect("out of shaving foam again").level == "urgent"  # no guard: the model decides
+    assert (
+        engine.detect("out of shaving foam again").level == "urgent"
+    )  # no guard: the model decides
 
 
 def test_the_model_alone_never_sends_crisis_numbers_for_one_or_two_words(lexicons):
@@ -170,7 +197,12 @@ def test_the_model_alone_never_sends_crisis_numbers_for_one_or_two_words(lexicon
 
 
 def test_context_counts_only_when_together_is_worse_than_each_part(lexicons):
-    model = ScriptedModel({"nothing matters | sometimes": (0.85, "self_harm", 0.0), "nothing matters": (0.3, "self_harm", 0.0)})
+    model = ScriptedModel(
+        {
+            "nothing matters | sometimes": (0.85, "self_harm", 0.0),
+            "nothing matters": (0.3, "self_harm", 0.0),
+        }
+    )
     engine = RiskEngine(lexicons, model)
     assert engine.detect("sometimes").level == "none"
     result = engine.detect("sometimes", context=["nothing matters"])
@@ -181,16 +213,25 @@ def test_context_counts_only_when_together_is_worse_than_each_part(lexicons):
 
 
 def test_a_yes_or_no_after_a_flagged_message_is_an_answer_not_a_second_alarm(lexicons):
-    model = ScriptedModel({"nothing matters": (0.55, "self_harm", 0.0), "nothing matters | no": (0.99, "self_harm", 0.99),
-                           "nothing matters | bye": (0.99, "self_harm", 0.99)})
+    model = ScriptedModel(
+        {
+            "nothing matters": (0.55, "self_harm", 0.0),
+            "nothing matters | no": (0.99, "self_harm", 0.99),
+            "nothing matters | bye": (0.99, "self_harm", 0.99),
+        }
+    )
     engine = RiskEngine(lexicons, model)
     assert engine.detect("nothing matters").level == "check"
     assert engine.detect("no", context=["nothing matters"]).level == "none"
-    assert engine.detect("bye", context=["nothing matters"]).level == "urgent"  # not an answer: read as one
+    assert (
+        engine.detect("bye", context=["nothing matters"]).level == "urgent"
+    )  # not an answer: read as one
 
 
 def test_the_reply_language_is_the_language_the_signal_was_read_in(lexicons):
-    engine = RiskEngine(lexicons, ScriptedModel({"dood": (0.9, "self_harm", 0.0), "xyz": (0.9, "self_harm", 0.0)}))
+    engine = RiskEngine(
+        lexicons, ScriptedModel({"dood": (0.9, "self_harm", 0.0), "xyz": (0.9, "self_harm", 0.0)})
+    )
     assert engine.detect("ik wil gewoon dood").lang == "nl"
     assert engine.detect("xyz").lang is None
     assert guess_language("i just cant anymore") == "en"
@@ -205,7 +246,10 @@ def test_the_cases_issue_9_names():
     assert engine.detect("i just want to die").is_crisis
     # A disclosure split over two messages is read as one.
     assert engine.detect("bye", context=["i cant do this anymore"]).level == "urgent"
-    assert engine.detect("i wont be here tomorrow", context=["nothing matters anymore"]).level == "urgent"
+    assert (
+        engine.detect("i wont be here tomorrow", context=["nothing matters anymore"]).level
+        == "urgent"
+    )
     # "nothing matters anymore" is asked about (check) when it is said; "sometimes" after it is
     # then the answer to that question, not a second alarm.
     assert engine.detect("nothing matters anymore").is_risk
@@ -218,10 +262,17 @@ def test_scrollcheck_risk_keeps_its_contract():
 
     from bot.safety.cli import classify_stream
 
-    lines = [json.dumps({"text": "bye", "lang": "en", "context": ["i cant do this anymore"]}),
-             json.dumps({"text": "hi", "context": "not a list"})]
+    lines = [
+        json.dumps({"text": "bye", "lang": "en", "context": ["i cant do this anymore"]}),
+        json.dumps({"text": "hi", "context": "not a list"}),
+    ]
     out = io.StringIO()
     assert classify_stream(lines, out) == 1
     first, second = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert first["level"] in ("check", "concern", "urgent") and set(first) >= {"level", "category", "matched", "lang"}
+    assert first["level"] in ("check", "concern", "urgent") and set(first) >= {
+        "level",
+        "category",
+        "matched",
+        "lang",
+    }
     assert "context" in second["error"]

@@ -4,6 +4,7 @@ safely worded; and how their yes/no answers are read.
 Results are built by hand (not by the detector) so these tests pin the replies, whatever the
 detector decides; tests/test_safety_detector.py and the blind sets pin the detection.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,12 @@ from bot.safety.replies import (
     unavailable_reply,
     urgent_reply,
 )
-from bot.safety.resources import REQUIRED_ENTRIES, country_from_language_code, crisis_directory, resources_for
+from bot.safety.resources import (
+    REQUIRED_ENTRIES,
+    country_from_language_code,
+    crisis_directory,
+    resources_for,
+)
 from bot.safety.result import CATEGORIES
 
 COUNTRIES = [code for code in REQUIRED_ENTRIES if code not in ("EU", "unknown")] + ["AT", None]
@@ -62,7 +68,9 @@ def joined(reply: CrisisReply) -> str:
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_urgent_replies_put_the_emergency_number_first(lang, country, category):
     reply = crisis_reply(risk("urgent", category), country, lang)
-    assert all(number in reply.messages[0] for number in emergency_numbers(country)), reply.messages[0]
+    assert all(number in reply.messages[0] for number in emergency_numbers(country)), (
+        reply.messages[0]
+    )
     assert not reply.ask_acuity
 
 
@@ -70,7 +78,9 @@ def test_urgent_replies_put_the_emergency_number_first(lang, country, category):
 @pytest.mark.parametrize("country", COUNTRIES)
 @pytest.mark.parametrize("level", ["concern", "urgent"])
 @pytest.mark.parametrize("category", CATEGORIES)
-def test_every_reply_shows_help_for_the_country_says_it_is_automated_and_is_safe(lang, country, level, category):
+def test_every_reply_shows_help_for_the_country_says_it_is_automated_and_is_safe(
+    lang, country, level, category
+):
     reply = crisis_reply(risk(level, category), country, lang)
     text = joined(reply)
     shown = [r for r in resources_for(country).for_category(category) if r.name_in(lang) in text]
@@ -79,7 +89,10 @@ def test_every_reply_shows_help_for_the_country_says_it_is_automated_and_is_safe
         assert all(contact.value in text for contact in resource.contacts)
     assert all(number in text for number in emergency_numbers(country))
     note = reply.messages[-2] if country is None else reply.messages[-1]
-    assert {"en": ("automated assistant", "not a person"), "nl": ("geautomatiseerde assistent", "geen mens")}[lang][0] in note
+    assert {
+        "en": ("automated assistant", "not a person"),
+        "nl": ("geautomatiseerde assistent", "geen mens"),
+    }[lang][0] in note
     # Service names are facts, not advice; everything else must name no method and make no claim.
     for resource in crisis_directory().countries[resources_for(country).code].resources:
         text = text.replace(resource.name_in(lang), "")
@@ -95,11 +108,17 @@ def test_an_unknown_country_gets_the_main_numbers_a_directory_and_the_country_qu
         assert all(number in text for number in UNKNOWN_NUMBERS)
         assert reply.messages[-1] == country_question(lang).text and "?" in reply.messages[-1]
         assert [payload for _, payload in reply.buttons] == [
-            '/inform{"country":"NL"}', '/inform{"country":"BE"}', '/inform{"country":"GB"}',
-            '/inform{"country":"US"}', '/inform{"country":"unknown"}']
+            '/inform{"country":"NL"}',
+            '/inform{"country":"BE"}',
+            '/inform{"country":"GB"}',
+            '/inform{"country":"US"}',
+            '/inform{"country":"unknown"}',
+        ]
     first = crisis_reply(risk("urgent", "self_harm"), None, lang).messages[0]
-    assert {"en": "112 in Europe, 911 in the US and Canada, 999 in the UK, 000 in Australia",
-            "nl": "112 in Europa, 911 in de VS en Canada, 999 in het VK, 000 in Australië"}[lang] in first
+    assert {
+        "en": "112 in Europe, 911 in the US and Canada, 999 in the UK, 000 in Australia",
+        "nl": "112 in Europa, 911 in de VS en Canada, 999 in het VK, 000 in Australië",
+    }[lang] in first
     # A known country is not asked again.
     assert crisis_reply(risk("urgent", "self_harm"), "GB", lang).buttons == ()
 
@@ -107,9 +126,13 @@ def test_an_unknown_country_gets_the_main_numbers_a_directory_and_the_country_qu
 def test_only_a_non_urgent_self_harm_signal_asks_the_acuity_question():
     for category in CATEGORIES:
         for level in ("check", "concern", "urgent"):
-            assert crisis_reply(risk(level, category), "GB").ask_acuity == (category == "self_harm" and level != "urgent")
+            assert crisis_reply(risk(level, category), "GB").ask_acuity == (
+                category == "self_harm" and level != "urgent"
+            )
     # A yes to the direct question leads to the concern reply of the same category.
-    assert crisis_reply(risk("check", "abuse"), "GB") == crisis_reply(risk("concern", "abuse"), "GB")
+    assert crisis_reply(risk("check", "abuse"), "GB") == crisis_reply(
+        risk("concern", "abuse"), "GB"
+    )
     with pytest.raises(ValueError):
         crisis_reply(RiskResult("none", None), "GB")
 
@@ -132,30 +155,47 @@ def test_abuse_points_to_child_helplines_not_suicide_lines():
     assert "Kindertelefoon: bel 0800-0432 (8–18 jaar)" in nl and "niet jouw schuld" in nl
 
 
-@pytest.mark.parametrize("lang, expected", [("en", "Don't send more and don't pay"), ("nl", "Stuur niets meer en betaal niet")])
+@pytest.mark.parametrize(
+    "lang, expected",
+    [("en", "Don't send more and don't pay"), ("nl", "Stuur niets meer en betaal niet")],
+)
 def test_sextortion_gets_its_own_advice(lang, expected):
-    assert expected in joined(crisis_reply(risk("concern", "abuse", "abuse.sextortion"), "IE", lang))
-    assert expected not in joined(crisis_reply(risk("concern", "abuse", "abuse.physical"), "IE", lang))
+    assert expected in joined(
+        crisis_reply(risk("concern", "abuse", "abuse.sextortion"), "IE", lang)
+    )
+    assert expected not in joined(
+        crisis_reply(risk("concern", "abuse", "abuse.physical"), "IE", lang)
+    )
 
 
 # -- the direct check, the acuity question and what follows ----------------------------------------
 def test_check_questions_ask_directly_with_yes_no_buttons():
     assert check_question(risk("check", "self_harm")).text == (
-        "Some of what you wrote made me want to check on you: are you having thoughts of killing yourself or hurting yourself?")
-    assert check_question(risk("check", "abuse")).text.endswith("is someone hurting you or threatening you?")
+        "Some of what you wrote made me want to check on you: are you having thoughts of killing yourself or hurting yourself?"
+    )
+    assert check_question(risk("check", "abuse")).text.endswith(
+        "is someone hurting you or threatening you?"
+    )
     for lang in LANGS:
         questions = {check_question(risk("check", c), lang) for c in CATEGORIES}
         assert len(questions) == len(CATEGORIES) and all(q.endswith("?") for q in questions)
         yes, no = {"en": ("Yes", "No"), "nl": ("Ja", "Nee")}[lang]
         assert {q.buttons for q in questions} == {((yes, AFFIRM_PAYLOAD), (no, DENY_PAYLOAD))}
     # The message's language wins when the caller gives none.
-    assert check_question(risk("check", "abuse", lang="nl")).text.endswith("doet iemand je pijn of bedreigt iemand je?")
+    assert check_question(risk("check", "abuse", lang="nl")).text.endswith(
+        "doet iemand je pijn of bedreigt iemand je?"
+    )
 
 
 def test_the_acuity_question_is_the_asq_item_and_still_works_as_text():
     question = acuity_question()
-    assert question == "Are you having thoughts of killing yourself right now?"  # older callers send it as text
-    assert isinstance(question, Prompt) and question.buttons == (("Yes", AFFIRM_PAYLOAD), ("No", DENY_PAYLOAD))
+    assert (
+        question == "Are you having thoughts of killing yourself right now?"
+    )  # older callers send it as text
+    assert isinstance(question, Prompt) and question.buttons == (
+        ("Yes", AFFIRM_PAYLOAD),
+        ("No", DENY_PAYLOAD),
+    )
     assert acuity_question("nl").text == "Heb je op dit moment gedachten om jezelf te doden?"
     assert acuity_question("nl").buttons == (("Ja", AFFIRM_PAYLOAD), ("Nee", DENY_PAYLOAD))
     assert answer_reask("nl").buttons == acuity_question("nl").buttons
@@ -164,8 +204,14 @@ def test_the_acuity_question_is_the_asq_item_and_still_works_as_text():
 def test_after_no_the_numbers_stay_and_the_check_in_can_go_on():
     inside = acuity_no_reply("en", in_checkin=True)
     assert "help numbers above" in inside.text and inside.text.endswith("stop for now?")
-    assert inside.buttons == (("Back to the check-in", START_CHECKIN_PAYLOAD), ("Stop for now", STOP_PAYLOAD))
-    assert acuity_no_reply("nl").buttons == (("Start een check-in", START_CHECKIN_PAYLOAD), ("Stop voor nu", STOP_PAYLOAD))
+    assert inside.buttons == (
+        ("Back to the check-in", START_CHECKIN_PAYLOAD),
+        ("Stop for now", STOP_PAYLOAD),
+    )
+    assert acuity_no_reply("nl").buttons == (
+        ("Start een check-in", START_CHECKIN_PAYLOAD),
+        ("Stop voor nu", STOP_PAYLOAD),
+    )
     assert "/resources" in check_no_reply("en") and "/resources" in check_no_reply("nl")
 
 
@@ -181,7 +227,12 @@ def test_the_yes_path_starts_with_the_emergency_number(lang):
 def test_resources_text_lists_every_service_and_the_emergency_number():
     text = resources_text("uk")
     assert text.startswith("Help in the United Kingdom:")
-    for expected in ("999 or 112", "Samaritans: call 116 123", "Shout: text 85258", "Childline: call 0800 1111"):
+    for expected in (
+        "999 or 112",
+        "Samaritans: call 116 123",
+        "Shout: text 85258",
+        "Childline: call 0800 1111",
+    ):
         assert expected in text
     assert "text HOME to 741741" in resources_text("US")
     assert "Awel: call 102 (Flanders)" in resources_text("BE")
@@ -192,9 +243,15 @@ def test_a_belgian_telegram_user_gets_flemish_help_in_dutch():
     country = country_from_language_code("nl-BE")
     text = resources_text(country, "nl-BE")
     assert text.startswith("Hulp in België:\n• Noodnummer: 112")
-    for expected in ("Zelfmoordlijn 1813: bel 1813 of chat via zelfmoord1813.be", "Awel: bel 102 (Vlaanderen)", "Tele-Onthaal: bel 106"):
+    for expected in (
+        "Zelfmoordlijn 1813: bel 1813 of chat via zelfmoord1813.be",
+        "Awel: bel 102 (Vlaanderen)",
+        "Tele-Onthaal: bel 106",
+    ):
         assert expected in text
-    assert "113 Zelfmoordpreventie: bel 113 of bel 0800-0113 of chat via 113.nl" in resources_text("NL", "nl")
+    assert "113 Zelfmoordpreventie: bel 113 of bel 0800-0113 of chat via 113.nl" in resources_text(
+        "NL", "nl"
+    )
     assert resources_text(None, "nl").startswith("Hulp in je land:")
 
 
@@ -210,18 +267,29 @@ def test_the_reply_language_is_the_messages_then_the_users_then_english():
     assert reply_language(risk("concern", "self_harm"), "nl-BE") == "nl"
     assert reply_language(risk("concern", "self_harm"), "fr") == "en"
     assert reply_language(None, None) == "en"
-    assert crisis_reply(risk("concern", "self_harm", lang="nl"), "NL").messages[0].startswith("Dank je")
+    assert (
+        crisis_reply(risk("concern", "self_harm", lang="nl"), "NL")
+        .messages[0]
+        .startswith("Dank je")
+    )
 
 
 def test_every_text_exists_in_dutch_and_differs_from_english():
     pairs = [
-        (acuity_question("en"), acuity_question("nl")), (check_no_reply("en"), check_no_reply("nl")),
-        (acuity_no_reply("en", True), acuity_no_reply("nl", True)), (answer_reask("en"), answer_reask("nl")),
-        (disclosure_reminder("en"), disclosure_reminder("nl")), (erase_failed("en"), erase_failed("nl")),
-        (truncation_note(4000, "en"), truncation_note(4000, "nl")), (last_resort_reply("en"), last_resort_reply("nl")),
+        (acuity_question("en"), acuity_question("nl")),
+        (check_no_reply("en"), check_no_reply("nl")),
+        (acuity_no_reply("en", True), acuity_no_reply("nl", True)),
+        (answer_reask("en"), answer_reask("nl")),
+        (disclosure_reminder("en"), disclosure_reminder("nl")),
+        (erase_failed("en"), erase_failed("nl")),
+        (truncation_note(4000, "en"), truncation_note(4000, "nl")),
+        (last_resort_reply("en"), last_resort_reply("nl")),
         (urgent_reply("NL", "en"), urgent_reply("NL", "nl")),
-    ] + [(crisis_reply(risk(level, c), "NL", "en"), crisis_reply(risk(level, c), "NL", "nl"))
-         for c in CATEGORIES for level in ("concern", "urgent")]
+    ] + [
+        (crisis_reply(risk(level, c), "NL", "en"), crisis_reply(risk(level, c), "NL", "nl"))
+        for c in CATEGORIES
+        for level in ("concern", "urgent")
+    ]
     for en, nl in pairs:
         assert en != nl, en
 
@@ -229,38 +297,98 @@ def test_every_text_exists_in_dutch_and_differs_from_english():
 def test_the_gateways_texts():
     assert "not a human and not a therapist" in disclosure_reminder()
     assert "geen mens en geen therapeut" in disclosure_reminder("nl")
-    assert "first 4000 characters" in truncation_note(4000) and "eerste 4000 tekens" in truncation_note(4000, "nl")
+    assert "first 4000 characters" in truncation_note(
+        4000
+    ) and "eerste 4000 tekens" in truncation_note(4000, "nl")
     assert "/forget" in erase_failed("nl")
     for lang in LANGS:
-        assert all(n in last_resort_reply(lang) for n in UNKNOWN_NUMBERS) and "findahelpline.com" in last_resort_reply(lang)
+        assert all(
+            n in last_resort_reply(lang) for n in UNKNOWN_NUMBERS
+        ) and "findahelpline.com" in last_resort_reply(lang)
 
 
 # -- reading yes/no answers ------------------------------------------------------------------------
-@pytest.mark.parametrize("text, expected", [
-    ("yes", True), ("Yesss!!", True), ("yeah 😢", True), ("👍🏽", True), ("y", True), ("i am", True),
-    ("no", False), ("nooo", False), ("nope", False), ("nah", False), ("not really", False),
-    ("im not", False), ("i'm not", False), ("I’m not", False), ("i am not", False), ("I’m fine", False),
-    ("👎", False), ("No.", False),
-    ("idk", True), ("i don’t know", True), ("no idea", True), ("not sure", True), ("i’m not sure", True),
-    ("maybe?", True), ("kinda", True), ("sometimes", True), ("🤷‍♀️", True), ("i’m not okay", True),
-    ("no but sometimes", True), ("not really, though it comes back", True),
-    ("what do you mean", None), ("hello", None), ("", None), (None, None),
-    ("/affirm", True), ("/deny", False), ("Yes", True), ("No", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("yes", True),
+        ("Yesss!!", True),
+        ("yeah 😢", True),
+        ("👍🏽", True),
+        ("y", True),
+        ("i am", True),
+        ("no", False),
+        ("nooo", False),
+        ("nope", False),
+        ("nah", False),
+        ("not really", False),
+        ("im not", False),
+        ("i'm not", False),
+        ("I’m not", False),
+        ("i am not", False),
+        ("I’m fine", False),
+        ("👎", False),
+        ("No.", False),
+        ("idk", True),
+        ("i don’t know", True),
+        ("no idea", True),
+        ("not sure", True),
+        ("i’m not sure", True),
+        ("maybe?", True),
+        ("kinda", True),
+        ("sometimes", True),
+        ("🤷‍♀️", True),
+        ("i’m not okay", True),
+        ("no but sometimes", True),
+        ("not really, though it comes back", True),
+        ("what do you mean", None),
+        ("hello", None),
+        ("", None),
+        (None, None),
+        ("/affirm", True),
+        ("/deny", False),
+        ("Yes", True),
+        ("No", False),
+    ],
+)
 def test_english_answers(text, expected):
     assert parse_yes_no(text, "en") is expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("ja", True), ("Ja!", True), ("jawel", True), ("jep", True), ("ja hoor", True), ("jaaa 😔", True),
-    ("klopt", True), ("eigenlijk wel", True),
-    ("nee", False), ("Neen.", False), ("nee hoor", False), ("neeee", False), ("nope", False), ("nah", False),
-    ("niet echt", False), ("ik denk het niet", False), ("nooit", False),
-    ("weet niet", True), ("ik weet het niet", True), ("geen idee 🤷", True), ("misschien", True),
-    ("soms", True), ("een beetje", True), ("ik denk het", True), ("nee maar soms wel", True),
-    ("wat bedoel je?", None), ("hoi", None),
-    ("Ja", True), ("Nee", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ja", True),
+        ("Ja!", True),
+        ("jawel", True),
+        ("jep", True),
+        ("ja hoor", True),
+        ("jaaa 😔", True),
+        ("klopt", True),
+        ("eigenlijk wel", True),
+        ("nee", False),
+        ("Neen.", False),
+        ("nee hoor", False),
+        ("neeee", False),
+        ("nope", False),
+        ("nah", False),
+        ("niet echt", False),
+        ("ik denk het niet", False),
+        ("nooit", False),
+        ("weet niet", True),
+        ("ik weet het niet", True),
+        ("geen idee 🤷", True),
+        ("misschien", True),
+        ("soms", True),
+        ("een beetje", True),
+        ("ik denk het", True),
+        ("nee maar soms wel", True),
+        ("wat bedoel je?", None),
+        ("hoi", None),
+        ("Ja", True),
+        ("Nee", False),
+    ],
+)
 def test_dutch_answers(text, expected):
     assert parse_yes_no(text, "nl") is expected
 

@@ -1,4 +1,5 @@
 """bot.privacy.scrub on the labelled set (tests/scrub/cases.yml) and `scrollcheck scrub` over stdin."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,18 @@ def test_labelled_set_is_big_and_balanced():
     assert sum(1 for c in CASES if c.get("clean")) >= 25
     assert sum(1 for c in CASES if c.get("secrets")) >= 50
     kinds = {c["id"].split("-")[0] for c in CASES}
-    assert {"email", "phone", "url", "handle", "ipv4", "ipv6", "iban", "address", "name", "clean"} <= kinds
+    assert {
+        "email",
+        "phone",
+        "url",
+        "handle",
+        "ipv4",
+        "ipv6",
+        "iban",
+        "address",
+        "name",
+        "clean",
+    } <= kinds
 
 
 def test_zero_leaks_and_zero_changes_on_the_labelled_set():
@@ -55,8 +67,12 @@ def test_command_line_json_lines_in_order_with_errors_for_bad_lines():
         json.dumps({"text": "last one @handle_1"}),
     ]
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "scrub"], input="\n".join(lines) + "\n",
-        capture_output=True, text=True, encoding="utf-8", timeout=60,
+        [sys.executable, "-m", "bot.cli", "scrub"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     output = [json.loads(line) for line in result.stdout.splitlines()]
@@ -74,8 +90,12 @@ def test_command_line_json_lines_in_order_with_errors_for_bad_lines():
 
 
 def test_report_command_prints_the_measured_figures():
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "scrub", "--report", str(CASES_FILE)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "scrub", "--report", str(CASES_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout
     assert "leaked: 0" in result.stdout and "clean texts changed: 0" in result.stdout
 

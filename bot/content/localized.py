@@ -3,6 +3,7 @@
 The YAML readers (screening content, Telegram texts) use `read_localized` so a missing language
 is reported with the file and line, like any other content error.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,9 @@ def read_localized(path: Path, parent: LineDict, key: str, *, kind: type = str) 
     return read_localized_node(path, parent[key], parent.line_of(key), key, kind=kind)
 
 
-def read_localized_node(path: Path, node: Any, line: int, label: str, *, kind: type = str) -> Dict[str, Any]:
+def read_localized_node(
+    path: Path, node: Any, line: int, label: str, *, kind: type = str
+) -> Dict[str, Any]:
     """A `{en: ..., nl: ...}` node found at `line`, named `label` in error messages."""
     codes = languages().codes
     if not isinstance(node, LineDict):
@@ -59,11 +62,19 @@ def read_localized_node(path: Path, node: Any, line: int, label: str, *, kind: t
         raise ContentError(path, line, f"`{label}` must give every language: {{{example}}}")
     for code in node:
         if code not in codes:
-            raise ContentError(path, node.line_of(code), f"`{label}` has language `{code}`, which data/languages.yml does not list")
+            raise ContentError(
+                path,
+                node.line_of(code),
+                f"`{label}` has language `{code}`, which data/languages.yml does not list",
+            )
     result: Dict[str, Any] = {}
     for code in codes:
         if code not in node:
-            raise ContentError(path, line, f"`{label}` lacks `{code}`: every language in data/languages.yml needs every text")
+            raise ContentError(
+                path,
+                line,
+                f"`{label}` lacks `{code}`: every language in data/languages.yml needs every text",
+            )
         value = node[code]
         where = node.line_of(code)
         if kind is str:
@@ -74,7 +85,15 @@ def read_localized_node(path: Path, node: Any, line: int, label: str, *, kind: t
             if not isinstance(value, list) or not value:
                 raise ContentError(path, where, f"`{label}.{code}` must be a non-empty list")
             for index, entry in enumerate(value):
-                if not isinstance(entry, (str, int)) or isinstance(entry, bool) or not str(entry).strip():
-                    raise ContentError(path, value.line_of(index), f"`{label}.{code}` entries must be non-empty text")
+                if (
+                    not isinstance(entry, (str, int))
+                    or isinstance(entry, bool)
+                    or not str(entry).strip()
+                ):
+                    raise ContentError(
+                        path,
+                        value.line_of(index),
+                        f"`{label}.{code}` entries must be non-empty text",
+                    )
             result[code] = tuple(str(entry).lower() for entry in value)
     return result

@@ -7,6 +7,7 @@ language), that every response, item, button and text exists in every language o
 data/languages.yml, and that the crisis path has its rules in data/rules/crisis.yml outside forms
 and in every form of domain.yml.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,29 @@ from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
 
 # Maintainers and tests rely on these names (issue 2, "NLU contract").
 FIXED_INTENTS = (
-    "greet", "goodbye", "affirm", "deny", "thank", "start_screening", "choose_comparison",
-    "choose_fomo", "choose_cyberbullying", "choose_all", "answer_never", "answer_rarely",
-    "answer_sometimes", "answer_often", "answer_very_often", "skip_question", "ask_bot_identity",
-    "ask_why", "ask_privacy", "request_diagnosis", "request_resources", "stop", "delete_data",
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "thank",
+    "start_screening",
+    "choose_comparison",
+    "choose_fomo",
+    "choose_cyberbullying",
+    "choose_all",
+    "answer_never",
+    "answer_rarely",
+    "answer_sometimes",
+    "answer_often",
+    "answer_very_often",
+    "skip_question",
+    "ask_bot_identity",
+    "ask_why",
+    "ask_privacy",
+    "request_diagnosis",
+    "request_resources",
+    "stop",
+    "delete_data",
     "out_of_scope",
 )
 MIN_EXAMPLES = 20
@@ -54,26 +74,54 @@ def check_domain_matches_screening(domain_path: Path, screening_dir: Path) -> Li
     errors: List[ContentError] = []
     slots = domain.get("slots") or LineDict()
     actions = domain.get("actions") or []
-    form = ((domain.get("forms") or {}).get("checkin_form") or {})
+    form = (domain.get("forms") or {}).get("checkin_form") or {}
     form_slots = form.get("required_slots") or []
     intents = [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []]
     for item_id in screening.item_slots:
         if item_id not in slots:
-            errors.append(ContentError(domain_path, domain.line_of("slots"), f"missing slot `{item_id}` for screening item {item_id} (copy another item's slot)"))
+            errors.append(
+                ContentError(
+                    domain_path,
+                    domain.line_of("slots"),
+                    f"missing slot `{item_id}` for screening item {item_id} (copy another item's slot)",
+                )
+            )
         if item_id not in form_slots:
-            errors.append(ContentError(domain_path, domain.line_of("forms"), f"checkin_form.required_slots lacks `{item_id}`"))
+            errors.append(
+                ContentError(
+                    domain_path,
+                    domain.line_of("forms"),
+                    f"checkin_form.required_slots lacks `{item_id}`",
+                )
+            )
         if f"action_ask_{item_id}" not in actions:
-            errors.append(ContentError(domain_path, domain.line_of("actions"), f"actions lacks `action_ask_{item_id}`"))
+            errors.append(
+                ContentError(
+                    domain_path, domain.line_of("actions"), f"actions lacks `action_ask_{item_id}`"
+                )
+            )
     for point in screening.scale:
         if point.intent not in intents:
-            errors.append(ContentError(domain_path, domain.line_of("intents"), f"scale intent `{point.intent}` is not a domain intent"))
+            errors.append(
+                ContentError(
+                    domain_path,
+                    domain.line_of("intents"),
+                    f"scale intent `{point.intent}` is not a domain intent",
+                )
+            )
     for intent in FIXED_INTENTS:
         if intent not in intents:
-            errors.append(ContentError(domain_path, domain.line_of("intents"), f"fixed intent `{intent}` is missing"))
+            errors.append(
+                ContentError(
+                    domain_path, domain.line_of("intents"), f"fixed intent `{intent}` is missing"
+                )
+            )
     return errors
 
 
-def check_nlu_examples(nlu_dir: Path, *, recursive: bool = False, label: str = "") -> List[ContentError]:
+def check_nlu_examples(
+    nlu_dir: Path, *, recursive: bool = False, label: str = ""
+) -> List[ContentError]:
     """The fixed intents each have MIN_EXAMPLES examples in the files of `nlu_dir` (the default
     language's files sit in data/nlu/ itself, every other language's in data/nlu/<code>/)."""
     counts = {}
@@ -85,18 +133,30 @@ def check_nlu_examples(nlu_dir: Path, *, recursive: bool = False, label: str = "
         except ContentError as error:
             errors.append(error)
             continue
-        for index, block in enumerate((data or {}).get("nlu") or []):
+        for block in (data or {}).get("nlu") or []:
             if not isinstance(block, LineDict) or "intent" not in block:
                 continue
-            examples = [line for line in str(block.get("examples") or "").splitlines() if line.strip().startswith("- ")]
+            examples = [
+                line
+                for line in str(block.get("examples") or "").splitlines()
+                if line.strip().startswith("- ")
+            ]
             if not examples:
-                errors.append(ContentError(path, block.line, f"intent `{block['intent']}` has no examples"))
+                errors.append(
+                    ContentError(path, block.line, f"intent `{block['intent']}` has no examples")
+                )
             counts[block["intent"]] = counts.get(block["intent"], 0) + len(examples)
             first_seen.setdefault(block["intent"], (path, block.line))
     for intent in FIXED_INTENTS:
         if counts.get(intent, 0) < MIN_EXAMPLES:
             path, line = first_seen.get(intent, (nlu_dir, 1))
-            errors.append(ContentError(path, line, f"{label}intent `{intent}` has {counts.get(intent, 0)} examples; at least {MIN_EXAMPLES} are needed"))
+            errors.append(
+                ContentError(
+                    path,
+                    line,
+                    f"{label}intent `{intent}` has {counts.get(intent, 0)} examples; at least {MIN_EXAMPLES} are needed",
+                )
+            )
     return errors
 
 
@@ -106,8 +166,13 @@ def _risk_rule_followups(rule: object) -> "tuple[object, set]":
     if not isinstance(rule, dict):
         return None, set()
     steps = rule.get("steps") or []
-    if not (len(steps) >= 2 and isinstance(steps[0], dict) and steps[0].get("intent") == RISK_INTENT
-            and isinstance(steps[1], dict) and steps[1].get("action") == CRISIS_RESPONSE_ACTION):
+    if not (
+        len(steps) >= 2
+        and isinstance(steps[0], dict)
+        and steps[0].get("intent") == RISK_INTENT
+        and isinstance(steps[1], dict)
+        and steps[1].get("action") == CRISIS_RESPONSE_ACTION
+    ):
         return None, set()
     loop = "null"  # a rule without an active_loop condition applies outside forms only
     for condition in rule.get("condition") or []:
@@ -135,19 +200,39 @@ def check_crisis_rules(domain_path: Path, rules_path: Path) -> List[ContentError
         loop, followups = _risk_rule_followups(rule)
         if loop is not None:
             covered.setdefault(loop, set()).update(followups)
-    line = rules_file.line_of("rules") if isinstance(rules_file, LineDict) and "rules" in rules_file else 1
+    line = (
+        rules_file.line_of("rules")
+        if isinstance(rules_file, LineDict) and "rules" in rules_file
+        else 1
+    )
     errors: List[ContentError] = []
     forms = list((domain.get("forms") or {}).keys())
     for loop in ["null", *forms]:
-        where = "outside a form (active_loop: null)" if loop == "null" else f"in form `{loop}` (domain.yml)"
+        where = (
+            "outside a form (active_loop: null)"
+            if loop == "null"
+            else f"in form `{loop}` (domain.yml)"
+        )
         if loop not in covered:
-            errors.append(ContentError(rules_path, line, f"no `{RISK_INTENT}` rule {where}: a risk message must be answered "
-                                                         f"there by `{CRISIS_RESPONSE_ACTION}` (copy the rules of another form)"))
+            errors.append(
+                ContentError(
+                    rules_path,
+                    line,
+                    f"no `{RISK_INTENT}` rule {where}: a risk message must be answered "
+                    f"there by `{CRISIS_RESPONSE_ACTION}` (copy the rules of another form)",
+                )
+            )
             continue
         for followup in CRISIS_FOLLOWUPS:
             if followup not in covered[loop]:
-                errors.append(ContentError(rules_path, line, f"the `{RISK_INTENT}` rules {where} lack the branch "
-                                                             f"`crisis_followup: {followup}`"))
+                errors.append(
+                    ContentError(
+                        rules_path,
+                        line,
+                        f"the `{RISK_INTENT}` rules {where} lack the branch "
+                        f"`crisis_followup: {followup}`",
+                    )
+                )
     return errors
 
 
@@ -157,16 +242,24 @@ def _condition_language(variation: LineDict) -> Optional[str]:
     conditions = variation.get("condition")
     if not conditions:
         return None
-    if (isinstance(conditions, list) and len(conditions) == 1 and isinstance(conditions[0], dict)
-            and conditions[0].get("type") == "slot" and conditions[0].get("name") == "language"):
+    if (
+        isinstance(conditions, list)
+        and len(conditions) == 1
+        and isinstance(conditions[0], dict)
+        and conditions[0].get("type") == "slot"
+        and conditions[0].get("name") == "language"
+    ):
         return str(conditions[0].get("value"))
     return "?"
 
 
 def _button_payloads(variation: LineDict) -> List[str]:
     # A language button points at the other language, so its payload differs by design.
-    return [str(b.get("payload")) for b in variation.get("buttons") or []
-            if isinstance(b, dict) and not str(b.get("payload", "")).startswith("/change_language")]
+    return [
+        str(b.get("payload"))
+        for b in variation.get("buttons") or []
+        if isinstance(b, dict) and not str(b.get("payload", "")).startswith("/change_language")
+    ]
 
 
 def check_response_languages(domain_path: Path) -> List[ContentError]:
@@ -193,40 +286,88 @@ def check_response_languages(domain_path: Path) -> List[ContentError]:
         for index, variation in enumerate(variations):
             where = variations.line_of(index) if hasattr(variations, "line_of") else line
             if not isinstance(variation, LineDict):
-                errors.append(ContentError(domain_path, where, f"response `{name}`: each variation must be a mapping"))
+                errors.append(
+                    ContentError(
+                        domain_path, where, f"response `{name}`: each variation must be a mapping"
+                    )
+                )
                 continue
             lang = _condition_language(variation) or settings.default
             if lang not in settings.codes:
-                errors.append(ContentError(domain_path, where, f"response `{name}`: a variation's condition must be "
-                                                               f"`language` equal to one of {', '.join(settings.codes[1:])}"))
+                errors.append(
+                    ContentError(
+                        domain_path,
+                        where,
+                        f"response `{name}`: a variation's condition must be "
+                        f"`language` equal to one of {', '.join(settings.codes[1:])}",
+                    )
+                )
                 continue
             if lang in by_language:
-                errors.append(ContentError(domain_path, where, f"response `{name}` has two variations for `{lang}`"))
+                errors.append(
+                    ContentError(
+                        domain_path, where, f"response `{name}` has two variations for `{lang}`"
+                    )
+                )
                 continue
             if not isinstance(variation.get("text"), str) or not variation["text"].strip():
-                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}] has no text"))
+                errors.append(
+                    ContentError(domain_path, where, f"response `{name}` [{lang}] has no text")
+                )
                 continue
             by_language[lang] = (variation, where)
         if settings.default not in by_language:
-            errors.append(ContentError(domain_path, line, f"response `{name}` needs a variation without a condition, "
-                                                          f"in the default language `{settings.default}`"))
+            errors.append(
+                ContentError(
+                    domain_path,
+                    line,
+                    f"response `{name}` needs a variation without a condition, "
+                    f"in the default language `{settings.default}`",
+                )
+            )
             continue
         reference, _ = by_language[settings.default]
         for lang in settings.codes:
             if lang not in by_language:
-                errors.append(ContentError(domain_path, line, f"response `{name}` lacks `{lang}`: add a variation with "
-                                                              f"`condition: [{{type: slot, name: language, value: {lang}}}]`"))
+                errors.append(
+                    ContentError(
+                        domain_path,
+                        line,
+                        f"response `{name}` lacks `{lang}`: add a variation with "
+                        f"`condition: [{{type: slot, name: language, value: {lang}}}]`",
+                    )
+                )
                 continue
             variation, where = by_language[lang]
             if _button_payloads(variation) != _button_payloads(reference):
-                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}]: its buttons must send the same "
-                                                               f"payloads, in the same order, as the `{settings.default}` ones"))
-            if set(placeholder.findall(variation["text"])) != set(placeholder.findall(reference["text"])):
-                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}]: its {{placeholders}} differ "
-                                                               f"from the `{settings.default}` text's"))
+                errors.append(
+                    ContentError(
+                        domain_path,
+                        where,
+                        f"response `{name}` [{lang}]: its buttons must send the same "
+                        f"payloads, in the same order, as the `{settings.default}` ones",
+                    )
+                )
+            if set(placeholder.findall(variation["text"])) != set(
+                placeholder.findall(reference["text"])
+            ):
+                errors.append(
+                    ContentError(
+                        domain_path,
+                        where,
+                        f"response `{name}` [{lang}]: its {{placeholders}} differ "
+                        f"from the `{settings.default}` text's",
+                    )
+                )
             if variation.get("custom") != reference.get("custom"):
-                errors.append(ContentError(domain_path, where, f"response `{name}` [{lang}]: its `custom` block differs "
-                                                               f"from the `{settings.default}` one"))
+                errors.append(
+                    ContentError(
+                        domain_path,
+                        where,
+                        f"response `{name}` [{lang}]: its `custom` block differs "
+                        f"from the `{settings.default}` one",
+                    )
+                )
     return errors
 
 
@@ -242,8 +383,14 @@ def check_nlu_languages(nlu_dir: Path) -> List[ContentError]:
     for code in settings.codes[1:]:
         folder = nlu_dir / code
         if not folder.is_dir():
-            errors.append(ContentError(folder, 1, f"language `{code}` (data/languages.yml) has no NLU examples: "
-                                                  f"add data/nlu/{code}/ with every fixed intent"))
+            errors.append(
+                ContentError(
+                    folder,
+                    1,
+                    f"language `{code}` (data/languages.yml) has no NLU examples: "
+                    f"add data/nlu/{code}/ with every fixed intent",
+                )
+            )
             continue
         errors += check_nlu_examples(folder, recursive=False, label=f"[{code}] ")
     return errors
@@ -286,6 +433,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if errors:
         print(f"{len(errors)} problem(s) in the content files")
         return 1
-    print("content OK in every language: screening, domain responses, NLU contract, crisis rules, "
-          "Telegram texts, safety lexicon, replies and crisis resources")
+    print(
+        "content OK in every language: screening, domain responses, NLU contract, crisis rules, "
+        "Telegram texts, safety lexicon, replies and crisis resources"
+    )
     return 0

@@ -2,6 +2,7 @@
 
 Maintainers edit the YAML under data/; when an entry is malformed CI must say exactly where.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

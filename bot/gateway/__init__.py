@@ -10,9 +10,10 @@ A front end calls `Gateway.handle(pseudonym, text, language_code=..., send=...)`
 * the safety fast path: for a risk message (level check or above) it sends the safety reply (the
   crisis messages, or the direct check question) through `send` at once, without waiting for
   Rasa, and posts the message to Rasa (at the same time) with metadata {"language_code",
-  "risk": result.as_dict(), "safety_replied": true}; Rasa then records the escalation and sets up the follow-up (the acuity
-  question, the check question's answer) without repeating the text. An answer of [] from Rasa
-  is then not a failure. A "yes" to a safety question gets its crisis reply the same way;
+  "risk": result.as_dict(), "safety_replied": true}; Rasa then records the escalation and sets
+  up the follow-up (the acuity question, the check question's answer) without repeating the
+  text. An answer of [] from Rasa is then not a failure. A "yes" to a safety question gets its
+  crisis reply the same way;
 * posts to Rasa's REST webhook over loopback with ONE shared httpx client and a hard total bound
   per message (DEFAULT_TIMEOUT_SECONDS: connect, send, NLU, the action server and the answer);
 * strips the `scrollcheck` control messages out of Rasa's answer and acts on them (remember the
@@ -30,7 +31,13 @@ chat, and asked afresh whenever Rasa answers with nothing to show (health.py).
 
 Logs carry pseudonyms and exception types only, never message text.
 """
-from bot.gateway.core import CONNECT_TIMEOUT_SECONDS, DEFAULT_ACTION_URL, DEFAULT_TIMEOUT_SECONDS, Gateway
+
+from bot.gateway.core import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_ACTION_URL,
+    DEFAULT_TIMEOUT_SECONDS,
+    Gateway,
+)
 from bot.gateway.health import ActionHealth, action_health_url
 from bot.gateway.memory import CONTEXT_MESSAGES, MAX_REMEMBERED_PSEUDONYMS, ChatContext
 from bot.gateway.rasa import CONTROL_KEY, RasaTurn, parse_rasa_messages
@@ -39,8 +46,24 @@ from bot.gateway.safety import QUESTION_WINDOW_SECONDS
 from bot.gateway.text import MAX_INPUT_CHARS, bound_length, normalise_whitespace, user_language
 
 __all__ = [
-    "CONNECT_TIMEOUT_SECONDS", "CONTEXT_MESSAGES", "CONTROL_KEY", "DEFAULT_ACTION_URL", "DEFAULT_TIMEOUT_SECONDS",
-    "MAX_INPUT_CHARS", "MAX_REMEMBERED_PSEUDONYMS", "QUESTION_WINDOW_SECONDS", "ActionHealth", "Button",
-    "ChatContext", "Gateway", "RasaTurn", "Reply", "Send", "action_health_url", "bound_length",
-    "normalise_whitespace", "parse_rasa_messages", "user_language",
+    "CONNECT_TIMEOUT_SECONDS",
+    "CONTEXT_MESSAGES",
+    "CONTROL_KEY",
+    "DEFAULT_ACTION_URL",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "MAX_INPUT_CHARS",
+    "MAX_REMEMBERED_PSEUDONYMS",
+    "QUESTION_WINDOW_SECONDS",
+    "ActionHealth",
+    "Button",
+    "ChatContext",
+    "Gateway",
+    "RasaTurn",
+    "Reply",
+    "Send",
+    "action_health_url",
+    "bound_length",
+    "normalise_whitespace",
+    "parse_rasa_messages",
+    "user_language",
 ]

@@ -9,6 +9,7 @@ while it waits, and once admitted gets Rasa's full attention and the whole timeo
 waits longer than `max_wait` is not sent at all: its user gets the fail-safe instead of an answer
 that would come too late to follow.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +17,7 @@ import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable
 
-DEFAULT_IN_FLIGHT = 8          # per front-end process; measured with benchmarks/full_path.py
+DEFAULT_IN_FLIGHT = 8  # per front-end process; measured with benchmarks/full_path.py
 DEFAULT_MAX_WAIT_SECONDS = 45.0
 
 
@@ -26,7 +27,10 @@ class QueueTimeout(Exception):
 
 class Admission:
     def __init__(
-        self, limit: int = DEFAULT_IN_FLIGHT, *, max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
+        self,
+        limit: int = DEFAULT_IN_FLIGHT,
+        *,
+        max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if limit < 1:
@@ -37,8 +41,8 @@ class Admission:
         self._slots = asyncio.Semaphore(limit)
         self.in_flight = 0
         self.waiting = 0
-        self.peak_waiting = 0          # for benchmarks and tests
-        self.expired = 0               # turns given up in the queue
+        self.peak_waiting = 0  # for benchmarks and tests
+        self.expired = 0  # turns given up in the queue
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[float]:

@@ -1,4 +1,5 @@
 """The Gateway: one turn of a conversation, from the user's text to the replies to show."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,20 +13,32 @@ import httpx
 from bot.disclosure import DisclosureClock
 from bot.gateway import safety
 from bot.gateway.admission import DEFAULT_IN_FLIGHT, Admission, QueueTimeout
-from bot.gateway.health import HEALTH_TIMEOUT_SECONDS, HEALTH_TTL_UP_SECONDS, ActionHealth, action_health_url
+from bot.gateway.health import (
+    HEALTH_TIMEOUT_SECONDS,
+    HEALTH_TTL_UP_SECONDS,
+    ActionHealth,
+    action_health_url,
+)
 from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, ChatContext, _Lru
 from bot.gateway.rasa import NOTHING_TO_SHOW, RasaTurn, parse_rasa_messages, rasa_payload
 from bot.gateway.reply import Reply, Send
 from bot.gateway.safety import ACUITY, CHECK, Question, SafetyDesk
-from bot.gateway.text import MAX_INPUT_CHARS, bound_length, is_payload, normalise_whitespace, payload_language, user_language
+from bot.gateway.text import (
+    MAX_INPUT_CHARS,
+    bound_length,
+    is_payload,
+    normalise_whitespace,
+    payload_language,
+    user_language,
+)
 from bot.langid import message_language
 from bot.languages import default_language
 
 logger = logging.getLogger("bot.gateway")
 
 # Bounds, all documented in docs/telegram.md.
-DEFAULT_TIMEOUT_SECONDS = 10.0      # total per message, Rasa + action server included
-CONNECT_TIMEOUT_SECONDS = 2.0       # Rasa is on loopback: a slow connect means it is not there
+DEFAULT_TIMEOUT_SECONDS = 10.0  # total per message, Rasa + action server included
+CONNECT_TIMEOUT_SECONDS = 2.0  # Rasa is on loopback: a slow connect means it is not there
 DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as in endpoints.yml and `make run`
 
 
@@ -42,21 +55,25 @@ class _Turn:
     pseudonym: str
     send: Optional[Send]
     language_code: Optional[str] = None
-    user_lang: Optional[str] = None      # the user's language (Telegram's language_code), if we have texts in it
-    lang: Optional[str] = None           # the language of this turn's replies
+    user_lang: Optional[str] = (
+        None  # the user's language (Telegram's language_code), if we have texts in it
+    )
+    lang: Optional[str] = None  # the language of this turn's replies
     country: Optional[str] = None
-    text: str = ""                       # normalised
-    bounded: str = ""                    # what Rasa gets (at most max_input_chars)
+    text: str = ""  # normalised
+    bounded: str = ""  # what Rasa gets (at most max_input_chars)
     truncated: bool = False
     reminder_due: bool = False
     question: Optional[Question] = None  # the open safety question this message may answer
-    answer: Optional[bool] = None        # its answer: yes (or unsure), no, None (not an answer)
-    result: Any = None                   # the one RiskResult of this message (None: the detector failed)
-    asked: Optional[Question] = None     # the safety question the fast path asked
-    ask_acuity: bool = False             # the crisis reply wants the acuity question after it
-    safety_replied: bool = False         # the gateway has sent the safety reply itself
+    answer: Optional[bool] = None  # its answer: yes (or unsure), no, None (not an answer)
+    result: Any = None  # the one RiskResult of this message (None: the detector failed)
+    asked: Optional[Question] = None  # the safety question the fast path asked
+    ask_acuity: bool = False  # the crisis reply wants the acuity question after it
+    safety_replied: bool = False  # the gateway has sent the safety reply itself
     shown: Set[str] = field(default_factory=set)
-    unsent: List[Reply] = field(default_factory=list)  # early replies the front end still has to show
+    unsent: List[Reply] = field(
+        default_factory=list
+    )  # early replies the front end still has to show
 
     @property
     def payload(self) -> bool:
@@ -71,7 +88,9 @@ class _Turn:
         try:
             await self.send(list(replies))
         except Exception as exc:  # e.g. Telegram unreachable after retries: try again at the end
-            logger.error("early send failed for %s: %s", self.pseudonym, type(exc).__name__, exc_info=True)
+            logger.error(
+                "early send failed for %s: %s", self.pseudonym, type(exc).__name__, exc_info=True
+            )
             self.unsent += replies
 
 
@@ -118,8 +137,11 @@ class Gateway:
         self.action_health: Optional[ActionHealth] = None
         if action_url:
             self.action_health = ActionHealth(
-                action_health_url(action_url), self._http, timeout=min(HEALTH_TIMEOUT_SECONDS, timeout),
-                ttl_up=health_ttl, ttl_down=min(health_ttl, 1.0),
+                action_health_url(action_url),
+                self._http,
+                timeout=min(HEALTH_TIMEOUT_SECONDS, timeout),
+                ttl_up=health_ttl,
+                ttl_down=min(health_ttl, 1.0),
             )
 
     @property
@@ -131,7 +153,9 @@ class Gateway:
     def _http(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout, connect=min(CONNECT_TIMEOUT_SECONDS, self.timeout)),
+                timeout=httpx.Timeout(
+                    self.timeout, connect=min(CONNECT_TIMEOUT_SECONDS, self.timeout)
+                ),
                 trust_env=False,  # Rasa is on loopback: never route it through an HTTP proxy
             )
         return self._client
@@ -217,19 +241,27 @@ class Gateway:
         self.safety.forget(pseudonym)
         self.disclosure.forget(pseudonym)
 
-    def is_risk(self, text: str, *, pseudonym: Optional[str] = None, language_code: Optional[str] = None) -> bool:
+    def is_risk(
+        self, text: str, *, pseudonym: Optional[str] = None, language_code: Optional[str] = None
+    ) -> bool:
         """Whether a message needs a safety reply, for a front end deciding whether to pass it on
         at all (an edit, a caption, a message in a flood). Reads the chat's context when given a
         pseudonym. If the detector itself fails, assume risk (the safe side)."""
         context = self.context.recent(pseudonym) if pseudonym else ()
         try:
-            lang = self.language_for(pseudonym, language_code) if pseudonym else user_language(language_code)
+            lang = (
+                self.language_for(pseudonym, language_code)
+                if pseudonym
+                else user_language(language_code)
+            )
             return safety.detect(normalise_whitespace(text), lang, context).is_risk
         except Exception as exc:
             logger.error("safety detector failed: %s", type(exc).__name__, exc_info=True)
             return True
 
-    def crisis_ahead(self, pseudonym: str, text: str, language_code: Optional[str] = None) -> List[Reply]:
+    def crisis_ahead(
+        self, pseudonym: str, text: str, language_code: Optional[str] = None
+    ) -> List[Reply]:
         """The crisis reply for a risk message that must wait behind an earlier turn of its chat
         (Rasa busy or slow): the front end shows it at once instead of after that turn. Only the
         crisis messages (concern, urgent); a direct "are you thinking about…" question waits for
@@ -243,9 +275,14 @@ class Gateway:
             if result is None or not result.is_crisis:
                 return []
             replies, _, _ = self.safety.safety_reply(
-                result, self.country_for(pseudonym, language_code), self._reply_language(result, lang))
+                result,
+                self.country_for(pseudonym, language_code),
+                self._reply_language(result, lang),
+            )
         except Exception as exc:
-            logger.error("crisis reply ahead failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
+            logger.error(
+                "crisis reply ahead failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True
+            )
             return []
         shown = self._ahead.get(pseudonym) or []
         self._ahead.set(pseudonym, [*shown, (norm, {reply.text for reply in replies})])
@@ -256,7 +293,7 @@ class Gateway:
         pending = self._ahead.get(pseudonym)
         for index, (ahead_text, texts) in enumerate(pending or ()):
             if ahead_text == text:
-                rest = pending[:index] + pending[index + 1:]
+                rest = pending[:index] + pending[index + 1 :]
                 if rest:
                     self._ahead.set(pseudonym, rest)
                 else:
@@ -267,13 +304,18 @@ class Gateway:
     # -- the one entry point
 
     async def handle(
-        self, pseudonym: str, text: str, *, language_code: Optional[str] = None, send: Optional[Send] = None,
+        self,
+        pseudonym: str,
+        text: str,
+        *,
+        language_code: Optional[str] = None,
+        send: Optional[Send] = None,
     ) -> List[Reply]:
         """The replies to show for one user message, in order. Never raises.
 
         With `send`, the safety reply to a risk message is shown through it at once, without
-        waiting for Rasa (which is asked at the same time), and the returned list holds only what comes after it. Without `send` the
-        returned list holds everything, the safety reply first.
+        waiting for Rasa (which is asked at the same time), and the returned list holds only what
+        comes after it. Without `send` the returned list holds everything, the safety reply first.
         """
         turn = _Turn(pseudonym, send, language_code)
         try:
@@ -290,7 +332,9 @@ class Gateway:
             raise
         except Exception as exc:  # a bug here must still leave the user with help, not silence
             logger.error("gateway error for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
-            later = [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
+            later = (
+                [] if turn.safety_replied else self._fail_safe(pseudonym, text, language_code, turn)
+            )
         return turn.unsent + later
 
     def _busy_note_due(self, pseudonym: str) -> bool:
@@ -326,11 +370,17 @@ class Gateway:
         if ahead:  # the crisis reply went out before this turn's place in the queue
             turn.shown.update(ahead)
             early = [reply for reply in early if reply.text not in ahead]
-        if turn.answer is False and turn.question is not None and turn.question.gateway_only \
-                and not turn.safety_replied:
+        if (
+            turn.answer is False
+            and turn.question is not None
+            and turn.question.gateway_only
+            and not turn.safety_replied
+        ):
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
             # read the answer, so it never sees it.
-            return self._finish(turn, self._safe(lambda: self.safety.no_reply(turn.question), turn.lang))
+            return self._finish(
+                turn, self._safe(lambda: self.safety.no_reply(turn.question), turn.lang)
+            )
 
         metadata: Dict[str, Any] = {}
         if turn.language_code:
@@ -339,7 +389,8 @@ class Gateway:
             metadata["risk"] = turn.result.as_dict()
             metadata["safety_replied"] = True
         asking = asyncio.ensure_future(
-            self._ask_rasa(pseudonym, turn.bounded, metadata, safety_replied=turn.safety_replied))
+            self._ask_rasa(pseudonym, turn.bounded, metadata, safety_replied=turn.safety_replied)
+        )
         try:
             if early:
                 await turn.emit(early)  # while Rasa is already being asked
@@ -350,7 +401,10 @@ class Gateway:
         replies = self._rasas_part(turn, rasa)
 
         if turn.truncated:
-            note = self._safe_text(lambda: safety._replies().truncation_note(self.max_input_chars, turn.lang), turn.lang)
+            note = self._safe_text(
+                lambda: safety._replies().truncation_note(self.max_input_chars, turn.lang),
+                turn.lang,
+            )
             replies = [note] + replies
         if rasa.erase:
             # Rasa's "done, everything is erased" is true only once the erasure has worked.
@@ -372,17 +426,26 @@ class Gateway:
         turn.answer = self._answer(question, turn.text)
         # A yes/no answers our question and is read on its own: with the context, a "no" after a
         # risk message could read as one.
-        turn.result = self._detect(pseudonym, turn.text, turn.user_lang, payload=turn.payload,
-                                   answering=turn.answer is not None)
+        turn.result = self._detect(
+            pseudonym,
+            turn.text,
+            turn.user_lang,
+            payload=turn.payload,
+            answering=turn.answer is not None,
+        )
         if question is not None and turn.answer is None:
             if turn.payload:
-                self.safety.remember(pseudonym, question)  # another button (e.g. a country): still open
+                self.safety.remember(
+                    pseudonym, question
+                )  # another button (e.g. a country): still open
             elif question.gateway_only and turn.result is not None and not turn.result.is_risk:
                 # Rasa never saw this question, so only the gateway can ask again: once; after
                 # that a non-answer counts as yes (the safe side, as the crisis path does in Rasa).
                 if not question.reasked:
                     turn.lang = self._reply_language(turn.result, turn.user_lang)
-                    self.safety.remember(pseudonym, replace(question, reasked=True, asked_at=self._clock()))
+                    self.safety.remember(
+                        pseudonym, replace(question, reasked=True, asked_at=self._clock())
+                    )
                     return self._safe(lambda: [self.safety.reask(question.lang)], turn.lang)
                 turn.answer = True
         if turn.answer is True and question is not None:
@@ -402,9 +465,16 @@ class Gateway:
             if turn.answer is True and turn.question is not None and turn.question.kind == ACUITY:
                 early = self.safety.urgent_after_yes(turn.country, turn.lang)
             else:
-                early, turn.asked, turn.ask_acuity = self.safety.safety_reply(result, turn.country, turn.lang)
+                early, turn.asked, turn.ask_acuity = self.safety.safety_reply(
+                    result, turn.country, turn.lang
+                )
         except Exception as exc:
-            logger.error("safety replies failed for %s: %s", turn.pseudonym, type(exc).__name__, exc_info=True)
+            logger.error(
+                "safety replies failed for %s: %s",
+                turn.pseudonym,
+                type(exc).__name__,
+                exc_info=True,
+            )
             early = [self._last_resort(turn.lang)]
         turn.safety_replied = True
         return early
@@ -426,7 +496,12 @@ class Gateway:
                     self.safety.remember(pseudonym, acuity)
                     return [reply]
                 except Exception as exc:
-                    logger.error("safety replies failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
+                    logger.error(
+                        "safety replies failed for %s: %s",
+                        pseudonym,
+                        type(exc).__name__,
+                        exc_info=True,
+                    )
             return []
         if turn.answer is False and turn.question is not None:
             return self._safe(lambda: self.safety.no_reply(turn.question), turn.lang)
@@ -441,7 +516,9 @@ class Gateway:
         if not turn.reminder_due:
             return replies
         self.disclosure.mark_disclosed(turn.pseudonym)
-        reminder = self._safe_text(lambda: safety._replies().disclosure_reminder(turn.lang), turn.lang)
+        reminder = self._safe_text(
+            lambda: safety._replies().disclosure_reminder(turn.lang), turn.lang
+        )
         return replies + [reminder] if turn.safety_replied else [reminder] + replies
 
     @staticmethod
@@ -454,7 +531,9 @@ class Gateway:
             logger.error("yes/no parser failed: %s", type(exc).__name__, exc_info=True)
             return None
 
-    def _detect(self, pseudonym: str, text: str, user_lang: Optional[str], *, payload: bool, answering: bool):
+    def _detect(
+        self, pseudonym: str, text: str, user_lang: Optional[str], *, payload: bool, answering: bool
+    ):
         from bot.safety.result import NO_RISK
 
         if payload:
@@ -463,7 +542,9 @@ class Gateway:
         try:
             return safety.detect(text, user_lang, context)
         except Exception as exc:
-            logger.error("safety detector failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
+            logger.error(
+                "safety detector failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True
+            )
             return None
 
     @staticmethod
@@ -475,7 +556,9 @@ class Gateway:
             target = RiskResult("concern", question.category, question.matched, question.lang)
         else:
             target = RiskResult("urgent", "self_harm", question.matched, question.lang)
-        return target if result is None else strongest([result, target])  # ties: the message's own reading
+        return (
+            target if result is None else strongest([result, target])
+        )  # ties: the message's own reading
 
     @staticmethod
     def _reply_language(result, user_lang: Optional[str]) -> str:
@@ -513,16 +596,22 @@ class Gateway:
 
     # -- Rasa
 
-    async def _ask_rasa(self, pseudonym: str, text: str, metadata: Dict[str, Any], *, safety_replied: bool) -> RasaTurn:
+    async def _ask_rasa(
+        self, pseudonym: str, text: str, metadata: Dict[str, Any], *, safety_replied: bool
+    ) -> RasaTurn:
         health = self.action_health
         if health is None:
             turn = await self._post_to_rasa(pseudonym, text, metadata)
             actions_ok = True
         else:
             # A remembered /health answer costs nothing; a stale one is refreshed beside the post.
-            turn, actions_ok = await asyncio.gather(self._post_to_rasa(pseudonym, text, metadata), health.is_up())
+            turn, actions_ok = await asyncio.gather(
+                self._post_to_rasa(pseudonym, text, metadata), health.is_up()
+            )
             if turn.failure == NOTHING_TO_SHOW and actions_ok:
-                actions_ok = await health.is_up(recheck=True)  # silence is how a dead action server looks
+                actions_ok = await health.is_up(
+                    recheck=True
+                )  # silence is how a dead action server looks
         if turn.failure == NOTHING_TO_SHOW and safety_replied and not turn.not_saved:
             turn.failure = None  # Rasa had nothing to add to the safety reply the gateway sent
         if not actions_ok and turn.failure is None:
@@ -538,7 +627,8 @@ class Gateway:
             # The timeout starts once the turn is admitted: waiting in the queue costs Rasa nothing.
             async with self.admission.slot():
                 response = await asyncio.wait_for(
-                    self._http().post(url, json=rasa_payload(pseudonym, text, metadata)), self.timeout
+                    self._http().post(url, json=rasa_payload(pseudonym, text, metadata)),
+                    self.timeout,
                 )
         except QueueTimeout:
             return RasaTurn([], [], failure="queue timeout")
@@ -560,7 +650,9 @@ class Gateway:
                 self._languages.set(pseudonym, user_language(control["language"]))
             if "country" in control:
                 country = control["country"]
-                self._countries.set(pseudonym, country.upper() if isinstance(country, str) and country else None)
+                self._countries.set(
+                    pseudonym, country.upper() if isinstance(country, str) and country else None
+                )
 
     async def _erase_after_turn(self, pseudonym: str, lang: Optional[str]) -> List[Reply]:
         """The one erasure of a /forget (the action only confirms): Rasa has saved its tracker
@@ -571,7 +663,9 @@ class Gateway:
                 from bot.storage.erase import erase_pseudonym as erase
             await asyncio.to_thread(erase, pseudonym)
         except Exception as exc:
-            logger.error("erasure failed: %s", type(exc).__name__, exc_info=True)  # no pseudonym: the user asked to be forgotten
+            logger.error(
+                "erasure failed: %s", type(exc).__name__, exc_info=True
+            )  # no pseudonym: the user asked to be forgotten
             return [self._safe_text(lambda: safety._replies().erase_failed(lang), lang)]
         self.forget(pseudonym)
         logger.info("erasure done")  # deliberately without the pseudonym that was just erased
@@ -579,7 +673,9 @@ class Gateway:
 
     # -- when the turn itself failed
 
-    def _fail_safe(self, pseudonym: str, text: str, language_code: Optional[str], turn: _Turn) -> List[Reply]:
+    def _fail_safe(
+        self, pseudonym: str, text: str, language_code: Optional[str], turn: _Turn
+    ) -> List[Reply]:
         """After an unexpected error, before any safety reply went out: crisis resources for a
         risk message, else "briefly unavailable"; the last-resort text if even that fails."""
         user_lang = self.language_for(pseudonym, language_code)
@@ -594,7 +690,9 @@ class Gateway:
                 return replies
             return [self.safety.unavailable(country, lang)]
         except Exception as exc:
-            logger.error("safety layer failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True)
+            logger.error(
+                "safety layer failed for %s: %s", pseudonym, type(exc).__name__, exc_info=True
+            )
             try:
                 return [safety.last_resort(user_lang)]
             except Exception:

@@ -14,6 +14,7 @@ serves GET /health beside its /webhook; the gateway asks it
 A fallback text within `ttl_up` seconds of the action server dying is passed through; the next
 message after that learns it is down.
 """
+
 from __future__ import annotations
 
 import asyncio

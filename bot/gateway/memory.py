@@ -2,6 +2,7 @@
 
 Nothing here is ever logged or stored: a restart forgets it, /forget erases it (Gateway.forget).
 """
+
 from __future__ import annotations
 
 import time
@@ -12,10 +13,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 MAX_REMEMBERED_PSEUDONYMS = 100_000  # per in-memory table; least recently used entries go first
-CONTEXT_MESSAGES = 3                 # earlier messages the detector reads with the new one
-CONTEXT_MAX_CHATS = 20_000           # chats whose recent messages are held (each at most 3 x 500 chars)
-CONTEXT_MAX_CHARS = 500              # per remembered message: its end, where it meets the next one
-CONTEXT_WINDOW_SECONDS = 15 * 60     # older messages are no longer part of "what was just said"
+CONTEXT_MESSAGES = 3  # earlier messages the detector reads with the new one
+CONTEXT_MAX_CHATS = 20_000  # chats whose recent messages are held (each at most 3 x 500 chars)
+CONTEXT_MAX_CHARS = 500  # per remembered message: its end, where it meets the next one
+CONTEXT_WINDOW_SECONDS = 15 * 60  # older messages are no longer part of "what was just said"
 
 
 class _Lru(Generic[K, V]):
@@ -74,8 +75,8 @@ class ChatContext:
     def add(self, pseudonym: str, text: str) -> None:
         oldest = self._clock() - self.window
         kept = tuple(item for item in self._chats.get(pseudonym) or () if item[0] >= oldest)
-        entry = (self._clock(), text[-self.max_chars:])
-        self._chats.set(pseudonym, (kept + (entry,))[-self.size:])
+        entry = (self._clock(), text[-self.max_chars :])
+        self._chats.set(pseudonym, (kept + (entry,))[-self.size :])
 
     def close(self, pseudonym: str) -> None:
         self._chats.pop(pseudonym)

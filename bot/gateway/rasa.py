@@ -1,4 +1,5 @@
 """Rasa's REST webhook: the request the gateway posts and what it makes of the answer."""
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,7 @@ class RasaTurn:
 
     replies: List[Reply]
     controls: List[Mapping[str, Any]]
-    failure: Optional[str] = None   # why this turn counts as "Rasa unavailable", if it does
+    failure: Optional[str] = None  # why this turn counts as "Rasa unavailable", if it does
 
     @property
     def answered(self) -> bool:

@@ -1,4 +1,5 @@
 """What the gateway hands to a front end: texts with optional buttons."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

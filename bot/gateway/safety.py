@@ -5,6 +5,7 @@ Every text comes from bot.safety.replies (data/safety/replies.yml); every yes/no
 bot.safety.answers.parse_yes_no. bot.safety is imported lazily and looked up on each call, so a
 broken safety layer costs a logged error and the last-resort reply, never the front end.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,8 @@ from bot.gateway.reply import Reply, buttons_from_pairs
 logger = logging.getLogger("bot.gateway")
 
 QUESTION_WINDOW_SECONDS = 30 * 60  # an answer later than this is an ordinary message again
-CHECK = "check"      # the direct (ASQ-style) question asked for an uncertain signal
-ACUITY = "acuity"    # "are you having thoughts of killing yourself right now?"
+CHECK = "check"  # the direct (ASQ-style) question asked for an uncertain signal
+ACUITY = "acuity"  # "are you having thoughts of killing yourself right now?"
 
 
 def _replies():
@@ -50,16 +51,16 @@ def last_resort(lang: Optional[str] = None) -> Reply:
 class Question:
     """A safety question shown to the user, whose answer may need the gateway."""
 
-    kind: str                      # CHECK or ACUITY
-    category: str                  # the category the question is about (ACUITY: self_harm)
-    lang: str                      # the language it was asked in
+    kind: str  # CHECK or ACUITY
+    category: str  # the category the question is about (ACUITY: self_harm)
+    lang: str  # the language it was asked in
     asked_at: float
     # True: only the gateway asked it (Rasa never answered that turn), so only the gateway can
     # read the answer. False: Rasa asked it, or knows it was asked, and reads the answer itself;
     # the gateway only brings the crisis reply forward for a "yes" and covers a failing Rasa.
     gateway_only: bool
     matched: Tuple[str, ...] = ()
-    reasked: bool = False          # a non-answer got "yes or no?" once; the next one counts as yes
+    reasked: bool = False  # a non-answer got "yes or no?" once; the next one counts as yes
 
     def answer(self, text: str) -> Optional[bool]:
         """True (yes, or unsure: the safe side), False (no), None (not an answer).
@@ -91,8 +92,15 @@ class SafetyDesk:
     def forget(self, pseudonym: str) -> None:
         self._questions.pop(pseudonym)
 
-    def question(self, kind: str, category: str, lang: str, *, gateway_only: bool,
-                 matched: Tuple[str, ...] = ()) -> Question:
+    def question(
+        self,
+        kind: str,
+        category: str,
+        lang: str,
+        *,
+        gateway_only: bool,
+        matched: Tuple[str, ...] = (),
+    ) -> Question:
         return Question(kind, category, lang, self._clock(), gateway_only, tuple(matched))
 
     def question_in(self, replies: Sequence[Reply]) -> Optional[Question]:
@@ -127,7 +135,9 @@ class SafetyDesk:
 
     # -- replies
 
-    def safety_reply(self, result, country: Optional[str], lang: str) -> Tuple[List[Reply], Optional[Question], bool]:
+    def safety_reply(
+        self, result, country: Optional[str], lang: str
+    ) -> Tuple[List[Reply], Optional[Question], bool]:
         """The fast-path reply to a risk result: (replies, the question they ask, ask_acuity).
 
         check: the direct question with its buttons. concern/urgent: the crisis messages (and,
@@ -138,7 +148,9 @@ class SafetyDesk:
         if not result.is_crisis:
             prompt = replies.check_question(result, lang)
             buttons = buttons_from_pairs(prompt.buttons)
-            question = self.question(CHECK, result.category, lang, gateway_only=False, matched=result.matched)
+            question = self.question(
+                CHECK, result.category, lang, gateway_only=False, matched=result.matched
+            )
             return [Reply(prompt.text, buttons)], question, False
         crisis = replies.crisis_reply(result, country, lang)
         messages = [Reply(message) for message in crisis.messages]
@@ -150,7 +162,9 @@ class SafetyDesk:
     def acuity_question(self, lang: str) -> Tuple[Reply, Question]:
         prompt = _replies().acuity_question(lang)
         buttons = buttons_from_pairs(prompt.buttons)
-        return Reply(prompt.text, buttons), self.question(ACUITY, "self_harm", lang, gateway_only=True)
+        return Reply(prompt.text, buttons), self.question(
+            ACUITY, "self_harm", lang, gateway_only=True
+        )
 
     @staticmethod
     def reask(lang: str) -> Reply:

@@ -1,4 +1,5 @@
 """Preparing a user's text before anyone reads it: whitespace, control characters, length."""
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,9 @@ def user_language(language_code: Optional[str]) -> Optional[str]:
         return None
 
 
-_PAYLOAD_LANGUAGE = re.compile(r'^/change_language\s*\{\s*"language"\s*:\s*"([A-Za-z_-]+)"\s*\}\s*$')
+_PAYLOAD_LANGUAGE = re.compile(
+    r'^/change_language\s*\{\s*"language"\s*:\s*"([A-Za-z_-]+)"\s*\}\s*$'
+)
 
 
 def payload_language(payload: str) -> Optional[str]:

@@ -3,6 +3,7 @@
 No pretrained spaCy model can be downloaded here, so we save `spacy.blank(lang)` with a
 lookup-mode lemmatizer whose tables come from the installed spacy-lookups-data package.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -11,6 +11,7 @@ turn (a form's next question included). It adds the entity when
 Button payloads carry their own entity ("/change_language{"language":"nl"}") and skip this.
 The gateway applies the same rule (bot.gateway) to pick the language of its own texts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,5 +69,11 @@ class LanguageReader(GraphComponent):
             return
         if lang is None:
             return
-        entity = {"entity": ENTITY, "value": lang, "start": 0, "end": len(text), "extractor": "LanguageReader"}
+        entity = {
+            "entity": ENTITY,
+            "value": lang,
+            "start": 0,
+            "end": len(text),
+            "extractor": "LanguageReader",
+        }
         message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)

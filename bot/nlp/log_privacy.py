@@ -13,6 +13,7 @@ RiskDetector component is imported, which every `rasa run` of this project does 
 stdlib log handlers the project's formatter, and structlog events with an exception keep its type
 and stack frames but not its message (bot/logformat.py).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -20,13 +21,38 @@ from typing import Any, Dict
 REDACTED = "[redacted]"
 # Rasa's own list of keys that may hold user content (rasa.utils.log_utils._anonymizer), plus the
 # REST channel's and the trackers' ones.
-TEXT_KEYS = frozenset({
-    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
-    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response",
-    "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
-    "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
-    "json_message", "metadata", "parse_data", "tracker",
-})
+TEXT_KEYS = frozenset(
+    {
+        "text",
+        "response_text",
+        "user_text",
+        "slot_values",
+        "parse_data_text",
+        "parse_data_entities",
+        "prediction_events",
+        "tracker_latest_message",
+        "prefilled_slots",
+        "message",
+        "response",
+        "slot_candidates",
+        "rasa_event",
+        "rasa_events",
+        "tracker_states",
+        "current_states",
+        "old_states",
+        "successes",
+        "current_entity",
+        "next_entity",
+        "states",
+        "entity",
+        "token_text",
+        "user_message",
+        "json_message",
+        "metadata",
+        "parse_data",
+        "tracker",
+    }
+)
 
 
 def redact_user_text(_: Any, __: str, event_dict: Dict[str, Any]) -> Dict[str, Any]:
@@ -45,5 +71,7 @@ def install() -> None:
 
     processors = list(structlog.get_config().get("processors") or [])
     if redact_user_text not in processors:
-        structlog.configure(processors=[redact_user_text, logformat.structlog_processor, *processors])
+        structlog.configure(
+            processors=[redact_user_text, logformat.structlog_processor, *processors]
+        )
     logformat.protect_existing_handlers()

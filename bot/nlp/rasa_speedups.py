@@ -15,6 +15,7 @@ Installed when the model loads (bot/nlp/risk_component.py imports this module), 
 `rasa run` and `rasa test`; `install()` is idempotent. tests/test_rasa_speedups.py checks both
 against Rasa's originals.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text, Type
@@ -55,7 +56,9 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     return True
 
 
-def _resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+def _resolve_by_type(
+    type_name: Text, default: Optional[Type[Event]] = None
+) -> Optional[Type[Event]]:
     cls = _event_classes.get(type_name)
     if cls is None:
         cls = _ORIGINAL_RESOLVE(type_name, default)

@@ -23,6 +23,7 @@ strongest of the gateway's reading and its own; its own detection alone when the
 RegexMessageHandler runs after every component and replaces their parse data; the crisis actions
 read the metadata from tracker.latest_message["metadata"] for those (actions/common.py).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,14 +43,16 @@ from bot.safety import RiskResult, detect
 from bot.safety.result import NO_RISK, strongest
 
 rasa_speedups.install()  # two hot spots of `rasa run`, same results (see that module)
-log_privacy.install()    # Rasa's own log events never carry a user's text (see that module)
+log_privacy.install()  # Rasa's own log events never carry a user's text (see that module)
 # Once the model has loaded, its objects live as long as `rasa run`: the collector stops walking them.
 gc_tuning.freeze_when_started(delay=1.0)
 
 logger = logging.getLogger(__name__)
 
 RISK_INTENT = "risk_disclosure"
-RISK_KEY = "risk"  # extra parse-data key: RiskResult.as_dict() ({"level", "category", "matched", "lang"})
+RISK_KEY = (
+    "risk"  # extra parse-data key: RiskResult.as_dict() ({"level", "category", "matched", "lang"})
+)
 METADATA_KEY = "metadata"  # the channel's metadata on the NLU Message (set by NLUMessageConverter)
 
 
@@ -62,7 +65,9 @@ class RiskDetector(GraphComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.lang = config.get("lang", "en")
         threshold = config.get("classifier_min_confidence")
-        self.classifier_min_confidence: Optional[float] = None if threshold is None else float(threshold)
+        self.classifier_min_confidence: Optional[float] = (
+            None if threshold is None else float(threshold)
+        )
 
     @classmethod
     def create(
@@ -121,7 +126,10 @@ class RiskDetector(GraphComponent):
         intent = message.get(INTENT) or {}
         if intent.get("name") != RISK_INTENT:
             return
-        if self.classifier_min_confidence is not None and intent.get("confidence", 0.0) >= self.classifier_min_confidence:
+        if (
+            self.classifier_min_confidence is not None
+            and intent.get("confidence", 0.0) >= self.classifier_min_confidence
+        ):
             return
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != RISK_INTENT]
         fallback = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 1.0}

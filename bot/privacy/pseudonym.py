@@ -10,6 +10,7 @@ The secret comes from the environment variable SCROLLCHECK_PSEUDONYM_SECRET, els
 variable are used the same way (stripped text, UTF-8), so an operator can move the key from the
 file into the environment without changing any pseudonym.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -94,7 +95,9 @@ class Pseudonymiser:
     def __init__(self, secret: Union[str, bytes]) -> None:
         key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
         if len(key) < MIN_SECRET_CHARS:
-            raise SecretError(f"the pseudonym secret must be at least {MIN_SECRET_CHARS} characters")
+            raise SecretError(
+                f"the pseudonym secret must be at least {MIN_SECRET_CHARS} characters"
+            )
         self._key = key
 
     @classmethod

@@ -14,6 +14,7 @@ How it stays safe and exact:
 {"text": redacted} per line, in order; a malformed line gets {"error": ...} (never its content).
 `scrollcheck scrub --report FILE` runs the labelled set and prints leak / change counts.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -132,14 +133,82 @@ def _ips(text: str) -> Iterator[Span]:
 
 # Length per country (ISO 13616 registry); a candidate must have exactly this many characters.
 _IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
-    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
-    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
-    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
-    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
-    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
-    "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23,
-    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BR": 29,
+    "BY": 28,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IQ": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LC": 32,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NL": 18,
+    "NO": 15,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "SA": 24,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "ST": 25,
+    "SV": 28,
+    "TL": 23,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VA": 22,
+    "VG": 24,
+    "XK": 20,
 }
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ ]?[A-Za-z0-9])")
 _IBAN_CHAR = re.compile(r"[A-Za-z0-9]")
@@ -164,7 +233,9 @@ def _ibans(text: str) -> Iterator[Span]:
             ch = text[pos]
             if _IBAN_CHAR.match(ch):
                 compact.append(ch.upper())
-            elif not (ch == " " and compact and pos + 1 < len(text) and _IBAN_CHAR.match(text[pos + 1])):
+            elif not (
+                ch == " " and compact and pos + 1 < len(text) and _IBAN_CHAR.match(text[pos + 1])
+            ):
                 break
             pos += 1
         if len(compact) != length or (pos < len(text) and _IBAN_CHAR.match(text[pos])):
@@ -202,7 +273,11 @@ def _classify_number(candidate: str) -> Optional[str]:
         return "number"  # card and account numbers
     if 9 <= digits <= 15:
         return "phone"
-    if stripped.startswith("0") and digits >= 8 and (" " in stripped or "-" in stripped or digits >= 9):
+    if (
+        stripped.startswith("0")
+        and digits >= 8
+        and (" " in stripped or "-" in stripped or digits >= 9)
+    ):
         return "phone"  # national trunk prefix: 0800 1111, 020 7946 0958
     if _US_GROUPED.match(stripped) or _LOCAL_GROUPED.match(stripped):
         return "phone"
@@ -210,7 +285,9 @@ def _classify_number(candidate: str) -> Optional[str]:
 
 
 # German / Austrian habit: area code, slash, number ("030/1234567").
-_PHONE_SLASHED = re.compile(r"(?<![\w/.-])(?:\+\d{2}\s?|0)\d{2,5}\s?/\s?\d{3,9}(?:[ -]\d{1,5})?(?![\w/])")
+_PHONE_SLASHED = re.compile(
+    r"(?<![\w/.-])(?:\+\d{2}\s?|0)\d{2,5}\s?/\s?\d{3,9}(?:[ -]\d{1,5})?(?![\w/])"
+)
 
 
 def _phones(text: str) -> Iterator[Span]:
@@ -236,13 +313,99 @@ _STREET_CAPITALISED = (
 )
 # Words that show the number is a quantity, not a house number ("5 miles down the road").
 _NOT_STREET_WORDS = {
-    "a", "an", "the", "my", "your", "his", "her", "our", "their", "its", "this", "that", "these", "those",
-    "and", "or", "but", "of", "on", "in", "at", "to", "from", "by", "for", "with", "down", "up", "across",
-    "along", "over", "into", "onto", "off", "out", "near", "per", "more", "less", "other", "times", "time",
-    "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "hour", "hours", "hr", "hrs",
-    "day", "days", "week", "weeks", "month", "months", "year", "years", "mile", "miles", "km", "kms",
-    "metres", "meters", "people", "friends", "kids", "is", "are", "was", "were", "i", "you", "we", "they",
-    "he", "she", "it", "am", "be", "not", "no", "yes", "so", "very", "really", "just", "than", "then",
+    "a",
+    "an",
+    "the",
+    "my",
+    "your",
+    "his",
+    "her",
+    "our",
+    "their",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "and",
+    "or",
+    "but",
+    "of",
+    "on",
+    "in",
+    "at",
+    "to",
+    "from",
+    "by",
+    "for",
+    "with",
+    "down",
+    "up",
+    "across",
+    "along",
+    "over",
+    "into",
+    "onto",
+    "off",
+    "out",
+    "near",
+    "per",
+    "more",
+    "less",
+    "other",
+    "times",
+    "time",
+    "sec",
+    "secs",
+    "second",
+    "seconds",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "hour",
+    "hours",
+    "hr",
+    "hrs",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "mile",
+    "miles",
+    "km",
+    "kms",
+    "metres",
+    "meters",
+    "people",
+    "friends",
+    "kids",
+    "is",
+    "are",
+    "was",
+    "were",
+    "i",
+    "you",
+    "we",
+    "they",
+    "he",
+    "she",
+    "it",
+    "am",
+    "be",
+    "not",
+    "no",
+    "yes",
+    "so",
+    "very",
+    "really",
+    "just",
+    "than",
+    "then",
 }
 _WORD = r"[^\W\d_][\w'’.-]*"
 _EN_ADDRESS = re.compile(
@@ -287,8 +450,30 @@ def _addresses(text: str) -> Iterator[Span]:
 
 # Name particles are redacted as part of a full name but not on their own ("van" is also a word).
 _PARTICLES = {
-    "van", "von", "de", "der", "den", "da", "das", "del", "della", "di", "du", "dos", "la", "le", "les",
-    "el", "al", "bin", "ibn", "ter", "ten", "mac", "st", "y",
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "da",
+    "das",
+    "del",
+    "della",
+    "di",
+    "du",
+    "dos",
+    "la",
+    "le",
+    "les",
+    "el",
+    "al",
+    "bin",
+    "ibn",
+    "ter",
+    "ten",
+    "mac",
+    "st",
+    "y",
 }
 _APOSTROPHES = "'’ʼ`"
 
@@ -320,7 +505,7 @@ def name_variants(names: Iterable[str]) -> List[str]:
             continue
         variants.add(name)
         for part in re.split(r"[\s_.\-]+", name):
-            part = part.strip(_APOSTROPHES + "()[]{}\"")
+            part = part.strip(_APOSTROPHES + '()[]{}"')
             if len(part) >= 2 and part.lower() not in _PARTICLES and not part.isdigit():
                 variants.add(part)
     # Longest first, so "Mary Ann" wins over "Mary" where both match.
@@ -341,7 +526,13 @@ def _names(text: str, names: Sequence[str]) -> Iterator[Span]:
 # --- merge ------------------------------------------------------------------------------------
 
 _DETECTORS: Tuple[Callable[[str], Iterator[Span]], ...] = (
-    _emails, _urls, _ips, _ibans, _handles, _phones, _addresses,
+    _emails,
+    _urls,
+    _ips,
+    _ibans,
+    _handles,
+    _phones,
+    _addresses,
 )
 # When spans overlap, the merged span keeps the kind found first in this order.
 _PRIORITY = ["email", "url", "iban", "ip", "handle", "address", "phone", "number", "name"]
@@ -371,7 +562,7 @@ def scrub(text: str, names: Sequence[str] = ()) -> str:
         return text
     out, pos = [], 0
     for span in spans:
-        out.append(text[pos:span.start])
+        out.append(text[pos : span.start])
         out.append(TOKENS[span.kind])
         pos = span.end
     out.append(text[pos:])
@@ -379,6 +570,7 @@ def scrub(text: str, names: Sequence[str] = ()) -> str:
 
 
 # --- command line -----------------------------------------------------------------------------
+
 
 def _scrub_line(raw: bytes, number: int) -> dict:
     try:
@@ -392,12 +584,12 @@ def _scrub_line(raw: bytes, number: int) -> dict:
     except json.JSONDecodeError:
         return {"error": f"line {number}: not valid JSON"}
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        return {"error": f"line {number}: expected an object with a string field \"text\""}
+        return {"error": f'line {number}: expected an object with a string field "text"'}
     names = record.get("names", [])
     if names is None:
         names = []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        return {"error": f"line {number}: \"names\" must be a list of strings"}
+        return {"error": f'line {number}: "names" must be a list of strings'}
     return {"text": scrub(record["text"], names)}
 
 
@@ -471,8 +663,14 @@ def _report(path: str) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="scrollcheck scrub", description="redact identifiers from JSON lines on stdin")
-    parser.add_argument("--report", metavar="FILE", help="evaluate a labelled set (YAML) and print leak / change counts")
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck scrub", description="redact identifiers from JSON lines on stdin"
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="evaluate a labelled set (YAML) and print leak / change counts",
+    )
     args = parser.parse_args(argv)
     if args.report:
         return _report(args.report)

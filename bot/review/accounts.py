@@ -10,6 +10,7 @@
 For scripted use the password comes from SCROLLCHECK_CLINICIAN_PASSWORD instead of the prompt.
 Passwords shorter than 12 characters are refused.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,21 @@ from typing import List, Optional
 from sqlalchemy import delete, select
 
 from bot import settings
-from bot.review.security import WeakPassword, audit, check_password_strength, hash_password, normalise_email
+from bot.review.security import (
+    WeakPassword,
+    audit,
+    check_password_strength,
+    hash_password,
+    normalise_email,
+)
 from bot.storage.db import session_scope
 from bot.storage.migrate import is_current
 from bot.storage.models import Clinician, ClinicianSession, utcnow
 
 PASSWORD_ENV = settings.CLINICIAN_PASSWORD.name
-COMMAND_LINE = "by the operator (scrollcheck clinician)"   # the target of account changes in the audit
+COMMAND_LINE = (
+    "by the operator (scrollcheck clinician)"  # the target of account changes in the audit
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -39,7 +48,9 @@ def _read_password(email: str) -> str:
     password = settings.CLINICIAN_PASSWORD.get() or None
     if password is None:
         if not sys.stdin.isatty():
-            raise AccountError(f"no terminal to ask for a password: set {PASSWORD_ENV} for scripted use")
+            raise AccountError(
+                f"no terminal to ask for a password: set {PASSWORD_ENV} for scripted use"
+            )
         password = getpass.getpass("Password (at least 12 characters): ")
         if getpass.getpass("Same password again: ") != password:
             raise AccountError("the two passwords differ")
@@ -60,15 +71,23 @@ def add_clinician(email: str, password: str, *, url: Optional[str] = None) -> No
         raise AccountError(str(error)) from None
     with session_scope(url, write=True) as session:
         if session.execute(select(Clinician.id).where(Clinician.email == email)).first():
-            raise AccountError(f"an account for {email} already exists (use `scrollcheck clinician passwd {email}`)")
-        clinician = Clinician(email=email, password_hash=hash_password(password), active=True, created_at=utcnow())
+            raise AccountError(
+                f"an account for {email} already exists (use `scrollcheck clinician passwd {email}`)"
+            )
+        clinician = Clinician(
+            email=email, password_hash=hash_password(password), active=True, created_at=utcnow()
+        )
         session.add(clinician)
         session.flush()
-        audit(session, "account_created", actor=email, clinician_id=clinician.id, target=COMMAND_LINE)
+        audit(
+            session, "account_created", actor=email, clinician_id=clinician.id, target=COMMAND_LINE
+        )
 
 
 def _get(session, email: str) -> Clinician:  # noqa: ANN001 - a SQLAlchemy session
-    clinician = session.execute(select(Clinician).where(Clinician.email == normalise_email(email))).scalar_one_or_none()
+    clinician = session.execute(
+        select(Clinician).where(Clinician.email == normalise_email(email))
+    ).scalar_one_or_none()
     if clinician is None:
         raise AccountError(f"no account for {normalise_email(email)}")
     return clinician
@@ -82,8 +101,16 @@ def set_password(email: str, password: str, *, url: Optional[str] = None) -> Non
     with session_scope(url, write=True) as session:
         clinician = _get(session, email)
         clinician.password_hash = hash_password(password)
-        session.execute(delete(ClinicianSession).where(ClinicianSession.clinician_pk == clinician.id))
-        audit(session, "password_changed", actor=clinician.email, clinician_id=clinician.id, target=COMMAND_LINE)
+        session.execute(
+            delete(ClinicianSession).where(ClinicianSession.clinician_pk == clinician.id)
+        )
+        audit(
+            session,
+            "password_changed",
+            actor=clinician.email,
+            clinician_id=clinician.id,
+            target=COMMAND_LINE,
+        )
 
 
 def set_active(email: str, active: bool, *, url: Optional[str] = None) -> None:
@@ -93,9 +120,16 @@ def set_active(email: str, active: bool, *, url: Optional[str] = None) -> None:
         clinician = _get(session, email)
         clinician.active = active
         if not active:
-            session.execute(delete(ClinicianSession).where(ClinicianSession.clinician_pk == clinician.id))
-        audit(session, "account_enabled" if active else "account_disabled", actor=clinician.email,
-              clinician_id=clinician.id, target=COMMAND_LINE)
+            session.execute(
+                delete(ClinicianSession).where(ClinicianSession.clinician_pk == clinician.id)
+            )
+        audit(
+            session,
+            "account_enabled" if active else "account_disabled",
+            actor=clinician.email,
+            clinician_id=clinician.id,
+            target=COMMAND_LINE,
+        )
 
 
 def list_clinicians(*, url: Optional[str] = None) -> List[str]:
@@ -109,16 +143,24 @@ def list_clinicians(*, url: Optional[str] = None) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="scrollcheck clinician", description="manage clinician accounts")
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck clinician", description="manage clinician accounts"
+    )
     sub = parser.add_subparsers(dest="action", required=True)
-    for name, help_ in (("add", "create an account"), ("passwd", "set a new password"),
-                        ("disable", "block an account"), ("enable", "unblock an account")):
+    for name, help_ in (
+        ("add", "create an account"),
+        ("passwd", "set a new password"),
+        ("disable", "block an account"),
+        ("enable", "unblock an account"),
+    ):
         sub.add_parser(name, help=help_).add_argument("email")
     sub.add_parser("list", help="list accounts")
     args = parser.parse_args(argv)
     try:
         if not is_current():
-            raise AccountError("the database schema is not up to date: run `scrollcheck migrate` first")
+            raise AccountError(
+                "the database schema is not up to date: run `scrollcheck migrate` first"
+            )
         if args.action == "add":
             add_clinician(args.email, _read_password(args.email))
             print(f"account created for {normalise_email(args.email)}")

@@ -13,6 +13,7 @@ a production WSGI server. Security in one place:
 - every login, view and export is written to the audit log (who, what, when; a check-in's random
   ref at most, never a young person's data).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,19 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, abort, flash, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
@@ -105,7 +118,13 @@ def _safe_next(target: Optional[str]) -> Optional[str]:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return None
     return target
 
@@ -140,7 +159,7 @@ def create_app(
         # place: _refuse_cross_site_posts below.
         WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=64 * 1024,
-        REVIEW_TRUST_PROXY=trust_proxy,   # read by server.ReviewServer: pass proxy headers on or drop them
+        REVIEW_TRUST_PROXY=trust_proxy,  # read by server.ReviewServer: pass proxy headers on or drop them
         REVIEW_LIMITS=limits,
     )
     app.session_interface = _SessionInterface()
@@ -227,7 +246,9 @@ def create_app(
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Permissions-Policy"] = "interest-cohort=(), camera=(), microphone=(), geolocation=()"
+        response.headers["Permissions-Policy"] = (
+            "interest-cohort=(), camera=(), microphone=(), geolocation=()"
+        )
         if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
         # HSTS only means something over HTTPS: configured, or this request came over it (directly,
@@ -239,25 +260,33 @@ def create_app(
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Tuple[str, int]:
         return render_template(
-            "error.html", title="Form expired",
+            "error.html",
+            title="Form expired",
             message="This form has expired or was not sent from this site. Go back, reload the page and try again.",
         ), 400
 
     @app.errorhandler(401)
     def _unauthorised(_error: Any) -> Tuple[str, int]:
-        return render_template("error.html", title="Please log in", message="You need to log in to do that."), 401
+        return render_template(
+            "error.html", title="Please log in", message="You need to log in to do that."
+        ), 401
 
     @app.errorhandler(404)
     def _not_found(_error: Any) -> Tuple[str, int]:
-        return render_template("error.html", title="Not found", message="There is no such page or summary."), 404
+        return render_template(
+            "error.html", title="Not found", message="There is no such page or summary."
+        ), 404
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DatabaseBusyError)
     def _database_error(error: Exception) -> Tuple[str, int]:
         if isinstance(error, OperationalError) and not is_locked_error(error):
-            log.error("database error on %s: %s", request.endpoint, type(error).__name__, exc_info=error)
+            log.error(
+                "database error on %s: %s", request.endpoint, type(error).__name__, exc_info=error
+            )
         return render_template(
-            "error.html", title="Temporarily unavailable",
+            "error.html",
+            title="Temporarily unavailable",
             message="The database is busy or unreachable. Please try again in a moment.",
         ), 503
 
@@ -273,7 +302,7 @@ def create_app(
         form = LoginForm()
         next_target = _safe_next(request.values.get("next"))
         status = 200
-        problem: Optional[str] = None   # which message login.html shows
+        problem: Optional[str] = None  # which message login.html shows
         block: Optional[LoginBlock] = None
         token: Optional[str] = None
         if form.validate_on_submit():
@@ -290,7 +319,14 @@ def create_app(
                         block = record_failed_login(s, email, ip, now, limits)
                         problem, status = "wrong", 401
                     elif not clinician.active:
-                        audit(s, "login_disabled", actor=email, clinician_id=clinician.id, ip=ip, at=now)
+                        audit(
+                            s,
+                            "login_disabled",
+                            actor=email,
+                            clinician_id=clinician.id,
+                            ip=ip,
+                            at=now,
+                        )
                         problem, status = "disabled", 403
                     else:
                         # The session from before this login ends here, whatever it was: a session
@@ -309,13 +345,20 @@ def create_app(
         elif request.method == "POST":
             problem, status = "missing", 400
         page = render_template(
-            "login.html", form=form, problem=problem, next=next_target, block=block, limits=limits,
+            "login.html",
+            form=form,
+            problem=problem,
+            next=next_target,
+            block=block,
+            limits=limits,
             minutes_left=block.minutes_left(utcnow()) if block else 0,
             lockout_minutes=int(limits.lockout.total_seconds() // 60),
         )
         response = Response(page, status=status)
         if block is not None:
-            response.headers["Retry-After"] = str(max(1, int((block.until - utcnow()).total_seconds())))
+            response.headers["Retry-After"] = str(
+                max(1, int((block.until - utcnow()).total_seconds()))
+            )
         return response
 
     @app.post("/logout")
@@ -335,7 +378,9 @@ def create_app(
     def _audit(action: str, target: Optional[str] = None) -> None:
         actor: Actor = g.actor
         with db(write=True) as s:
-            audit(s, action, actor=actor.email, clinician_id=actor.id, target=target, ip=client_ip())
+            audit(
+                s, action, actor=actor.email, clinician_id=actor.id, target=target, ip=client_ip()
+            )
 
     @app.get("/")
     def checkins() -> str:
@@ -352,8 +397,16 @@ def create_app(
             return url_for("checkins") + "?" + urlencode(query + [("page", str(number))])
 
         return render_template(
-            "list.html", form=form, filters=filters, rows=rows, total=total, page=page, pages=pages,
-            page_url=page_url, export_fields=query, topics=content.topics(present_topics),
+            "list.html",
+            form=form,
+            filters=filters,
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            page_url=page_url,
+            export_fields=query,
+            topics=content.topics(present_topics),
             filtered=bool(query),
         )
 
@@ -366,13 +419,17 @@ def create_app(
         if view is None:
             abort(404)
         _audit("view_detail", ref)
-        return render_template("detail.html", checkin=view, topics=content.topics(list(view.topics)))
+        return render_template(
+            "detail.html", checkin=view, topics=content.topics(list(view.topics))
+        )
 
     @app.get("/charts")
     def charts_page() -> str:
         today = utcnow().date()
         date_to = parse_date(request.args.get("date_to")) or today
-        date_from = parse_date(request.args.get("date_from")) or (date_to - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1))
+        date_from = parse_date(request.args.get("date_from")) or (
+            date_to - dt.timedelta(weeks=CHART_WEEKS) + dt.timedelta(days=1)
+        )
         if date_from > date_to:
             date_from, date_to = date_to, date_from
         with db() as s:
@@ -382,25 +439,41 @@ def create_app(
         _audit("view_charts", f"from={date_from.isoformat()} to={date_to.isoformat()}")
 
         band_keys: List[Optional[str]] = list(content.bands()) + [None]
-        band_series = [charts.Series(str(b), content.band_label(b), f"band-{b or 'none'}") for b in band_keys]
+        band_series = [
+            charts.Series(str(b), content.band_label(b), f"band-{b or 'none'}") for b in band_keys
+        ]
         topics = content.topics(list(bands))
-        band_groups = [(content.topic_title(t), [bands.get(t, {}).get(b, 0) for b in band_keys]) for t in topics]
-        levels = ["urgent", "concern"] + sorted({lvl for _, counts in escalations for lvl in counts} - {"urgent", "concern"})
+        band_groups = [
+            (content.topic_title(t), [bands.get(t, {}).get(b, 0) for b in band_keys])
+            for t in topics
+        ]
+        levels = ["urgent", "concern"] + sorted(
+            {lvl for _, counts in escalations for lvl in counts} - {"urgent", "concern"}
+        )
         level_series = [charts.Series(lvl, level_label(lvl), f"level-{lvl}") for lvl in levels]
-        escalation_weeks = [(week, [counts.get(lvl, 0) for lvl in levels]) for week, counts in escalations]
+        escalation_weeks = [
+            (week, [counts.get(lvl, 0) for lvl in levels]) for week, counts in escalations
+        ]
         checkin_series = [charts.Series("checkins", "Shared check-ins", "checkins")]
         return render_template(
             "charts.html",
             date_from=date_from,
             date_to=date_to,
-            band_chart=charts.grouped_bars("bands", "Bands per topic (shared check-ins)", band_groups, band_series),
+            band_chart=charts.grouped_bars(
+                "bands", "Bands per topic (shared check-ins)", band_groups, band_series
+            ),
             band_groups=band_groups,
             band_series=band_series,
-            escalation_chart=charts.weekly_bars("escalations", "Crisis escalations per week", escalation_weeks, level_series),
+            escalation_chart=charts.weekly_bars(
+                "escalations", "Crisis escalations per week", escalation_weeks, level_series
+            ),
             escalation_weeks=escalation_weeks,
             level_series=level_series,
             checkin_chart=charts.weekly_bars(
-                "checkins-per-week", "Shared check-ins per week", [(w, [n]) for w, n in per_week], checkin_series
+                "checkins-per-week",
+                "Shared check-ins per week",
+                [(w, [n]) for w, n in per_week],
+                checkin_series,
             ),
             per_week=per_week,
         )
@@ -415,19 +488,25 @@ def create_app(
     def _attachment(body: str, mimetype: str, extension: str) -> Response:
         stamp = utcnow().strftime("%Y%m%d-%H%M")
         response = Response(body, mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="scrollcheck-summaries-{stamp}.{extension}"'
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="scrollcheck-summaries-{stamp}.{extension}"'
+        )
         return response
 
     @app.post("/export/csv")
     def export_csv() -> Response:
         rows, _ = _export_rows("export_csv")
         # A byte-order mark lets spreadsheet programs read the UTF-8 correctly.
-        return _attachment("\ufeff" + exports.to_csv(rows, content), "text/csv; charset=utf-8", "csv")
+        return _attachment(
+            "\ufeff" + exports.to_csv(rows, content), "text/csv; charset=utf-8", "csv"
+        )
 
     @app.post("/export/fhir")
     def export_fhir() -> Response:
         rows, _ = _export_rows("export_fhir")
-        return _attachment(exports.to_fhir_bundle(rows, content, now=utcnow()), "application/fhir+json", "json")
+        return _attachment(
+            exports.to_fhir_bundle(rows, content, now=utcnow()), "application/fhir+json", "json"
+        )
 
     return app
 
@@ -443,7 +522,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bot.review.server import ReviewServer
     from bot.storage.migrate import is_current
 
-    parser = argparse.ArgumentParser(prog="scrollcheck review", description="serve the clinician review page")
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck review", description="serve the clinician review page"
+    )
     parser.add_argument("--host", default=settings.REVIEW_HOST.get())
     parser.add_argument("--port", type=int, default=settings.REVIEW_PORT.get())
     args = parser.parse_args(argv)
@@ -457,13 +538,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         current = is_current()
     except Exception as error:
-        print(f"scrollcheck review: cannot open the database: {type(error).__name__}", file=sys.stderr)
+        print(
+            f"scrollcheck review: cannot open the database: {type(error).__name__}", file=sys.stderr
+        )
         return 1
     if not current:
-        print("scrollcheck review: the database schema is not up to date; run `scrollcheck migrate` first", file=sys.stderr)
+        print(
+            "scrollcheck review: the database schema is not up to date; run `scrollcheck migrate` first",
+            file=sys.stderr,
+        )
         return 1
     if not _is_loopback(args.host):
-        log.warning("serving on %s: put it behind an HTTPS reverse proxy and set SCROLLCHECK_REVIEW_HTTPS=1", args.host)
+        log.warning(
+            "serving on %s: put it behind an HTTPS reverse proxy and set SCROLLCHECK_REVIEW_HTTPS=1",
+            args.host,
+        )
 
     app = create_app(config=config)
     server = ReviewServer(app, args.host, args.port, threads=config.threads)

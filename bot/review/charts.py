@@ -5,6 +5,7 @@ words; the page also shows the same numbers as a table. Colours come from CSS cl
 review.css (the Content-Security-Policy forbids inline styles), and every bar carries its value as
 text so no information depends on colour alone.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,7 +51,9 @@ def _axis(top: int, step: int, plot_height: float) -> List[str]:
     return parts
 
 
-def _svg(chart_id: str, title: str, description: str, body: List[str], legend: Sequence[Series]) -> Markup:
+def _svg(
+    chart_id: str, title: str, description: str, body: List[str], legend: Sequence[Series]
+) -> Markup:
     legend_parts = []
     x = MARGIN_LEFT
     for series in legend:
@@ -100,7 +103,9 @@ def grouped_bars(
             f'text-anchor="middle">{escape(label)}</text>'
         )
         sentences.append(f"{label}: " + ", ".join(f"{s.label} {v}" for s, v in zip(series, values)))
-    return _svg(chart_id, title, "; ".join(sentences) + "." if sentences else "No data.", body, series)
+    return _svg(
+        chart_id, title, "; ".join(sentences) + "." if sentences else "No data.", body, series
+    )
 
 
 def _week_label(week: dt.date) -> str:
@@ -148,6 +153,8 @@ def weekly_bars(
             sentences.append(f"week of {_week_label(week)}: {total}")
     total_all = sum(sum(values) for _, values in weeks)
     description = (
-        f"{total_all} in {len(weeks)} weeks" + (": " + "; ".join(sentences) if sentences else "") + "."
+        f"{total_all} in {len(weeks)} weeks"
+        + (": " + "; ".join(sentences) if sentences else "")
+        + "."
     )
     return _svg(chart_id, title, description, body, series)

@@ -4,6 +4,7 @@ The clinician pages must work with ids alone (the YAML may be missing or mid-edi
 leniently: anything it cannot understand falls back to the id. Validation of the YAML itself is
 the screening loader's job (`scrollcheck validate`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,7 @@ CATEGORY_LABELS = {"self_harm": "Self-harm", "abuse": "Abuse", "friend_at_risk":
 class ReviewContent:
     """Display texts; every lookup falls back to the code it was given."""
 
-    topic_order: List[str] = field(default_factory=list)   # data/screening/topics.yml
+    topic_order: List[str] = field(default_factory=list)  # data/screening/topics.yml
     topic_titles: Dict[str, str] = field(default_factory=dict)
     topic_items: Dict[str, List[str]] = field(default_factory=dict)
     item_texts: Dict[str, str] = field(default_factory=dict)
@@ -87,7 +88,12 @@ def _read(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        log.warning("could not read %s for review labels: %s", path.name, type(error).__name__, exc_info=True)
+        log.warning(
+            "could not read %s for review labels: %s",
+            path.name,
+            type(error).__name__,
+            exc_info=True,
+        )
         return None
 
 
@@ -102,7 +108,11 @@ def load_review_content(directory: Optional[Path] = None) -> ReviewContent:
     scale = _read(directory / "scale.yml") if (directory / "scale.yml").exists() else None
     if isinstance(scale, dict) and isinstance(scale.get("scale"), list):
         for point in scale["scale"]:
-            if isinstance(point, dict) and isinstance(point.get("value"), int) and _english(point.get("label")):
+            if (
+                isinstance(point, dict)
+                and isinstance(point.get("value"), int)
+                and _english(point.get("label"))
+            ):
                 content.scale_labels[point["value"]] = _english(point["label"])
     for path in sorted(directory.glob("*.yml")):
         if path.name in ("scale.yml", "topics.yml"):
@@ -122,6 +132,10 @@ def load_review_content(directory: Optional[Path] = None) -> ReviewContent:
                 if _english(item.get("text")):
                     content.item_texts[item["id"]] = _english(item["text"])
         for band in data.get("bands") or []:
-            if isinstance(band, dict) and isinstance(band.get("id"), str) and _english(band.get("label")):
+            if (
+                isinstance(band, dict)
+                and isinstance(band.get("id"), str)
+                and _english(band.get("label"))
+            ):
                 content.band_labels.setdefault(band["id"], _english(band["label"]))
     return content

@@ -5,6 +5,7 @@ web page shows) so rows of one check-in can be grouped; the FHIR export carries 
 all: QuestionnaireResponse resources with answers (item linkId = item id, valueInteger), no id,
 no identifier, no subject.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,7 +33,9 @@ def _iso(moment: dt.datetime) -> str:
 
 def _item_columns(checkins: Sequence[CheckInView], content: ReviewContent) -> List[str]:
     present = {a.item_id for c in checkins for t in c.topics.values() for a in t.answers}
-    ordered = [i for topic in content.topics() for i in content.topic_items.get(topic, []) if i in present]
+    ordered = [
+        i for topic in content.topics() for i in content.topic_items.get(topic, []) if i in present
+    ]
     return ordered + sorted(present - set(ordered))
 
 
@@ -41,8 +44,21 @@ def to_csv(checkins: Sequence[CheckInView], content: ReviewContent) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        ["checkin_ref", "started_utc", "age_band", "country", "language", "topic", "score", "band",
-         "elevated_items", "skipped_items", "escalation", "escalation_levels"] + item_columns
+        [
+            "checkin_ref",
+            "started_utc",
+            "age_band",
+            "country",
+            "language",
+            "topic",
+            "score",
+            "band",
+            "elevated_items",
+            "skipped_items",
+            "escalation",
+            "escalation_levels",
+        ]
+        + item_columns
     )
     for checkin in checkins:
         levels = sorted({e.level for e in checkin.escalations})
@@ -52,18 +68,31 @@ def to_csv(checkins: Sequence[CheckInView], content: ReviewContent) -> str:
                 continue
             values = {a.item_id: a.value for a in view.answers}
             writer.writerow(
-                [_cell(v) for v in (
-                    checkin.ref, _iso(checkin.created_at), checkin.age_band, checkin.country, checkin.language,
-                    topic, "" if view.score is None else f"{view.score:.2f}", view.band or "",
-                    " ".join(view.elevated), " ".join(view.skipped),
-                    "yes" if checkin.escalations else "no", " ".join(levels),
-                )]
+                [
+                    _cell(v)
+                    for v in (
+                        checkin.ref,
+                        _iso(checkin.created_at),
+                        checkin.age_band,
+                        checkin.country,
+                        checkin.language,
+                        topic,
+                        "" if view.score is None else f"{view.score:.2f}",
+                        view.band or "",
+                        " ".join(view.elevated),
+                        " ".join(view.skipped),
+                        "yes" if checkin.escalations else "no",
+                        " ".join(levels),
+                    )
+                ]
                 + ["" if values.get(item) is None else str(values[item]) for item in item_columns]
             )
     return out.getvalue()
 
 
-def _questionnaire_response(checkin: CheckInView, topic: str, content: ReviewContent) -> Dict[str, Any]:
+def _questionnaire_response(
+    checkin: CheckInView, topic: str, content: ReviewContent
+) -> Dict[str, Any]:
     view = checkin.topics[topic]
     items: List[Dict[str, Any]] = []
     for answer in view.answers:
@@ -76,9 +105,17 @@ def _questionnaire_response(checkin: CheckInView, topic: str, content: ReviewCon
         item["answer"] = [{"valueInteger": answer.value}]
         items.append(item)
     if view.score is not None:
-        items.append({"linkId": f"{topic}_score", "text": "Mean score (1-5)", "answer": [{"valueDecimal": view.score}]})
+        items.append(
+            {
+                "linkId": f"{topic}_score",
+                "text": "Mean score (1-5)",
+                "answer": [{"valueDecimal": view.score}],
+            }
+        )
     if view.band is not None:
-        items.append({"linkId": f"{topic}_band", "text": "Band", "answer": [{"valueString": view.band}]})
+        items.append(
+            {"linkId": f"{topic}_band", "text": "Band", "answer": [{"valueString": view.band}]}
+        )
     return {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": QUESTIONNAIRE_BASE + topic,
@@ -88,12 +125,19 @@ def _questionnaire_response(checkin: CheckInView, topic: str, content: ReviewCon
     }
 
 
-def to_fhir_bundle(checkins: Iterable[CheckInView], content: ReviewContent, *, now: dt.datetime) -> str:
+def to_fhir_bundle(
+    checkins: Iterable[CheckInView], content: ReviewContent, *, now: dt.datetime
+) -> str:
     entries = [
         {"resource": _questionnaire_response(checkin, topic, content)}
         for checkin in checkins
         for topic in content.topics(list(checkin.topics))
         if topic in checkin.topics
     ]
-    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": _iso(now), "entry": entries}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": _iso(now),
+        "entry": entries,
+    }
     return json.dumps(bundle, ensure_ascii=False, indent=2)

@@ -3,6 +3,7 @@ logout and export forms as `csrf_token()` hidden fields) and CSRFProtect refuses
 valid one. The filter form is a GET form on purpose: it changes nothing,
 and its URL can be bookmarked; a CSRF token in a URL would leak into history and logs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,17 +12,24 @@ from typing import List, Optional, Tuple
 from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, SelectField, StringField
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Length, Optional as OptionalValue, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import Optional as OptionalValue
 
 from bot.review.content import ReviewContent
 from bot.review.queries import NOT_SCORED, Filters
 
 
 class LoginForm(FlaskForm):
-    email = StringField("E-mail address", validators=[DataRequired(), Length(max=254)],
-                        render_kw={"autocomplete": "username", "type": "email", "autofocus": True})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)],
-                             render_kw={"autocomplete": "current-password"})
+    email = StringField(
+        "E-mail address",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "type": "email", "autofocus": True},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class FilterForm(Form):
@@ -38,10 +46,14 @@ class FilterForm(Form):
 
     def __init__(self, formdata, content: ReviewContent, **kwargs) -> None:  # noqa: ANN001 - WTForms' own type
         super().__init__(formdata, **kwargs)
-        self.topic.choices = [("", "Any topic")] + [(t, content.topic_title(t)) for t in content.topics()]
-        self.band.choices = [("", "Any band")] + [(b, content.band_label(b)) for b in content.bands()] + [
-            (NOT_SCORED, "Not scored")
+        self.topic.choices = [("", "Any topic")] + [
+            (t, content.topic_title(t)) for t in content.topics()
         ]
+        self.band.choices = (
+            [("", "Any band")]
+            + [(b, content.band_label(b)) for b in content.bands()]
+            + [(NOT_SCORED, "Not scored")]
+        )
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -49,6 +61,7 @@ class FilterForm(Form):
 
     def filters(self) -> Filters:
         """The filters, ignoring any field that did not validate."""
+
         def ok(name: str) -> bool:
             return not getattr(self, name).errors
 

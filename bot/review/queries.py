@@ -1,6 +1,7 @@
 """Read-only queries behind the review pages. Only check-ins the person agreed to share are visible,
 and nothing returned here carries a pseudonym: check-ins are reached by their random `ref`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,8 @@ class Filters:
     date_from: Optional[dt.date] = None
     date_to: Optional[dt.date] = None
     topic: Optional[str] = None
-    band: Optional[str] = None          # a band id, or NOT_SCORED
-    escalation: Optional[bool] = None   # True: only with an escalation; False: only without
+    band: Optional[str] = None  # a band id, or NOT_SCORED
+    escalation: Optional[bool] = None  # True: only with an escalation; False: only without
 
     def describe(self) -> str:
         """A compact, data-free description for the audit log."""
@@ -123,7 +124,10 @@ def _view(checkin: CheckIn) -> CheckInView:
             topic=summary.topic,
             score=summary.score,
             band=summary.band,
-            answers=tuple(AnswerView(a.item_id, a.value, bool(a.elevated), bool(a.skipped)) for a in summary.answers),
+            answers=tuple(
+                AnswerView(a.item_id, a.value, bool(a.elevated), bool(a.skipped))
+                for a in summary.answers
+            ),
             updated_at=summary.updated_at,
         )
         for summary in checkin.topics
@@ -151,11 +155,20 @@ def _loaded():
     )
 
 
-def list_checkins(session: Session, filters: Filters, *, limit: Optional[int] = None, offset: int = 0) -> Tuple[List[CheckInView], int]:
+def list_checkins(
+    session: Session, filters: Filters, *, limit: Optional[int] = None, offset: int = 0
+) -> Tuple[List[CheckInView], int]:
     """Shared check-ins matching the filters, newest first, and the total count."""
     conditions = _conditions(filters)
-    total = session.execute(select(func.count()).select_from(CheckIn).where(*conditions)).scalar_one()
-    query = select(CheckIn).where(*conditions).options(*_loaded()).order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
+    total = session.execute(
+        select(func.count()).select_from(CheckIn).where(*conditions)
+    ).scalar_one()
+    query = (
+        select(CheckIn)
+        .where(*conditions)
+        .options(*_loaded())
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
+    )
     if limit is not None:
         query = query.limit(limit).offset(offset)
     rows = session.execute(query).scalars().all()
@@ -172,6 +185,7 @@ def get_checkin(session: Session, ref: str) -> Optional[CheckInView]:
 
 # --- chart data -------------------------------------------------------------------------------
 
+
 def week_start(moment: dt.date) -> dt.date:
     """Monday of the ISO week containing `moment`."""
     day = moment.date() if isinstance(moment, dt.datetime) else moment
@@ -186,7 +200,9 @@ def weeks_between(first: dt.date, last: dt.date) -> List[dt.date]:
     return weeks
 
 
-def band_distribution(session: Session, date_from: dt.date, date_to: dt.date) -> Dict[str, Dict[Optional[str], int]]:
+def band_distribution(
+    session: Session, date_from: dt.date, date_to: dt.date
+) -> Dict[str, Dict[Optional[str], int]]:
     """topic -> band (None = not scored) -> number of shared check-ins."""
     rows = session.execute(
         select(TopicSummary.topic, TopicSummary.band, func.count())
@@ -200,7 +216,9 @@ def band_distribution(session: Session, date_from: dt.date, date_to: dt.date) ->
     return result
 
 
-def _per_week(moments: List[dt.datetime], date_from: dt.date, date_to: dt.date) -> List[Tuple[dt.date, int]]:
+def _per_week(
+    moments: List[dt.datetime], date_from: dt.date, date_to: dt.date
+) -> List[Tuple[dt.date, int]]:
     counts = {week: 0 for week in weeks_between(date_from, date_to)}
     for moment in moments:
         week = week_start(moment)
@@ -209,14 +227,24 @@ def _per_week(moments: List[dt.datetime], date_from: dt.date, date_to: dt.date) 
     return sorted(counts.items())
 
 
-def checkins_per_week(session: Session, date_from: dt.date, date_to: dt.date) -> List[Tuple[dt.date, int]]:
-    moments = session.execute(
-        select(CheckIn.created_at).where(*_conditions(Filters(date_from=date_from, date_to=date_to)))
-    ).scalars().all()
+def checkins_per_week(
+    session: Session, date_from: dt.date, date_to: dt.date
+) -> List[Tuple[dt.date, int]]:
+    moments = (
+        session.execute(
+            select(CheckIn.created_at).where(
+                *_conditions(Filters(date_from=date_from, date_to=date_to))
+            )
+        )
+        .scalars()
+        .all()
+    )
     return _per_week(list(moments), date_from, date_to)
 
 
-def escalations_per_week(session: Session, date_from: dt.date, date_to: dt.date) -> List[Tuple[dt.date, Dict[str, int]]]:
+def escalations_per_week(
+    session: Session, date_from: dt.date, date_to: dt.date
+) -> List[Tuple[dt.date, Dict[str, int]]]:
     """Every escalation (with or without consent) per week and level: counts only."""
     rows = session.execute(
         select(EscalationEvent.occurred_at, EscalationEvent.level).where(

@@ -3,6 +3,7 @@
 Login limits (how many failures lock an account or an address, and for how long) are settings:
 bot/review/settings.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,9 +21,9 @@ from bot.review.settings import LoginLimits
 from bot.storage.models import AuditEntry, Clinician, ClinicianSession, utcnow
 
 MIN_PASSWORD_LENGTH = 12
-SESSION_IDLE = dt.timedelta(minutes=30)       # logged out after this long without a request
-SESSION_MAX = dt.timedelta(hours=12)          # and after this long in any case
-_TOUCH_EVERY = dt.timedelta(seconds=60)       # how often last_seen_at is written
+SESSION_IDLE = dt.timedelta(minutes=30)  # logged out after this long without a request
+SESSION_MAX = dt.timedelta(hours=12)  # and after this long in any case
+_TOUCH_EVERY = dt.timedelta(seconds=60)  # how often last_seen_at is written
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes).
 hasher = PasswordHasher()
@@ -59,16 +60,30 @@ class Actor:
     email: str
 
 
-def audit(session: Session, action: str, *, actor: str, clinician_id: Optional[int] = None,
-          target: Optional[str] = None, ip: Optional[str] = None, at: Optional[dt.datetime] = None) -> None:
+def audit(
+    session: Session,
+    action: str,
+    *,
+    actor: str,
+    clinician_id: Optional[int] = None,
+    target: Optional[str] = None,
+    ip: Optional[str] = None,
+    at: Optional[dt.datetime] = None,
+) -> None:
     """One audit row: who (account), what (action and target: filters, a check-in ref, a count), when.
 
     Never a young person's data: a target is at most a check-in's random ref or a row count.
     """
-    session.add(AuditEntry(
-        at=at or utcnow(), clinician_pk=clinician_id, actor=actor[:254], action=action,
-        target=target[:255] if target else None, ip=(ip or "")[:45] or None,
-    ))
+    session.add(
+        AuditEntry(
+            at=at or utcnow(),
+            clinician_pk=clinician_id,
+            actor=actor[:254],
+            action=action,
+            target=target[:255] if target else None,
+            ip=(ip or "")[:45] or None,
+        )
+    )
 
 
 # --- login throttling --------------------------------------------------------------------------
@@ -90,23 +105,31 @@ class LoginBlock:
         return max(1, -(-int((self.until - now).total_seconds()) // 60))
 
 
-def _latest(session: Session, actions: tuple, since: dt.datetime, **match: Optional[str]) -> Optional[dt.datetime]:
-    query = select(func.max(AuditEntry.at)).where(AuditEntry.action.in_(actions), AuditEntry.at > since)
+def _latest(
+    session: Session, actions: tuple, since: dt.datetime, **match: Optional[str]
+) -> Optional[dt.datetime]:
+    query = select(func.max(AuditEntry.at)).where(
+        AuditEntry.action.in_(actions), AuditEntry.at > since
+    )
     for column, value in match.items():
         query = query.where(getattr(AuditEntry, column) == value)
     return session.execute(query).scalar_one_or_none()
 
 
 def _failures_since(session: Session, since: dt.datetime, **match: Optional[str]) -> int:
-    query = select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "login_failed", AuditEntry.at > since)
+    query = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "login_failed", AuditEntry.at > since)
+    )
     for column, value in match.items():
         query = query.where(getattr(AuditEntry, column) == value)
     return int(session.execute(query).scalar_one())
 
 
-def login_block(session: Session, email: str, ip: Optional[str], now: dt.datetime,
-                limits: LoginLimits) -> Optional[LoginBlock]:
+def login_block(
+    session: Session, email: str, ip: Optional[str], now: dt.datetime, limits: LoginLimits
+) -> Optional[LoginBlock]:
     """The lock on this e-mail or this address that is in force now (the longer one), or None."""
     since = now - limits.lockout
     blocks = []
@@ -120,8 +143,14 @@ def login_block(session: Session, email: str, ip: Optional[str], now: dt.datetim
     return max(blocks, key=lambda block: block.until, default=None)
 
 
-def record_failed_login(session: Session, email: str, ip: Optional[str], now: dt.datetime,
-                        limits: LoginLimits, clinician_id: Optional[int] = None) -> Optional[LoginBlock]:
+def record_failed_login(
+    session: Session,
+    email: str,
+    ip: Optional[str],
+    now: dt.datetime,
+    limits: LoginLimits,
+    clinician_id: Optional[int] = None,
+) -> Optional[LoginBlock]:
     """Write the failure; lock the account and/or the address when this failure reaches a limit.
 
     Unknown e-mail addresses are counted and locked like real accounts, so the answers do not tell
@@ -133,15 +162,28 @@ def record_failed_login(session: Session, email: str, ip: Optional[str], now: dt
     # The account's count restarts after a successful login and after a lock.
     reset = _latest(session, ("login", ACCOUNT_LOCKED), window_start, actor=email) or window_start
     if _failures_since(session, reset, actor=email) >= limits.account_failures:
-        audit(session, ACCOUNT_LOCKED, actor=email, clinician_id=clinician_id, ip=ip, at=now,
-              target=f"{limits.account_failures} failed logins")
+        audit(
+            session,
+            ACCOUNT_LOCKED,
+            actor=email,
+            clinician_id=clinician_id,
+            ip=ip,
+            at=now,
+            target=f"{limits.account_failures} failed logins",
+        )
     if ip:
         # The address's count does not restart on success: one valid account must not let an
         # attacker go on guessing the others' passwords.
         reset = _latest(session, (ADDRESS_LOCKED,), window_start, ip=ip) or window_start
         if _failures_since(session, reset, ip=ip) >= limits.ip_failures:
-            audit(session, ADDRESS_LOCKED, actor=email, ip=ip, at=now,
-                  target=f"{limits.ip_failures} failed logins from this address")
+            audit(
+                session,
+                ADDRESS_LOCKED,
+                actor=email,
+                ip=ip,
+                at=now,
+                target=f"{limits.ip_failures} failed logins from this address",
+            )
     session.flush()
     return login_block(session, email, ip, now, limits)
 
@@ -152,7 +194,9 @@ def verify_login(session: Session, email: str, password: str) -> Optional[Clinic
     Rehashes outdated hashes. The caller refuses disabled accounts (with their own message: only
     someone who knows the password learns that the account is disabled).
     """
-    clinician = session.execute(select(Clinician).where(Clinician.email == email)).scalar_one_or_none()
+    clinician = session.execute(
+        select(Clinician).where(Clinician.email == email)
+    ).scalar_one_or_none()
     try:
         hasher.verify(clinician.password_hash if clinician else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -177,7 +221,14 @@ def _token_hash(token: str) -> str:
 def start_session(session: Session, clinician: Clinician, now: dt.datetime) -> str:
     """Create a server-side session; returns the token for the signed cookie."""
     token = secrets.token_urlsafe(32)
-    session.add(ClinicianSession(token_hash=_token_hash(token), clinician_pk=clinician.id, created_at=now, last_seen_at=now))
+    session.add(
+        ClinicianSession(
+            token_hash=_token_hash(token),
+            clinician_pk=clinician.id,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
     # Housekeeping: sessions of this clinician that have expired anyway.
     session.execute(
         delete(ClinicianSession).where(
@@ -201,7 +252,11 @@ def resume_session(session: Session, token: Optional[str], now: dt.datetime) -> 
     if row is None:
         return None
     record, clinician = row
-    if not clinician.active or record.last_seen_at < now - SESSION_IDLE or record.created_at < now - SESSION_MAX:
+    if (
+        not clinician.active
+        or record.last_seen_at < now - SESSION_IDLE
+        or record.created_at < now - SESSION_MAX
+    ):
         session.delete(record)
         return None
     if now - record.last_seen_at >= _TOUCH_EVERY:
@@ -211,4 +266,6 @@ def resume_session(session: Session, token: Optional[str], now: dt.datetime) -> 
 
 def end_session(session: Session, token: Optional[str]) -> None:
     if token:
-        session.execute(delete(ClinicianSession).where(ClinicianSession.token_hash == _token_hash(token)))
+        session.execute(
+            delete(ClinicianSession).where(ClinicianSession.token_hash == _token_hash(token))
+        )

@@ -6,6 +6,7 @@ thread (the tests). Proxy headers: waitress drops X-Forwarded-* from everyone un
 told to trust its reverse proxy; then they are passed on and the app's ProxyFix reads them, so
 the trust decision stays in one place (`create_app(trust_proxy=...)`).
 """
+
 from __future__ import annotations
 
 import threading
@@ -19,8 +20,15 @@ MAX_BODY = 1024 * 1024
 
 
 class ReviewServer:
-    def __init__(self, app: Any, host: str, port: int, *, threads: int = 4,
-                 trust_proxy: Optional[bool] = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        *,
+        threads: int = 4,
+        trust_proxy: Optional[bool] = None,
+    ) -> None:
         if trust_proxy is None:  # the app's own decision (create_app puts it in its config)
             trust_proxy = bool(getattr(app, "config", {}).get("REVIEW_TRUST_PROXY", False))
         self._server: Any = create_server(

@@ -10,6 +10,7 @@ directly. The login limits:
                                             throttle that address as long
   SCROLLCHECK_REVIEW_THREADS (4)            worker threads of the WSGI server (waitress)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ class LoginLimits:
 
     account_failures: int = 5
     ip_failures: int = 20
-    lockout: dt.timedelta = dt.timedelta(minutes=15)   # the counting window and the lock's length
+    lockout: dt.timedelta = dt.timedelta(minutes=15)  # the counting window and the lock's length
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ otherwise keep answering while the new one dies on the clash. The holder comes f
 listening socket's inode in /proc/net/tcp{,6}, then the process with that inode among its open
 files); when /proc does not tell (another user's process), it is "another program".
 """
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,11 @@ def _listening_inodes(port: int) -> Set[str]:
                 next(handle, None)
                 for line in handle:
                     fields = line.split()
-                    if len(fields) > 9 and fields[3] == _LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    if (
+                        len(fields) > 9
+                        and fields[3] == _LISTEN
+                        and int(fields[1].rsplit(":", 1)[1], 16) == port
+                    ):
                         inodes.add(fields[9])
         except OSError:
             continue
@@ -94,6 +99,12 @@ def port_problems(ports: Mapping[str, int], settings: Mapping[str, str]) -> List
             continue
         users[port] = service
         if not is_free(port):
-            hint = f"; stop it, or move {service} with {settings[service]}" if service in settings else ""
-            problems.append(f"port {port} ({service}) is taken by {holder_of(port).describe()}{hint}")
+            hint = (
+                f"; stop it, or move {service} with {settings[service]}"
+                if service in settings
+                else ""
+            )
+            problems.append(
+                f"port {port} ({service}) is taken by {holder_of(port).describe()}{hint}"
+            )
     return problems

@@ -18,6 +18,7 @@ or a WSGI server may start processes of their own. So the runner starts this shi
 
 Standard library only, run with -S: it must start fast and never import the project.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -160,7 +161,10 @@ def main(argv: List[str]) -> None:
                     os._exit(1)
                 os.execvp(command[0], command)
             except BaseException as exc:  # noqa: BLE001 — the child must never return into the shim
-                os.write(2, f"scrollcheck shim: cannot start {command[0]}: {type(exc).__name__}\n".encode())
+                os.write(
+                    2,
+                    f"scrollcheck shim: cannot start {command[0]}: {type(exc).__name__}\n".encode(),
+                )
             finally:
                 os._exit(127)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)

@@ -9,6 +9,7 @@ to read. Log lines name services, pids, ports and exit codes only.
 Linux sends the parent-death signal when the *thread* that started the process ends, so every
 start happens either in the main thread or in the watcher thread, which lives until `stop()`.
 """
+
 from __future__ import annotations
 
 import collections
@@ -80,7 +81,9 @@ class Supervisor:
         self.failure: Optional[str] = None
         self._stopping = threading.Event()
         self._lock = threading.RLock()  # held over a restart, so stop() never misses a new process
-        self._restarts: Dict[str, Deque[float]] = {name: collections.deque() for name in self.services}
+        self._restarts: Dict[str, Deque[float]] = {
+            name: collections.deque() for name in self.services
+        }
         self._watcher: Optional[threading.Thread] = None
 
     def log_path(self, name: str) -> Path:
@@ -96,17 +99,33 @@ class Supervisor:
         service = self.services[name]
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # -I -S: the shim needs the standard library only, and nothing on PYTHONPATH may shadow it
-        command = [sys.executable, "-I", "-S", str(SHIM), str(os.getpid()), str(self.policy.grace), "--", *service.argv]
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            str(SHIM),
+            str(os.getpid()),
+            str(self.policy.grace),
+            "--",
+            *service.argv,
+        ]
         with open(self.log_path(name), "ab") as log:
             # A session of its own: Ctrl-C in the terminal reaches the runner only, which stops the
             # services in order instead of interrupting them mid-write.
             process = subprocess.Popen(
-                command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                command,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         with self._lock:
             self.processes[name] = process
-        logger.info("started %s (pid %d, log: %s)", name, process.pid, self.log_label(self.log_path(name)))
+        logger.info(
+            "started %s (pid %d, log: %s)", name, process.pid, self.log_label(self.log_path(name))
+        )
         return process
 
     # --- watching -------------------------------------------------------------------------------
@@ -121,7 +140,9 @@ class Supervisor:
             self._watch_loop()
         except Exception as exc:  # noqa: BLE001 — an unwatched run must not go on silently
             logger.error("the supervisor failed", exc_info=True)
-            self._give_up(f"the supervisor failed ({type(exc).__name__}); services are no longer watched")
+            self._give_up(
+                f"the supervisor failed ({type(exc).__name__}); services are no longer watched"
+            )
 
     def _give_up(self, reason: str) -> None:
         self.failure = reason
@@ -150,8 +171,14 @@ class Supervisor:
                 delay = self.policy.delay(len(self._restarts[name]))
                 logger.warning(
                     "%s (pid %d) %s; restarting in %s s (restart %d of %d within %.0f s; log: %s)",
-                    name, process.pid, describe_exit(code), f"{delay:g}", len(self._restarts[name]),
-                    self.policy.max_restarts, self.policy.window, self.log_label(self.log_path(name)),
+                    name,
+                    process.pid,
+                    describe_exit(code),
+                    f"{delay:g}",
+                    len(self._restarts[name]),
+                    self.policy.max_restarts,
+                    self.policy.window,
+                    self.log_label(self.log_path(name)),
                 )
                 due[name] = now + delay
 
@@ -162,8 +189,7 @@ class Supervisor:
         if len(restarts) >= self.policy.max_restarts:
             return (
                 f"{name} {describe_exit(code)} after {len(restarts)} restarts within {self.policy.window:.0f} s; "
-                f"giving up (read {self.log_label(self.log_path(name))})"
-                + self._port_note(name)
+                f"giving up (read {self.log_label(self.log_path(name))})" + self._port_note(name)
             )
         restarts.append(now)
         return None
@@ -204,7 +230,11 @@ class Supervisor:
                 pass
         for process in processes:
             if process.poll() is None:
-                logger.warning("pid %d did not stop in %.0f s; killing it", process.pid, self.policy.stop_timeout)
+                logger.warning(
+                    "pid %d did not stop in %.0f s; killing it",
+                    process.pid,
+                    self.policy.stop_timeout,
+                )
                 left = descendants(process.pid)
                 for pid in [process.pid, *left]:
                     _signal(pid, signal.SIGKILL)
@@ -215,6 +245,7 @@ class Supervisor:
                 process.wait()
         if self._watcher is not None:
             self._watcher.join(timeout=2)
+
 
 def _signal(pid: int, sig: int) -> None:
     try:

@@ -9,6 +9,7 @@ Map: engine.py (every lexicon + the trained model, context), detector.py + lexic
 model, trained into models/risk/ from data/safety/training/), result.py (levels, categories),
 replies.py + resources.py (texts and numbers), evaluation.py + cli.py (`scrollcheck risk`).
 """
+
 from bot.safety.engine import detect, preload
 from bot.safety.result import CATEGORIES, LEVELS, RiskResult
 

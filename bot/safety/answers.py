@@ -13,6 +13,7 @@ or phrase; the longest match wins ("i'm not sure" is unsure, "i'm not" is no, "i
 no followed by a hedge ("no but sometimes", "nee maar soms wel") counts as unsure. The payloads
 of the Yes/No buttons (/affirm, /deny) are answers too.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,7 +21,13 @@ import re
 import unicodedata
 from typing import Dict, List, Optional, Tuple
 
-from bot.safety.replies import AFFIRM_PAYLOAD, DENY_PAYLOAD, DEFAULT_LANGUAGE, _all_texts, normalise_language
+from bot.safety.replies import (
+    AFFIRM_PAYLOAD,
+    DEFAULT_LANGUAGE,
+    DENY_PAYLOAD,
+    _all_texts,
+    normalise_language,
+)
 
 AFFIRM, DENY, UNSURE = "affirm", "deny", "unsure"
 # When two lists match equally long, the safe reading wins.
@@ -28,13 +35,15 @@ _SAFETY_ORDER = (UNSURE, AFFIRM, DENY)
 
 # Emoji modifiers that change how an emoji looks, not what it says: skin tones, the variation
 # selector, the zero-width joiner and the gender signs of composed emoji (🤷‍♀️ -> 🤷).
-_EMOJI_NOISE = re.compile("[\U0001F3FB-\U0001F3FF\uFE0E\uFE0F\u200D\u2640\u2642]")
+_EMOJI_NOISE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f\u200d\u2640\u2642]")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S", re.UNICODE)
 
 
 def _tokens(text: str) -> List[str]:
     text = unicodedata.normalize("NFKC", text).lower()
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("\u00b4", "'")
+    text = (
+        text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("\u00b4", "'")
+    )
     text = _EMOJI_NOISE.sub(" ", text)
     tokens = []
     for token in _TOKEN.findall(text):
@@ -72,7 +81,7 @@ def _hedges() -> frozenset:
 
 
 def classify_answer(text: Optional[str], lang: Optional[str] = None) -> Optional[str]:
-    """"affirm", "deny", "unsure", or None when the message does not answer a yes/no question.
+    """ "affirm", "deny", "unsure", or None when the message does not answer a yes/no question.
 
     `lang` (the user's language) only breaks ties between languages; every language is read.
     """
@@ -96,7 +105,7 @@ def classify_answer(text: Optional[str], lang: Optional[str] = None) -> Optional
             score = (len(phrase), -_SAFETY_ORDER.index(kind), int(language == preferred))
             if best is None or score > best:
                 best, best_kind = score, kind
-    if best_kind == DENY and best is not None and any(t in _hedges() for t in tokens[best[0]:]):
+    if best_kind == DENY and best is not None and any(t in _hedges() for t in tokens[best[0] :]):
         return UNSURE  # "no but sometimes i think about it"
     return best_kind
 

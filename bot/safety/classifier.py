@@ -25,6 +25,7 @@ inputs change), deterministically: fixed seed, lbfgs, data sorted by text. It re
 its inputs; a missing artefact is built on first use, a stale one is used with a warning (see
 load_model; `make` rebuilds it whenever its inputs change).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,7 @@ import numpy as np
 
 from bot import DATA_DIR, PROJECT_ROOT
 from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
-from bot.safety.result import CATEGORIES, NO_RISK, RiskResult
+from bot.safety.result import NO_RISK, RiskResult
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,14 @@ def prepare(text: str) -> str:
 
 # -- settings ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Policy:
     """How cross-validation picks the thresholds (data/safety/classifier.yml `policy`)."""
 
-    max_benign_crisis: float      # benign labelled messages given a crisis reply (concern or above)
-    max_benign_check: float       # benign labelled messages asked the direct check (check or above)
-    max_everyday: float           # NLU examples and screening answers flagged at any level
+    max_benign_crisis: float  # benign labelled messages given a crisis reply (concern or above)
+    max_benign_check: float  # benign labelled messages asked the direct check (check or above)
+    max_everyday: float  # NLU examples and screening answers flagged at any level
     max_concern_called_urgent: float  # concern-labelled risk messages given the emergency path
 
 
@@ -76,8 +78,8 @@ class ModelConfig:
     seed: int
     c: float
     folds: int
-    training: Tuple[Path, ...]        # JSON-lines files (text, level, category, lang, context?)
-    nlu_negatives: Tuple[Path, ...]   # Rasa NLU files: every intent but risk_disclosure is "none"
+    training: Tuple[Path, ...]  # JSON-lines files (text, level, category, lang, context?)
+    nlu_negatives: Tuple[Path, ...]  # Rasa NLU files: every intent but risk_disclosure is "none"
     artefact: Path
     policy: Policy
     path: Path
@@ -86,7 +88,11 @@ class ModelConfig:
 def _number(node: LineDict, key: str, path: Path, low: float, high: float) -> float:
     value = node.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ContentError(path, node.line_of(key) if key in node else node.line, f"`{key}` must be a number from {low} to {high}, got {value!r}")
+        raise ContentError(
+            path,
+            node.line_of(key) if key in node else node.line,
+            f"`{key}` must be a number from {low} to {high}, got {value!r}",
+        )
     return float(value)
 
 
@@ -94,13 +100,21 @@ def _paths(node: LineDict, key: str, path: Path, suffixes: Tuple[str, ...]) -> T
     """Files named (or found in the folders named) under `key`, sorted, from the project root."""
     listed = node.get(key)
     if not isinstance(listed, list) or not listed or not all(isinstance(p, str) for p in listed):
-        raise ContentError(path, node.line_of(key) if key in node else node.line, f"`{key}` must list files or folders (paths from the project root)")
+        raise ContentError(
+            path,
+            node.line_of(key) if key in node else node.line,
+            f"`{key}` must list files or folders (paths from the project root)",
+        )
     found: List[Path] = []
     for index, name in enumerate(listed):
         target = PROJECT_ROOT / name
         if "blind" in Path(name).name:
             # A blind set measures what nobody trained on; training on it would hide every miss.
-            raise ContentError(path, listed.line_of(index), f"{name} is a blind evaluation set and must not be trained on")
+            raise ContentError(
+                path,
+                listed.line_of(index),
+                f"{name} is a blind evaluation set and must not be trained on",
+            )
         if target.is_dir():
             files = sorted(p for p in target.rglob("*") if p.suffix in suffixes)
         elif target.is_file():
@@ -109,7 +123,11 @@ def _paths(node: LineDict, key: str, path: Path, suffixes: Tuple[str, ...]) -> T
             raise ContentError(path, listed.line_of(index), f"{name!r} does not exist")
         for file in files:
             if "blind" in file.name or (PROJECT_ROOT / "tests") in file.parents:
-                raise ContentError(path, listed.line_of(index), f"{file.relative_to(PROJECT_ROOT)} is evaluation data (tests/) and must not be trained on")
+                raise ContentError(
+                    path,
+                    listed.line_of(index),
+                    f"{file.relative_to(PROJECT_ROOT)} is evaluation data (tests/) and must not be trained on",
+                )
         found.extend(files)
     return tuple(found)
 
@@ -126,10 +144,18 @@ def read_config(path: Optional[Path] = None) -> ModelConfig:
         raise ContentError(path, node.line_of("seed"), "`seed` must be a whole number")
     policy = node.get("policy")
     if not isinstance(policy, LineDict):
-        raise ContentError(path, node.line_of("policy") if "policy" in node else node.line, "`policy` must be a mapping")
+        raise ContentError(
+            path,
+            node.line_of("policy") if "policy" in node else node.line,
+            "`policy` must be a mapping",
+        )
     artefact = node.get("artefact")
     if not isinstance(artefact, str) or not artefact.startswith("models/"):
-        raise ContentError(path, node.line_of("artefact") if "artefact" in node else node.line, "`artefact` must be a path under models/")
+        raise ContentError(
+            path,
+            node.line_of("artefact") if "artefact" in node else node.line,
+            "`artefact` must be a path under models/",
+        )
     return ModelConfig(
         seed=seed,
         c=_number(node, "C", path, 0.01, 1000.0),
@@ -175,12 +201,13 @@ def inputs_digest(config: ModelConfig) -> str:
 
 # -- training data -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Example:
-    text: str           # prepared (prepare()), context joined in front when there is any
-    category: str       # NONE_CLASS or one of CATEGORIES
+    text: str  # prepared (prepare()), context joined in front when there is any
+    category: str  # NONE_CLASS or one of CATEGORIES
     urgent: bool
-    source: str         # "labelled" | "everyday" (NLU examples and screening answers)
+    source: str  # "labelled" | "everyday" (NLU examples and screening answers)
     lang: str = "en"
 
 
@@ -196,7 +223,11 @@ def labelled_examples(files: Sequence[Path]) -> List[Example]:
     for file in files:
         for m in load_labelled(file):
             text = join_context(m.context, m.text) if m.context else m.text
-            out.append(Example(prepare(text), m.category or NONE_CLASS, m.level == "urgent", "labelled", m.lang))
+            out.append(
+                Example(
+                    prepare(text), m.category or NONE_CLASS, m.level == "urgent", "labelled", m.lang
+                )
+            )
     return out
 
 
@@ -226,13 +257,17 @@ def training_examples(config: ModelConfig) -> List[Example]:
     by_text: Dict[str, Example] = {}
     for example in labelled_examples(config.training) + nlu_negative_examples(config.nlu_negatives):
         known = by_text.get(example.text)
-        if example.text and (known is None or (known.category == NONE_CLASS and example.category != NONE_CLASS)
-                             or (known.category == example.category and example.urgent and not known.urgent)):
+        if example.text and (
+            known is None
+            or (known.category == NONE_CLASS and example.category != NONE_CLASS)
+            or (known.category == example.category and example.urgent and not known.urgent)
+        ):
             by_text[example.text] = example
     return [by_text[t] for t in sorted(by_text)]
 
 
 # -- the model -----------------------------------------------------------------------------------
+
 
 @dataclass
 class _Block:
@@ -249,17 +284,31 @@ def _vectorizers():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return {
-        "char": TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=False, dtype=np.float32),
-        "word": TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=False,
-                                token_pattern=r"(?u)\b\w+\b|[^\w\s|]", dtype=np.float32),
+        "char": TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            min_df=2,
+            sublinear_tf=True,
+            lowercase=False,
+            dtype=np.float32,
+        ),
+        "word": TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            min_df=1,
+            sublinear_tf=True,
+            lowercase=False,
+            token_pattern=r"(?u)\b\w+\b|[^\w\s|]",
+            dtype=np.float32,
+        ),
     }
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    check: float         # p(risk) for the direct check question
-    concern: float       # p(risk) for a crisis reply
-    urgent: float        # p(urgent | risk) that makes a crisis reply urgent
+    check: float  # p(risk) for the direct check question
+    concern: float  # p(risk) for a crisis reply
+    urgent: float  # p(urgent | risk) that makes a crisis reply urgent
     urgent_alone: float = 1.0  # p(urgent | risk) that makes any flagged message urgent
 
 
@@ -279,9 +328,18 @@ def level_for(t: Thresholds, p_risk: float, p_urgent: float) -> str:
 class RiskModel:
     """p(category), p(urgent | risk), and the level they imply under the chosen thresholds."""
 
-    def __init__(self, blocks: List[_Block], coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str],
-                 urgent_coef: np.ndarray, urgent_intercept: float, thresholds: Thresholds, digest: str = "",
-                 report: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        blocks: List[_Block],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: Sequence[str],
+        urgent_coef: np.ndarray,
+        urgent_intercept: float,
+        thresholds: Thresholds,
+        digest: str = "",
+        report: Optional[dict] = None,
+    ) -> None:
         self._blocks = blocks
         self._coef = coef
         self._intercept = intercept
@@ -318,7 +376,9 @@ class RiskModel:
                 continue
             index = np.fromiter((vocabulary[g] for g in counts), dtype=np.intp, count=len(counts))
             # TfidfVectorizer(sublinear_tf=True, norm="l2"): (1 + ln tf) * idf, unit length per block
-            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * block.idf[index]
+            weights = (
+                1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))
+            ) * block.idf[index]
             columns.append(index + block.offset)
             values.append(weights / np.sqrt(weights @ weights))
         if not columns:
@@ -335,7 +395,9 @@ class RiskModel:
         p_risk = 1.0 - float(p[self._none])
         ranked = [(float(q), c) for c, q in zip(self.classes, p) if c != NONE_CLASS]
         category = max(ranked)[1] if ranked else None
-        z = self._urgent_intercept + (float(self._urgent_coef[index] @ values) if len(index) else 0.0)
+        z = self._urgent_intercept + (
+            float(self._urgent_coef[index] @ values) if len(index) else 0.0
+        )
         p_urgent = 1.0 / (1.0 + np.exp(-z))
         return p_risk, category, float(p_urgent)
 
@@ -347,7 +409,9 @@ class RiskModel:
         level = self.level_of(p_risk, p_urgent)
         if level == "none" or category is None:
             return NO_RISK
-        matched = (f"{MODEL_ID_PREFIX}{category}",) + ((f"{MODEL_ID_PREFIX}urgent",) if level == "urgent" else ())
+        matched = (f"{MODEL_ID_PREFIX}{category}",) + (
+            (f"{MODEL_ID_PREFIX}urgent",) if level == "urgent" else ()
+        )
         return RiskResult(level, category, matched)
 
 
@@ -367,20 +431,31 @@ def fit_sklearn(examples: Sequence[Example], c: float, seed: int):
     return vectorizers, category, urgency
 
 
-def fit(examples: Sequence[Example], c: float, seed: int, thresholds: Thresholds, digest: str = "") -> RiskModel:
+def fit(
+    examples: Sequence[Example], c: float, seed: int, thresholds: Thresholds, digest: str = ""
+) -> RiskModel:
     """Train on `examples` (deterministic: the caller passes them sorted)."""
     vectorizers, category, urgency = fit_sklearn(examples, c, seed)
     blocks, offset = [], 0
     for kind, vectorizer in vectorizers.items():
-        blocks.append(_Block(kind, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float64), offset))
+        blocks.append(
+            _Block(kind, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float64), offset)
+        )
         offset += len(vectorizer.vocabulary_)
     return RiskModel(
-        blocks, category.coef_.astype(np.float64), category.intercept_.astype(np.float64), list(category.classes_),
-        urgency.coef_[0].astype(np.float64), float(urgency.intercept_[0]), thresholds, digest,
+        blocks,
+        category.coef_.astype(np.float64),
+        category.intercept_.astype(np.float64),
+        list(category.classes_),
+        urgency.coef_[0].astype(np.float64),
+        float(urgency.intercept_[0]),
+        thresholds,
+        digest,
     )
 
 
 # -- the artefact ------------------------------------------------------------------------------
+
 
 def save_model(model: RiskModel, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -397,7 +472,11 @@ def read_artefact(path: Path) -> Optional[RiskModel]:
             stored = pickle.load(source)  # our own artefact, written by save_model
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
         return None
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT_VERSION or not isinstance(stored.get("model"), RiskModel):
+    if (
+        not isinstance(stored, dict)
+        or stored.get("format") != FORMAT_VERSION
+        or not isinstance(stored.get("model"), RiskModel)
+    ):
         return None
     return stored["model"]
 
@@ -411,10 +490,15 @@ def load_model(config: Optional[ModelConfig] = None) -> RiskModel:
     model = read_artefact(config.artefact)
     if model is not None:
         if model.digest != inputs_digest(config):
-            logger.warning("risk model %s is out of date with its training data; run `make train-risk`",
-                           config.artefact.name)
+            logger.warning(
+                "risk model %s is out of date with its training data; run `make train-risk`",
+                config.artefact.name,
+            )
         return model
-    logger.warning("risk model %s is missing; training it now (make does this ahead of time)", config.artefact.name)
+    logger.warning(
+        "risk model %s is missing; training it now (make does this ahead of time)",
+        config.artefact.name,
+    )
     from bot.safety.training import train
 
     return train(config)

@@ -1,7 +1,8 @@
 """`scrollcheck risk`: classify JSON lines on stdin, or report on a labelled set.
 
     echo '{"text": "bye", "lang": "en", "context": ["i cant do this anymore"]}' | scrollcheck risk
-    {"level": "urgent", "category": "self_harm", "matched": ["model.self_harm", "model.urgent", "context"], "lang": "en"}
+    {"level": "urgent", "category": "self_harm",
+     "matched": ["model.self_harm", "model.urgent", "context"], "lang": "en"}
 
 Input: {"text", "lang"?: the user's language, "context"?: [earlier messages, oldest first]}.
 Output: {"level": none|check|concern|urgent, "category", "matched", "lang"}.
@@ -15,6 +16,7 @@ place and the command exits 1 after the last line. Blank input lines are skipped
 prints recall, urgent recall, crisis replies and direct checks on benign messages, the misses and
 the false positives, and exits 1 when a threshold fails (2 when the file cannot be read).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,13 +45,13 @@ def _classify_line(raw: str, explain: bool) -> dict:
     except json.JSONDecodeError as exc:
         return {"error": f"not valid JSON: {exc.msg}"}
     if not isinstance(data, dict):
-        return {"error": "each line must be a JSON object like {\"text\": \"...\", \"lang\": \"en\"}"}
+        return {"error": 'each line must be a JSON object like {"text": "...", "lang": "en"}'}
     text = data.get("text")
     if not isinstance(text, str):
         return {"error": "`text` must be a string"}
     lang = data.get("lang")
     if lang is not None and not isinstance(lang, str):
-        return {"error": "`lang` must be a string such as \"en\""}
+        return {"error": '`lang` must be a string such as "en"'}
     context = data.get("context", [])
     if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
         return {"error": "`context` must be a list of earlier messages (strings), oldest first"}
@@ -60,14 +62,23 @@ def _classify_line(raw: str, explain: bool) -> dict:
         reading = engine.read(text)
         if reading.model is not None:
             p_risk, category, p_urgent = reading.model
-            output["model"] = {"p_risk": round(p_risk, 3), "category": category, "p_urgent": round(p_urgent, 3),
-                               "capped_by_guard": reading.capped}
+            output["model"] = {
+                "p_risk": round(p_risk, 3),
+                "category": category,
+                "p_urgent": round(p_urgent, 3),
+                "capped_by_guard": reading.capped,
+            }
         for code, analysis in reading.lexicons.items():
             output[f"lexicon_{code}"] = {
                 "normalised": analysis.normalised,
                 "hits": [
-                    {"id": h.entry.id, "status": h.status, "words": " ".join(analysis.tokens[h.start:h.end]),
-                     **({"category": h.category} if h.category else {}), **({"reason": h.reason} if h.reason else {})}
+                    {
+                        "id": h.entry.id,
+                        "status": h.status,
+                        "words": " ".join(analysis.tokens[h.start : h.end]),
+                        **({"category": h.category} if h.category else {}),
+                        **({"reason": h.reason} if h.reason else {}),
+                    }
                     for h in analysis.hits
                 ],
             }
@@ -124,22 +135,36 @@ def report(path: Path, thresholds: Thresholds, out: IO[str], only: Optional[str]
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scrollcheck risk",
-        description="Classify JSON lines {\"text\": ..., \"lang\": \"en\"} from stdin for risk, or report on a labelled set.",
+        description='Classify JSON lines {"text": ..., "lang": "en"} from stdin for risk, or report on a labelled set.',
     )
-    parser.add_argument("--report", type=Path, metavar="FILE", help="labelled JSON-lines file to measure")
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="labelled JSON-lines file to measure"
+    )
     parser.add_argument("--min-recall", type=float, default=DEFAULT_MIN_RECALL)
     parser.add_argument("--min-urgent-recall", type=float, default=DEFAULT_MIN_URGENT_RECALL)
-    parser.add_argument("--max-fpr", type=float, default=DEFAULT_MAX_FPR, help="crisis replies on benign messages")
-    parser.add_argument("--max-check-rate", type=float, default=DEFAULT_MAX_CHECK_RATE, help="direct checks on benign messages")
-    parser.add_argument("--only", choices=("lexicon", "model"), help="measure one half of the detector")
     parser.add_argument(
-        "--explain", action="store_true",
+        "--max-fpr", type=float, default=DEFAULT_MAX_FPR, help="crisis replies on benign messages"
+    )
+    parser.add_argument(
+        "--max-check-rate",
+        type=float,
+        default=DEFAULT_MAX_CHECK_RATE,
+        help="direct checks on benign messages",
+    )
+    parser.add_argument(
+        "--only", choices=("lexicon", "model"), help="measure one half of the detector"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
         help="also print the normalised text and every pattern hit (for maintainers tuning the lexicon)",
     )
     args = parser.parse_args(argv)
     try:
         if args.report:
-            thresholds = Thresholds(args.min_recall, args.min_urgent_recall, args.max_fpr, args.max_check_rate)
+            thresholds = Thresholds(
+                args.min_recall, args.min_urgent_recall, args.max_fpr, args.max_check_rate
+            )
             return report(args.report, thresholds, sys.stdout, args.only)
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]

@@ -22,13 +22,14 @@ Decision steps for one message (all data-driven from data/safety/lexicon/<lang>.
      concern when the message is flippant ("lol", "😂") and nothing else makes it urgent.
   7. The result: the most severe level; ties are broken by result.CATEGORY_PRIORITY.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 # spaCy's thinc probes TensorFlow on import; keep its start-up chatter out of the gateway's logs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -38,11 +39,18 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from bot.content.yamlsource import ContentError
-from bot.safety.lexicon import DEFAULT_LANGUAGE, LEXICON_DIR, Entry, Lexicon, available_languages, read_lexicon, lexicon_path
+from bot.safety.lexicon import (
+    DEFAULT_LANGUAGE,
+    LEXICON_DIR,
+    Entry,
+    Lexicon,
+    available_languages,
+    lexicon_path,
+    read_lexicon,
+)
 from bot.safety.normalize import Normaliser
 from bot.safety.patterns import PatternContext, PatternError, compile_pattern, literal_words
 from bot.safety.result import NO_RISK, RiskResult, pick, severity
-
 
 # Function words that appear in most messages; a pattern is never anchored on them if it has a
 # rarer required word. (spaCy's stop-word list is too broad for this: it contains "done", "show".)
@@ -139,7 +147,9 @@ class Hit:
     entry: Entry
     start: int
     end: int
-    status: str = "fired"  # fired | guarded | negated | requires (a rule whose requirement is missing) | part
+    status: str = (
+        "fired"  # fired | guarded | negated | requires (a rule whose requirement is missing) | part
+    )
     category: Optional[str] = None  # rules: the category after attribution
     reason: str = ""
 
@@ -178,7 +188,12 @@ class Detector:
     """A compiled lexicon for one language. Build with `compile_lexicon`; reuse for every message."""
 
     def __init__(
-        self, lexicon: Lexicon, nlp, normaliser: Normaliser, index: _PatternIndex, phrases: PhraseMatcher
+        self,
+        lexicon: Lexicon,
+        nlp,
+        normaliser: Normaliser,
+        index: _PatternIndex,
+        phrases: PhraseMatcher,
     ) -> None:
         self.lexicon = lexicon
         self.nlp = nlp
@@ -225,7 +240,9 @@ class Detector:
             for i in range(start, end):
                 neutral[i] = True
         analysis.flippant = bool(spans.pop(_FLIPPANT_KEY, ()))
-        analysis.hits = self._apply_requirements(self._judge(doc, spans, neutral, analysis.flippant))
+        analysis.hits = self._apply_requirements(
+            self._judge(doc, spans, neutral, analysis.flippant)
+        )
         analysis.result = self._decide(analysis.hits, analysis.flippant)
         return analysis
 
@@ -244,16 +261,24 @@ class Detector:
             found.setdefault(strings[match_id], set()).add((start, end))
         run(g for g in groups if not self._entries[g.key].requires)
         for rule in self._combinations:
-            pairs = self._combine(doc, found.get(rule.first or "", ()), found.get(rule.then or "", ()), rule.within)
+            pairs = self._combine(
+                doc, found.get(rule.first or "", ()), found.get(rule.then or "", ()), rule.within
+            )
             if pairs:
                 found.setdefault(rule.id, set()).update(pairs)
         # Rules with `requires` only count next to a modifier of the named kinds (or another
         # rule); skip matching them when nothing they need was found.
-        found_kinds = {e.kind for e in (self._entries.get(k) for k in found) if e is not None and e.kind}
+        found_kinds = {
+            e.kind for e in (self._entries.get(k) for k in found) if e is not None and e.kind
+        }
         run(
-            g for g in groups
+            g
+            for g in groups
             if self._entries[g.key].requires
-            and (found_kinds.intersection(self._entries[g.key].requires) or "concern" in self._entries[g.key].requires)
+            and (
+                found_kinds.intersection(self._entries[g.key].requires)
+                or "concern" in self._entries[g.key].requires
+            )
         )
         # Keep only the longest spans per entry: optional words must not create a shorter
         # duplicate that escapes a guard or leaves a modifier "outside" its own rule.
@@ -295,11 +320,17 @@ class Detector:
         return False
 
     def _judge(
-        self, doc: Doc, spans: Dict[str, List[Tuple[int, int]]], neutral: Sequence[bool], flippant: bool
+        self,
+        doc: Doc,
+        spans: Dict[str, List[Tuple[int, int]]],
+        neutral: Sequence[bool],
+        flippant: bool,
     ) -> List[Hit]:
         guards = [
-            (key, s, e) for key, found in spans.items()
-            if self._entries[key].role == "guard" and (flippant or not self._entries[key].when_flippant)
+            (key, s, e)
+            for key, found in spans.items()
+            if self._entries[key].role == "guard"
+            and (flippant or not self._entries[key].when_flippant)
             for s, e in found
         ]
         hits: List[Hit] = []
@@ -324,13 +355,18 @@ class Detector:
         negated = [h for h in hits if h.status == "negated"]
         hits = [
             Hit(h.entry, h.start, h.end, "negated", reason="inside a negated phrase")
-            if h.status == "fired" and h.entry.role not in ("guard", "part") and any(h.inside(n.start, n.end) for n in negated)
+            if h.status == "fired"
+            and h.entry.role not in ("guard", "part")
+            and any(h.inside(n.start, n.end) for n in negated)
             else h
             for h in hits
         ]
         friend_spans = [
-            (h.start, h.end) for h in hits
-            if h.status == "fired" and h.entry.role == "rule" and h.entry.category == "friend_at_risk"
+            (h.start, h.end)
+            for h in hits
+            if h.status == "fired"
+            and h.entry.role == "rule"
+            and h.entry.category == "friend_at_risk"
         ]
         judged: List[Hit] = []
         for h in hits:
@@ -366,9 +402,10 @@ class Detector:
                     continue
                 if i + 1 < len(doc) and doc[i + 1].lower_ == "'s":
                     continue  # "my mum's tablets": an owner, not the person at risk
-                if category == "abuse" and (word in self._possessives or (
-                    self._marker(word) == "third" and word not in self._object_pronouns
-                )):
+                if category == "abuse" and (
+                    word in self._possessives
+                    or (self._marker(word) == "third" and word not in self._object_pronouns)
+                ):
                     continue
                 marker = self._marker(word)
                 first_inside = first_inside or marker == "first"
@@ -417,7 +454,9 @@ class Detector:
         modifiers = [h for h in hits if h.status == "fired" and h.entry.role == "modifier"]
         return [
             Hit(h.entry, h.start, h.end, "requires", h.category, "requirement missing")
-            if h.status == "fired" and h.entry.role == "rule" and not self._requirements_met(h, rules, modifiers)
+            if h.status == "fired"
+            and h.entry.role == "rule"
+            and not self._requirements_met(h, rules, modifiers)
             else h
             for h in hits
         ]
@@ -440,7 +479,12 @@ class Detector:
                 if escalators:
                     level = "urgent"
                     matched += [(m.start, m.entry.id) for m in escalators]
-            elif level == "urgent" and flippant and not applicable and all(h.entry.softenable for h in own if h.entry.level == "urgent"):
+            elif (
+                level == "urgent"
+                and flippant
+                and not applicable
+                and all(h.entry.softenable for h in own if h.entry.level == "urgent")
+            ):
                 level = "concern"
             levels[category] = level
         level, category = pick(levels.items())
@@ -483,7 +527,10 @@ def _vocabulary(lexicon: Lexicon, nlp) -> Set[str]:
     try:
         table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         words.update(v for v in table.values() if isinstance(v, str))
-    except (KeyError, ValueError):  # a language without lookup lemmas still works, just less forgiving
+    except (
+        KeyError,
+        ValueError,
+    ):  # a language without lookup lemmas still works, just less forgiving
         pass
     return words
 
@@ -505,23 +552,36 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             return f"`{word}` is rewritten to `{lexicon.normalise.rewrites[word]}` before matching; write that instead"
         if len(nlp.make_doc(word)) != 1:
             pieces = " ".join(t.text for t in nlp.make_doc(word))
-            return f"`{word}` is split by the tokenizer into `{pieces}`; write those as separate words"
+            return (
+                f"`{word}` is split by the tokenizer into `{pieces}`; write those as separate words"
+            )
         return None
 
     context = PatternContext(
-        sets=lexicon.sets, negation_words=lexicon.negation.cues, macros=lexicon.macros, check_word=check_word
+        sets=lexicon.sets,
+        negation_words=lexicon.negation.cues,
+        macros=lexicon.macros,
+        check_word=check_word,
     )
     for name, text in lexicon.macros.items():
         try:
             compile_pattern(f"({text})", context)
         except PatternError as exc:
-            errors.append(ContentError(lexicon.path, lexicon.macro_lines.get(name, 1), f"macro `{name}`: {exc}"))
+            errors.append(
+                ContentError(
+                    lexicon.path, lexicon.macro_lines.get(name, 1), f"macro `{name}`: {exc}"
+                )
+            )
     for name, entries in lexicon.sets.items():
         for entry in entries:
             for word in entry.split():
                 problem = check_word(word)
                 if problem:
-                    errors.append(ContentError(lexicon.path, lexicon.set_lines.get(name, 1), f"set `{name}`: {problem}"))
+                    errors.append(
+                        ContentError(
+                            lexicon.path, lexicon.set_lines.get(name, 1), f"set `{name}`: {problem}"
+                        )
+                    )
     index = _PatternIndex()
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     for entry in lexicon.entries:
@@ -530,14 +590,22 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
             try:
                 compiled.extend(compile_pattern(pattern, context))
             except PatternError as exc:
-                errors.append(ContentError(lexicon.path, line, f"`{entry.id}` pattern `{pattern}`: {exc}"))
+                errors.append(
+                    ContentError(lexicon.path, line, f"`{entry.id}` pattern `{pattern}`: {exc}")
+                )
         if compiled:
             index.add(nlp, entry.id, compiled, _COMMON_WORDS)
         docs = []
         for phrase, line in zip(entry.phrases, entry.phrase_lines):
             doc = nlp.make_doc(normaliser(phrase))
             if not len(doc):
-                errors.append(ContentError(lexicon.path, line, f"`{entry.id}` phrase `{phrase}` is empty after normalisation"))
+                errors.append(
+                    ContentError(
+                        lexicon.path,
+                        line,
+                        f"`{entry.id}` phrase `{phrase}` is empty after normalisation",
+                    )
+                )
                 continue
             docs.append(doc)
         if docs:
@@ -572,7 +640,7 @@ _LANGUAGES: Optional[Tuple[str, ...]] = None
 
 
 def resolve_language(lang: Optional[str]) -> str:
-    """"en-GB" -> "en"; a language without its own lexicon falls back to English."""
+    """ "en-GB" -> "en"; a language without its own lexicon falls back to English."""
     global _LANGUAGES
     if _LANGUAGES is None:
         _LANGUAGES = available_languages(LEXICON_DIR)

@@ -16,14 +16,16 @@ another language's lexicon fired on a message clearly written in one language, a
 alone fired on a message of one or two words.
 
 Context: when the chat's earlier messages are given, the message is also read together with them
-(up to three, oldest first), by the model (the lexicons read each message in its own turn). That reading counts only when it is more severe than both the
-message alone and the earlier messages alone, so "sometimes" after "nothing matters anymore" is
-read as one, and a risk that was already answered is not answered again on "ok".
+(up to three, oldest first), by the model (the lexicons read each message in its own turn).
+That reading counts only when it is more severe than both the message alone and the earlier
+messages alone, so "sometimes" after "nothing matters anymore" is read as one,
+and a risk that was already answered is not answered again on "ok".
 
 Language: every message goes through every language's lexicon (short messages defeat language
 identification, and young people switch mid-sentence). RiskResult.lang is the language of the
 lexicon that fired, else a guess from function words, else None (the caller uses the user's).
 """
+
 from __future__ import annotations
 
 import re
@@ -44,19 +46,23 @@ CONTEXT_ID = "context"  # in RiskResult.matched when the verdict needed the earl
 _WORD = re.compile(r"[a-zà-ÿ']+")
 # Words that are frequent in one of our languages and rare in the other (chat spelling included).
 _MARKERS = {
-    "nl": frozenset("""ik je jij ge gij het een niet nie ni wil meer zo echt gewoon gwn maar mijn m'n
+    "nl": frozenset(
+        """ik je jij ge gij het een niet nie ni wil meer zo echt gewoon gwn maar mijn m'n
         ze zij hij wat waarom wrm dat da dit kan kun ben bent heb hebt is zijn naar van voor met
         ook nog nu al er wel geen niemand iedereen dood zelf mezelf leven ofzo ofz egt kzie kben
-        ff idd wss mss tis wel keer vandaag morgen vanavond straks thuis school mama papa""".split()),
-    "en": frozenset("""i i'm im you u the a an not dont don't want wanna gonna my me myself he she
+        ff idd wss mss tis wel keer vandaag morgen vanavond straks thuis school mama papa""".split()
+    ),
+    "en": frozenset(
+        """i i'm im you u the a an not dont don't want wanna gonna my me myself he she
         they them what why that this can cant can't am are is was have has to of for with and
         but just now already anymore nobody everyone dead die life tonight tomorrow home mom
-        mum dad school really""".split()),
+        mum dad school really""".split()
+    ),
 }
 
 
 def guess_language(text: str) -> Optional[str]:
-    """"nl" or "en" when the function words clearly say so, else None."""
+    """ "nl" or "en" when the function words clearly say so, else None."""
     counts = {lang: 0 for lang in _MARKERS}
     for word in _WORD.findall(text.lower()):
         for lang, words in _MARKERS.items():
@@ -92,7 +98,7 @@ class RiskEngine:
         found: List[RiskResult] = []
         cancelled = False
         written_in = guess_language(text)
-        for lang, lexicon in (self.lexicons.items() if lexicons else ()):
+        for lang, lexicon in self.lexicons.items() if lexicons else ():
             analysis = lexicon.analyse(text)
             reading.lexicons[lang] = analysis
             cancelled = cancelled or analysis.cancelled
@@ -103,15 +109,20 @@ class RiskEngine:
             # Another language's lexicon fired on a message written in this one (the Dutch lexicon
             # knows "suicide", not the English guards around "reading about suicide in class"):
             # ask rather than alarm.
-            found = [r if r.lang == written_in or r.level == "check" else replace(r, level="check") for r in found]
+            found = [
+                r if r.lang == written_in or r.level == "check" else replace(r, level="check")
+                for r in found
+            ]
             reading.capped = reading.capped or any(r.lang != written_in for r in found)
         if self.model is not None:
             reading.model = self.model.scores(text)
             p_risk, category, p_urgent = reading.model
             level = self.model.level_of(p_risk, p_urgent)
             if level != "none" and category is not None:
-                if severity(level) > severity("check") and not found and (
-                    cancelled or len(_WORD.findall(text.lower())) < MIN_WORDS_FOR_MODEL_CRISIS
+                if (
+                    severity(level) > severity("check")
+                    and not found
+                    and (cancelled or len(_WORD.findall(text.lower())) < MIN_WORDS_FOR_MODEL_CRISIS)
                 ):
                     level, reading.capped = "check", True
                 matched = (f"model.{category}",) + (("model.urgent",) if level == "urgent" else ())
@@ -120,7 +131,9 @@ class RiskEngine:
         reading.result = strongest(found)
         return reading
 
-    def detect(self, text: str, lang: Optional[str] = None, context: Sequence[str] = ()) -> RiskResult:
+    def detect(
+        self, text: str, lang: Optional[str] = None, context: Sequence[str] = ()
+    ) -> RiskResult:
         """The verdict for `text` read with up to MAX_CONTEXT earlier messages of the same chat."""
         if not isinstance(text, str):
             raise TypeError(f"detect() needs text, got {type(text).__name__}")
@@ -154,12 +167,18 @@ def get_engine() -> RiskEngine:
     """The process-wide detector, built once (a few seconds) and then reused."""
     global _ENGINE
     engine = _ENGINE
-    if engine is None or any(len(d.nlp.vocab.strings) > MAX_INTERNED_STRINGS for d in engine.lexicons.values()):
+    if engine is None or any(
+        len(d.nlp.vocab.strings) > MAX_INTERNED_STRINGS for d in engine.lexicons.values()
+    ):
         with _LOCK:
             engine = _ENGINE
-            if engine is None or any(len(d.nlp.vocab.strings) > MAX_INTERNED_STRINGS for d in engine.lexicons.values()):
+            if engine is None or any(
+                len(d.nlp.vocab.strings) > MAX_INTERNED_STRINGS for d in engine.lexicons.values()
+            ):
                 model = engine.model if engine is not None else load_model()
-                engine = RiskEngine({lang: build_detector(lang) for lang in lexicon_languages()}, model)
+                engine = RiskEngine(
+                    {lang: build_detector(lang) for lang in lexicon_languages()}, model
+                )
                 _ENGINE = engine
     return engine
 

@@ -14,6 +14,7 @@ reads the message with it, as the gateway and Rasa do.
 Category agreement and over-escalation (concern labelled, urgent detected) are reported too,
 but are not thresholds: a wrong category still sends crisis resources.
 """
+
 from __future__ import annotations
 
 import json
@@ -169,14 +170,16 @@ def load_labelled(path: Path) -> List[LabelledMessage]:
             raise ContentError(path, number, f"`category` must be one of {', '.join(CATEGORIES)}")
         lang = data.get("lang", "en")
         if not isinstance(lang, str):
-            raise ContentError(path, number, "`lang` must be text such as \"en\"")
+            raise ContentError(path, number, '`lang` must be text such as "en"')
         tags = data.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise ContentError(path, number, "`tags` must be a list of words")
         context = data.get("context", [])
         if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
             raise ContentError(path, number, "`context` must be a list of earlier messages")
-        items.append(LabelledMessage(number, text, level, category, lang, tuple(tags), tuple(context)))
+        items.append(
+            LabelledMessage(number, text, level, category, lang, tuple(tags), tuple(context))
+        )
     if not items:
         raise ContentError(path, 1, "the labelled set is empty")
     return items
@@ -187,7 +190,9 @@ Classify = Callable[[str, str, Tuple[str, ...]], RiskResult]
 
 def evaluate(items: Sequence[LabelledMessage], classify: Classify) -> EvalReport:
     """`classify(text, lang, context)` for every item."""
-    return EvalReport([Outcome(item, classify(item.text, item.lang, item.context)) for item in items])
+    return EvalReport(
+        [Outcome(item, classify(item.text, item.lang, item.context)) for item in items]
+    )
 
 
 def _describe(outcome: Outcome) -> str:

@@ -4,6 +4,7 @@ The file is edited by maintainers, so every structural problem is reported as a 
 naming the file and line. Pattern syntax is checked later, when the detector compiles the
 patterns against spaCy (see detector.compile_lexicon), because that needs the tokenizer.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot import DATA_DIR
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
+from bot.languages import default_language
 from bot.safety.normalize import NormaliseConfig
 from bot.safety.result import CATEGORIES, RISK_LEVELS
-from bot.languages import default_language
 
 LEXICON_DIR = DATA_DIR / "safety" / "lexicon"
 DEFAULT_LANGUAGE = default_language()  # data/languages.yml: the first language listed
@@ -76,7 +77,9 @@ class AttributionConfig:
 
     first_person: Tuple[str, ...] = ()
     third_person: Tuple[str, ...] = ()
-    household: Tuple[str, ...] = ()  # a hurt household member is violence at home (abuse), not "a friend"
+    household: Tuple[
+        str, ...
+    ] = ()  # a hurt household member is violence at home (abuse), not "a friend"
     thing_pronouns: Tuple[str, ...] = ()  # ignored inside self_harm spans ("take them all")
     possessives: Tuple[str, ...] = ()  # ignored inside abuse spans ("his special girl")
     object_pronouns: Tuple[str, ...] = ()  # third-person victims inside abuse spans
@@ -137,7 +140,9 @@ class _Reader:
             return None
         return value
 
-    def text_list(self, parent: LineDict, key: str, *, required: bool = True, min_len: int = 1) -> Tuple[Tuple[str, ...], Tuple[int, ...]]:
+    def text_list(
+        self, parent: LineDict, key: str, *, required: bool = True, min_len: int = 1
+    ) -> Tuple[Tuple[str, ...], Tuple[int, ...]]:
         if key not in parent:
             if required:
                 self.error(parent.line, f"missing required list `{key}`")
@@ -147,7 +152,10 @@ class _Reader:
             self.error(parent.line_of(key), f"`{key}` must be a list")
             return (), ()
         if len(value) < min_len:
-            self.error(parent.line_of(key), f"`{key}` needs at least {min_len} entr{'y' if min_len == 1 else 'ies'}")
+            self.error(
+                parent.line_of(key),
+                f"`{key}` needs at least {min_len} entr{'y' if min_len == 1 else 'ies'}",
+            )
         texts: List[str] = []
         lines: List[int] = []
         for index, item in enumerate(value):
@@ -169,7 +177,9 @@ class _Reader:
         texts, lines = self.text_list(parent, key, required=required)
         for text, line in zip(texts, lines):
             if text != text.lower():
-                self.error(line, f"`{text}`: write it in lower case (text is lower-cased before matching)")
+                self.error(
+                    line, f"`{text}`: write it in lower case (text is lower-cased before matching)"
+                )
         return tuple(t.lower() for t in texts)
 
     def boolean(self, parent: LineDict, key: str, default: bool) -> bool:
@@ -188,21 +198,44 @@ class _Reader:
         return value
 
 
-_RULE_KEYS = {"id", "patterns", "phrases", "negatable", "softenable", "requires", "note", "first", "then", "within"}
+_RULE_KEYS = {
+    "id",
+    "patterns",
+    "phrases",
+    "negatable",
+    "softenable",
+    "requires",
+    "note",
+    "first",
+    "then",
+    "within",
+}
 _PART_KEYS = {"id", "patterns", "phrases", "note"}
 _MODIFIER_KEYS = {"id", "kind", "applies_to", "patterns", "phrases", "negatable", "note"}
 _GUARD_KEYS = {"id", "patterns", "phrases", "note", "when_flippant"}
 
 
 def _read_matchable(
-    r: _Reader, raw: LineDict, allowed: set, seen: Dict[str, int], prefix: str, *, combination: bool = False
+    r: _Reader,
+    raw: LineDict,
+    allowed: set,
+    seen: Dict[str, int],
+    prefix: str,
+    *,
+    combination: bool = False,
 ) -> Optional[Dict[str, Any]]:
     unknown = [k for k in raw if k not in allowed]
     for key in unknown:
-        r.error(raw.line_of(key), f"unknown field `{key}` (expected one of: {', '.join(sorted(allowed))})")
+        r.error(
+            raw.line_of(key),
+            f"unknown field `{key}` (expected one of: {', '.join(sorted(allowed))})",
+        )
     entry_id = raw.get("id")
     if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
-        r.error(raw.line_of("id") if "id" in raw else raw.line, "each entry needs an `id` of lower-case letters, digits and _")
+        r.error(
+            raw.line_of("id") if "id" in raw else raw.line,
+            "each entry needs an `id` of lower-case letters, digits and _",
+        )
         return None
     full_id = f"{prefix}.{entry_id}"
     if full_id in seen:
@@ -212,9 +245,15 @@ def _read_matchable(
     patterns, pattern_lines = r.text_list(raw, "patterns", required=False, min_len=0)
     phrases, phrase_lines = r.text_list(raw, "phrases", required=False, min_len=0)
     if combination and (patterns or phrases):
-        r.error(raw.line, f"`{full_id}` combines `first` and `then`; it cannot also have `patterns` or `phrases`")
+        r.error(
+            raw.line,
+            f"`{full_id}` combines `first` and `then`; it cannot also have `patterns` or `phrases`",
+        )
     elif not combination and not patterns and not phrases:
-        r.error(raw.line, f"`{full_id}` needs at least one entry under `patterns` or `phrases` (or `first` and `then`)")
+        r.error(
+            raw.line,
+            f"`{full_id}` needs at least one entry under `patterns` or `phrases` (or `first` and `then`)",
+        )
     return {
         "id": full_id,
         "line": raw.line,
@@ -233,13 +272,18 @@ def _read_combination(r: _Reader, raw: LineDict, parts: Dict[str, int]) -> Dict[
         value = raw.get(key)
         if not isinstance(value, str) or f"part.{value}" not in parts:
             known = ", ".join(sorted(p.split(".", 1)[1] for p in parts)) or "none defined"
-            r.error(raw.line_of(key) if key in raw else raw.line, f"`{key}` must name a part from `parts:` ({known})")
+            r.error(
+                raw.line_of(key) if key in raw else raw.line,
+                f"`{key}` must name a part from `parts:` ({known})",
+            )
             continue
         result[key] = f"part.{value}"
     if "within" in raw:
         result["within"] = r.integer(raw, "within", 0, 8)
     else:
-        r.error(raw.line, "a combination needs `within:` (how many words may stand between the parts)")
+        r.error(
+            raw.line, "a combination needs `within:` (how many words may stand between the parts)"
+        )
     return result
 
 
@@ -250,15 +294,24 @@ def _read_rules(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry]
         return rules
     for category in categories:
         if category not in CATEGORIES:
-            r.error(categories.line_of(category), f"unknown category `{category}` (expected one of: {', '.join(CATEGORIES)})")
+            r.error(
+                categories.line_of(category),
+                f"unknown category `{category}` (expected one of: {', '.join(CATEGORIES)})",
+            )
             continue
         levels = categories[category]
         if not isinstance(levels, LineDict):
-            r.error(categories.line_of(category), f"`{category}` must map levels (concern, urgent) to lists of rules")
+            r.error(
+                categories.line_of(category),
+                f"`{category}` must map levels (concern, urgent) to lists of rules",
+            )
             continue
         for level in levels:
             if level not in RISK_LEVELS:
-                r.error(levels.line_of(level), f"unknown level `{level}` (expected one of: {', '.join(RISK_LEVELS)})")
+                r.error(
+                    levels.line_of(level),
+                    f"unknown level `{level}` (expected one of: {', '.join(RISK_LEVELS)})",
+                )
                 continue
             entries = levels[level]
             if not isinstance(entries, LineList):
@@ -266,7 +319,10 @@ def _read_rules(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry]
                 continue
             for index, raw in enumerate(entries):
                 if not isinstance(raw, LineDict):
-                    r.error(entries.line_of(index), "each rule must be a mapping with `id` and `patterns`/`phrases`")
+                    r.error(
+                        entries.line_of(index),
+                        "each rule must be a mapping with `id` and `patterns`/`phrases`",
+                    )
                     continue
                 combination = "first" in raw or "then" in raw
                 base = _read_matchable(r, raw, _RULE_KEYS, seen, category, combination=combination)
@@ -276,10 +332,15 @@ def _read_rules(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry]
                 requires = r.lower_list(raw, "requires", required=False)
                 for requirement in requires:
                     if requirement not in REQUIREMENTS:
-                        r.error(raw.line_of("requires"), f"`requires` entries must be from: {', '.join(REQUIREMENTS)}")
+                        r.error(
+                            raw.line_of("requires"),
+                            f"`requires` entries must be from: {', '.join(REQUIREMENTS)}",
+                        )
                 softenable = r.boolean(raw, "softenable", False)
                 if softenable and level != "urgent":
-                    r.error(raw.line_of("softenable"), "`softenable` only makes sense for urgent rules")
+                    r.error(
+                        raw.line_of("softenable"), "`softenable` only makes sense for urgent rules"
+                    )
                 rules.append(
                     Entry(
                         role="rule",
@@ -298,7 +359,10 @@ def _read_modifiers(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[En
     modifiers: List[Entry] = []
     raw_list = root.get("modifiers")
     if not isinstance(raw_list, LineList):
-        r.error(root.line_of("modifiers") if "modifiers" in root else root.line, "`modifiers` must be a list")
+        r.error(
+            root.line_of("modifiers") if "modifiers" in root else root.line,
+            "`modifiers` must be a list",
+        )
         return modifiers
     for index, raw in enumerate(raw_list):
         if not isinstance(raw, LineDict):
@@ -309,14 +373,26 @@ def _read_modifiers(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[En
             continue
         kind = raw.get("kind")
         if kind not in MODIFIER_KINDS:
-            r.error(raw.line_of("kind") if "kind" in raw else raw.line, f"`kind` must be one of: {', '.join(MODIFIER_KINDS)}")
+            r.error(
+                raw.line_of("kind") if "kind" in raw else raw.line,
+                f"`kind` must be one of: {', '.join(MODIFIER_KINDS)}",
+            )
             continue
         applies_to = r.lower_list(raw, "applies_to")
         for category in applies_to:
             if category not in CATEGORIES:
-                r.error(raw.line_of("applies_to"), f"`applies_to` entries must be from: {', '.join(CATEGORIES)}")
+                r.error(
+                    raw.line_of("applies_to"),
+                    f"`applies_to` entries must be from: {', '.join(CATEGORIES)}",
+                )
         modifiers.append(
-            Entry(role="modifier", kind=kind, applies_to=applies_to, negatable=r.boolean(raw, "negatable", True), **base)
+            Entry(
+                role="modifier",
+                kind=kind,
+                applies_to=applies_to,
+                negatable=r.boolean(raw, "negatable", True),
+                **base,
+            )
         )
     return modifiers
 
@@ -325,7 +401,9 @@ def _read_guards(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry
     guards: List[Entry] = []
     raw_list = root.get("guards")
     if not isinstance(raw_list, LineList):
-        r.error(root.line_of("guards") if "guards" in root else root.line, "`guards` must be a list")
+        r.error(
+            root.line_of("guards") if "guards" in root else root.line, "`guards` must be a list"
+        )
         return guards
     for index, raw in enumerate(raw_list):
         if not isinstance(raw, LineDict):
@@ -333,7 +411,14 @@ def _read_guards(r: _Reader, root: LineDict, seen: Dict[str, int]) -> List[Entry
             continue
         base = _read_matchable(r, raw, _GUARD_KEYS, seen, "guard")
         if base is not None:
-            guards.append(Entry(role="guard", negatable=False, when_flippant=r.boolean(raw, "when_flippant", False), **base))
+            guards.append(
+                Entry(
+                    role="guard",
+                    negatable=False,
+                    when_flippant=r.boolean(raw, "when_flippant", False),
+                    **base,
+                )
+            )
     return guards
 
 
@@ -363,7 +448,9 @@ def _read_sets(r: _Reader, root: LineDict) -> Tuple[Dict[str, Tuple[str, ...]], 
         return sets, lines
     for name in node:
         if not isinstance(name, str) or not _SET_NAME_RE.match(name):
-            r.error(node.line_of(name), f"set name `{name}` must be lower-case letters, digits and _")
+            r.error(
+                node.line_of(name), f"set name `{name}` must be lower-case letters, digits and _"
+            )
             continue
         sets[name] = r.lower_list(node, name)
         lines[name] = node.line_of(name)
@@ -378,7 +465,9 @@ def _read_macros(r: _Reader, root: LineDict) -> Tuple[Dict[str, str], Dict[str, 
         return macros, lines
     for name, text in node.items():
         if not isinstance(name, str) or not _SET_NAME_RE.match(name):
-            r.error(node.line_of(name), f"macro name `{name}` must be lower-case letters, digits and _")
+            r.error(
+                node.line_of(name), f"macro name `{name}` must be lower-case letters, digits and _"
+            )
             continue
         if not isinstance(text, str) or not text.strip():
             r.error(node.line_of(name), f"macro `{name}` must be pattern text")
@@ -397,8 +486,17 @@ def _read_normalise(r: _Reader, root: LineDict) -> NormaliseConfig:
     if leet_node is not None:
         for key, value in leet_node.items():
             key_text = str(key)
-            if len(key_text) != 1 or key_text.isalpha() or not isinstance(value, str) or len(value) != 1 or not value.isalpha():
-                r.error(leet_node.line_of(key), "each `leet` entry maps one non-letter character to one letter")
+            if (
+                len(key_text) != 1
+                or key_text.isalpha()
+                or not isinstance(value, str)
+                or len(value) != 1
+                or not value.isalpha()
+            ):
+                r.error(
+                    leet_node.line_of(key),
+                    "each `leet` entry maps one non-letter character to one letter",
+                )
                 continue
             leet[key_text] = value.lower()
     rewrites: Dict[str, str] = {}
@@ -410,10 +508,16 @@ def _read_normalise(r: _Reader, root: LineDict) -> NormaliseConfig:
                 r.error(rewrites_node.line_of(key), f"rewrite `{key_text}` must map to text")
                 continue
             if key_text != key_text.lower() or value != value.lower():
-                r.error(rewrites_node.line_of(key), f"rewrite `{key_text}`: write both sides in lower case")
+                r.error(
+                    rewrites_node.line_of(key),
+                    f"rewrite `{key_text}`: write both sides in lower case",
+                )
                 continue
             if any(c in key_text for c in "\u2018\u2019\u201c\u201d"):
-                r.error(rewrites_node.line_of(key), f"rewrite `{key_text}`: use a straight apostrophe ' (curly ones are straightened first)")
+                r.error(
+                    rewrites_node.line_of(key),
+                    f"rewrite `{key_text}`: use a straight apostrophe ' (curly ones are straightened first)",
+                )
                 continue
             rewrites[key_text] = value
     risk_words = r.lower_list(node, "risk_words")
@@ -452,8 +556,19 @@ def _read_attribution(r: _Reader, root: LineDict) -> AttributionConfig:
 
 
 _TOP_KEYS = {
-    "language", "sets", "macros", "vocabulary", "normalise", "negation", "attribution", "flippant",
-    "guards", "modifiers", "parts", "combination_gap_words", "categories",
+    "language",
+    "sets",
+    "macros",
+    "vocabulary",
+    "normalise",
+    "negation",
+    "attribution",
+    "flippant",
+    "guards",
+    "modifiers",
+    "parts",
+    "combination_gap_words",
+    "categories",
 }
 
 
@@ -466,16 +581,29 @@ def read_lexicon(path: Path) -> Tuple[Optional[Lexicon], List[ContentError]]:
     except ContentError as exc:
         return None, [exc]
     if not isinstance(root, LineDict):
-        return None, [ContentError(path, 1, "a lexicon file must be a mapping (language, sets, normalise, ...)")]
+        return None, [
+            ContentError(
+                path, 1, "a lexicon file must be a mapping (language, sets, normalise, ...)"
+            )
+        ]
     for key in root:
         if key not in _TOP_KEYS:
-            r.error(root.line_of(key), f"unknown section `{key}` (expected: {', '.join(sorted(_TOP_KEYS))})")
+            r.error(
+                root.line_of(key),
+                f"unknown section `{key}` (expected: {', '.join(sorted(_TOP_KEYS))})",
+            )
     language = root.get("language")
     if not isinstance(language, str) or not _LANG_RE.match(language):
-        r.error(root.line_of("language") if "language" in root else 1, "`language` must be a lower-case language code such as en or nl")
+        r.error(
+            root.line_of("language") if "language" in root else 1,
+            "`language` must be a lower-case language code such as en or nl",
+        )
         language = path.stem
     elif language != path.stem:
-        r.error(root.line_of("language"), f"`language: {language}` must match the file name ({path.stem}.yml)")
+        r.error(
+            root.line_of("language"),
+            f"`language: {language}` must match the file name ({path.stem}.yml)",
+        )
     sets, set_lines = _read_sets(r, root)
     macros, macro_lines = _read_macros(r, root)
     vocabulary = r.lower_list(root, "vocabulary", required=False)

@@ -17,6 +17,7 @@ Order matters and each step is cheap (a few regex passes, set look-ups):
   6. lexicon rewrites: contractions and slang to plain words ("i'm" -> "i am", "gonna" ->
      "going to", "kms" -> "kill myself"), longest phrase first, in one pass.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,28 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 _TRANSLATE = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-        "\u00b4": "'", "\u02bc": "'", "\uff07": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u02bc": "'",
+        "\uff07": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
         "\u2212": "-",
     }
 )
@@ -62,7 +80,9 @@ class Normaliser:
 
     def __init__(self, config: NormaliseConfig, is_word: Callable[[str], bool]) -> None:
         self.config = config
-        self._rewrites = {_SPACE_RE.sub(" ", k.strip().lower()): v for k, v in config.rewrites.items()}
+        self._rewrites = {
+            _SPACE_RE.sub(" ", k.strip().lower()): v for k, v in config.rewrites.items()
+        }
         self._is_known = lambda w: is_word(w) or w in self._rewrites
         self._leet_table = str.maketrans(dict(config.leet))
         self._leet_chars = frozenset(config.leet)
@@ -71,7 +91,9 @@ class Normaliser:
         self._single_letters = frozenset(config.single_letter_words)
         keys = sorted(self._rewrites, key=len, reverse=True)
         self._rewrite_re: Optional[re.Pattern] = (
-            re.compile(r"(?<![a-z0-9'])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![a-z0-9'])")
+            re.compile(
+                r"(?<![a-z0-9'])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![a-z0-9'])"
+            )
             if keys
             else None
         )
@@ -142,7 +164,7 @@ class Normaliser:
         if not core:
             return chunk
         start = chunk.index(core)
-        lead, trail = chunk[:start], chunk[start + len(core):]
+        lead, trail = chunk[:start], chunk[start + len(core) :]
         if not any(c.isalpha() for c in core) or self._is_known(core):
             return chunk
         if "*" in core:
@@ -153,7 +175,11 @@ class Normaliser:
         if self._leet_chars.intersection(core):
             candidates.insert(0, core.translate(self._leet_table))
         for candidate in candidates:
-            for variant in (candidate, _RUN3_RE.sub(r"\1\1", candidate), _RUN2_RE.sub(r"\1", candidate)):
+            for variant in (
+                candidate,
+                _RUN3_RE.sub(r"\1\1", candidate),
+                _RUN2_RE.sub(r"\1", candidate),
+            ):
                 if self._is_known(variant):
                     return lead + variant + trail
         squeezed = _RUN3_RE.sub(r"\1", core)
@@ -164,7 +190,9 @@ class Normaliser:
         return lead + squeezed + trail
 
     def _uncensor(self, core: str) -> Optional[str]:
-        pattern = re.compile("^" + "".join("[a-z]" if c == "*" else re.escape(c) for c in core) + "$")
+        pattern = re.compile(
+            "^" + "".join("[a-z]" if c == "*" else re.escape(c) for c in core) + "$"
+        )
         matches = [t for t in self._risk_words if pattern.match(t)]
         return matches[0] if len(matches) == 1 else None
 
@@ -190,7 +218,7 @@ def _deletions(word: str, depth: int) -> Set[str]:
     result = {word}
     frontier = {word}
     for _ in range(depth):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w)) if len(w) > 1}
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w)) if len(w) > 1}
         result |= frontier
     return result
 

@@ -22,6 +22,7 @@ normalize.py), token by token:
 A group or set that contains multi-word entries is expanded into several Matcher patterns; the
 expansion is capped so a typo cannot explode the matcher.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -136,7 +137,9 @@ class _Compiler:
         if not _WORD_RE.match(word):
             raise PatternError(f"`{word}` is not a word")
         if word != word.lower():
-            raise PatternError(f"write `{word.lower()}` in lower case (text is lower-cased before matching)")
+            raise PatternError(
+                f"write `{word.lower()}` in lower case (text is lower-cased before matching)"
+            )
         if self.context.check_word:
             problem = self.context.check_word(word)
             if problem:
@@ -156,7 +159,9 @@ class _Compiler:
         if item.startswith("("):
             if not item.endswith(")"):
                 raise PatternError(f"`{item}`: a group must end with `)`")
-            alternatives = tuple(self.parse_sequence(alt) for alt in _split_alternatives(item[1:-1]))
+            alternatives = tuple(
+                self.parse_sequence(alt) for alt in _split_alternatives(item[1:-1])
+            )
             return _Group(alternatives, optional)
         if item == "...":
             if optional:
@@ -178,7 +183,9 @@ class _Compiler:
             lemmas = [self._word(w) for w in item[1:-1].split("|")]
             if not all(lemmas):
                 raise PatternError(f"`{item}`: empty lemma")
-            spec: TokenSpec = {"LEMMA": lemmas[0]} if len(lemmas) == 1 else {"LEMMA": {"IN": lemmas}}
+            spec: TokenSpec = (
+                {"LEMMA": lemmas[0]} if len(lemmas) == 1 else {"LEMMA": {"IN": lemmas}}
+            )
             return _Token(spec, optional)
         words = item.split("|")
         if not all(words):
@@ -195,8 +202,14 @@ class _Compiler:
         for word in words:
             core = word.strip("*")
             if not _AFFIX_RE.match(core) or "*" in core:
-                raise PatternError(f"`{word}`: a `*` word needs at least 4 letters and a `*` only at its start or end")
-            alternatives.append(("[a-z]*" if word.startswith("*") else "") + re.escape(core) + ("[a-z]*" if word.endswith("*") else ""))
+                raise PatternError(
+                    f"`{word}`: a `*` word needs at least 4 letters and a `*` only at its start or end"
+                )
+            alternatives.append(
+                ("[a-z]*" if word.startswith("*") else "")
+                + re.escape(core)
+                + ("[a-z]*" if word.endswith("*") else "")
+            )
         return "^(?:" + "|".join(alternatives) + ")$"
 
     def _set(self, name: str, optional: bool) -> _Node:
@@ -239,7 +252,12 @@ class _Compiler:
         merged: Dict[str, List[str]] = {}
         for alternative in node.alternatives:
             single = alternative[0] if len(alternative) == 1 else None
-            if isinstance(single, _Token) and not single.optional and set(single.spec) <= {"LOWER", "LEMMA"} and len(single.spec) == 1:
+            if (
+                isinstance(single, _Token)
+                and not single.optional
+                and set(single.spec) <= {"LOWER", "LEMMA"}
+                and len(single.spec) == 1
+            ):
                 attr, value = next(iter(single.spec.items()))
                 if isinstance(value, str):
                     merged.setdefault(attr, []).append(value)
@@ -289,7 +307,9 @@ def compile_pattern(pattern: str, context: PatternContext) -> List[TokenPattern]
         raise PatternError("the pattern can match nothing (everything in it is optional)")
     for variant in compiled:
         if all(spec.get("OP") == "?" for spec in variant):
-            raise PatternError("every word in this pattern is optional; make at least one word required")
+            raise PatternError(
+                "every word in this pattern is optional; make at least one word required"
+            )
     return compiled
 
 

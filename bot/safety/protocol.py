@@ -10,6 +10,7 @@ protocol. Everything in it comes from data/safety/replies.yml and data/safety/cr
 only the headings and the short explanations are written here. The output is deterministic (no
 timestamps), so the check compares it byte for byte.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,15 +88,26 @@ def _language_section(lang: str) -> List[str]:
         check = r.check_question(r.RiskResult("check", category), lang)
         out += ["**check** (an uncertain signal): one direct question.", ""]
         out += _quote(check.text)
-        out += [_buttons(check.buttons) + ". Yes, or an unclear answer: the concern reply below. No: the reply after no (below).", ""]
+        out += [
+            _buttons(check.buttons)
+            + ". Yes, or an unclear answer: the concern reply below. No: the reply after no (below).",
+            "",
+        ]
         for level, intro in (
             ("concern", "**concern**: help numbers and the emergency number."),
             ("urgent", "**urgent**: the emergency number first."),
         ):
             out += [intro, ""]
             out += _messages(texts.crisis[(category, level)])
-        out += ["Every concern and urgent reply ends with the automated-assistant note (below)"
-                + ("; the concern reply is then followed by the acuity question." if category == "self_harm" else "."), ""]
+        out += [
+            "Every concern and urgent reply ends with the automated-assistant note (below)"
+            + (
+                "; the concern reply is then followed by the acuity question."
+                if category == "self_harm"
+                else "."
+            ),
+            "",
+        ]
     out += ["### Extra messages for particular signals", ""]
     for extra in texts.extras:
         out += [f"When the detector matched `{'`, `'.join(extra.when)}`:", ""]
@@ -107,10 +119,19 @@ def _language_section(lang: str) -> List[str]:
     out += _quote(question.text)
     out += [_buttons(question.buttons) + ".", ""]
     acuity = r.acuity_question(lang)
-    out += ["### The acuity question (self-harm, concern level)", "",
-            "Asked after the self-harm concern reply (the NIMH ASQ acuity item):", ""]
+    out += [
+        "### The acuity question (self-harm, concern level)",
+        "",
+        "Asked after the self-harm concern reply (the NIMH ASQ acuity item):",
+        "",
+    ]
     out += _quote(acuity.text)
-    out += [_buttons(acuity.buttons) + ".", "", "Yes, or an unclear answer (after asking once more):", ""]
+    out += [
+        _buttons(acuity.buttons) + ".",
+        "",
+        "Yes, or an unclear answer (after asking once more):",
+        "",
+    ]
     out += _quote(texts.answer_reask)
     out += ["leads to the urgent reply:", ""]
     out += _messages(texts.urgent_after_yes)
@@ -118,7 +139,11 @@ def _language_section(lang: str) -> List[str]:
     inside = r.acuity_no_reply(lang, in_checkin=True)
     outside = r.acuity_no_reply(lang, in_checkin=False)
     out += _quote(inside.text)
-    out += [_buttons(inside.buttons) + f" (outside a check-in: {' · '.join(f'`{t}`' for t, _ in outside.buttons)}).", ""]
+    out += [
+        _buttons(inside.buttons)
+        + f" (outside a check-in: {' · '.join(f'`{t}`' for t, _ in outside.buttons)}).",
+        "",
+    ]
     out += ["### The reply after no to a direct question (check level)", ""]
     out += _quote(texts.check_no)
     out += ["### Help numbers on request (/resources) and while the assistant is down", ""]
@@ -126,11 +151,20 @@ def _language_section(lang: str) -> List[str]:
     out += _quote(texts.unavailable)
     out += ["If the safety layer itself cannot be loaded:", ""]
     out += _quote(texts.gateway["last_resort"])
-    out += ["### Answers to yes/no questions", "",
-            "A message counts as an answer when it starts with one of these (every language is read on",
-            "every answer; the longest match wins; a no followed by a hedge word counts as unsure).",
-            "Unsure counts as yes, the safe side.", ""]
-    for kind, label in (("affirm", "yes"), ("deny", "no"), ("unsure", "unsure (= yes)"), ("hedges", "hedge words")):
+    out += [
+        "### Answers to yes/no questions",
+        "",
+        "A message counts as an answer when it starts with one of these (every language is read on",
+        "every answer; the longest match wins; a no followed by a hedge word counts as unsure).",
+        "Unsure counts as yes, the safe side.",
+        "",
+    ]
+    for kind, label in (
+        ("affirm", "yes"),
+        ("deny", "no"),
+        ("unsure", "unsure (= yes)"),
+        ("hedges", "hedge words"),
+    ):
         words = getattr(texts.answers, kind)
         out += [f"- {label}: " + ", ".join(f"`{w}`" for w in words)]
     out += [""]
@@ -144,18 +178,30 @@ def _contacts(resource, lang: str) -> str:
 def _country_section(entry: CountryResources) -> List[str]:
     langs = r.languages()
     names = " / ".join(dict.fromkeys(entry.name_in(lang) for lang in langs))
-    code = {EU_FALLBACK: "EU member states without their own entry", UNKNOWN_FALLBACK: "country not known"}.get(entry.code, entry.code)
+    code = {
+        EU_FALLBACK: "EU member states without their own entry",
+        UNKNOWN_FALLBACK: "country not known",
+    }.get(entry.code, entry.code)
     out = [f"### {names} ({code})", ""]
     if entry.emergency:
-        out += [f"Emergency: **{' or '.join(entry.emergency)}**. Checked on {entry.checked_on.isoformat()}.", ""]
+        out += [
+            f"Emergency: **{' or '.join(entry.emergency)}**. Checked on {entry.checked_on.isoformat()}.",
+            "",
+        ]
     else:
-        out += [f"Emergency: the local number is not known, so replies name the main ones. Checked on {entry.checked_on.isoformat()}.", ""]
+        out += [
+            f"Emergency: the local number is not known, so replies name the main ones. Checked on {entry.checked_on.isoformat()}.",
+            "",
+        ]
         for lang in langs:
             out += [f"- {LANGUAGE_NAMES.get(lang, lang)}: {r.emergency_text(entry, lang)}"]
         out += [""]
     if entry.note:
         out += [f"Source: {entry.note}", ""]
-    out += ["| service | how to reach it | kind | shown for | checked on | note |", "|---|---|---|---|---|---|"]
+    out += [
+        "| service | how to reach it | kind | shown for | checked on | note |",
+        "|---|---|---|---|---|---|",
+    ]
     for resource in entry.resources:
         shown = [c for c in CATEGORIES if resource in entry.for_category(c)]
         name = " / ".join(dict.fromkeys(resource.name_in(lang) for lang in langs))
@@ -172,7 +218,9 @@ def _country_section(entry: CountryResources) -> List[str]:
 def render() -> str:
     directory = crisis_directory()
     langs = r.languages()
-    countries = [e for code, e in directory.countries.items() if code not in (EU_FALLBACK, UNKNOWN_FALLBACK)]
+    countries = [
+        e for code, e in directory.countries.items() if code not in (EU_FALLBACK, UNKNOWN_FALLBACK)
+    ]
     out = [
         "# Crisis protocol",
         "",
@@ -190,7 +238,9 @@ def render() -> str:
         "",
         "- Every message, in every state of the conversation (also in the middle of a check-in, during",
         "  consent and after /stop), is read by the risk detector before anything else, together with",
-        "  the chat's last three messages. Every language's detector (" + ", ".join(LANGUAGE_NAMES.get(l, l) for l in langs) + ") reads every message.",
+        "  the chat's last three messages. Every language's detector ("
+        + ", ".join(LANGUAGE_NAMES.get(code, code) for code in langs)
+        + ") reads every message.",
         "- The reply is in the language the message was written in, else the user's language, else English.",
         "- Help numbers are those of the country the user chose; else the country in the user's Telegram",
         "  language setting when it names one (`nl-BE`: Belgium); else the country is unknown, and the reply",
@@ -212,20 +262,36 @@ def render() -> str:
     for lang in langs:
         title = f"What the bot says: {LANGUAGE_NAMES.get(lang, lang)}"
         out += [f"- [{title}](#{_slug(title)})"]
-    out += ["- [Help numbers per country](#help-numbers-per-country)", "- [Unknown country](#unknown-country)", ""]
+    out += [
+        "- [Help numbers per country](#help-numbers-per-country)",
+        "- [Unknown country](#unknown-country)",
+        "",
+    ]
     for lang in langs:
         out += _language_section(lang)
     out += ["## Help numbers per country", ""]
-    out += ["Which kinds of service a reply shows, best first (all of the country's services when it has",
-            "none of these kinds; /resources always shows every service):", "",
-            "| category | services shown |", "|---|---|"]
-    out += [f"| {c} | {', '.join(KIND_NAMES[k] for k in KINDS_FOR_CATEGORY.get(c, ()))} |" for c in CATEGORIES]
-    out += ["",
-            "Every entry comes from the project's reference list of published numbers; `checked on` is the",
-            "date it was last compared with that list. " + (
-                "Each entry still has to be checked on the provider's own website before release."
-                if not directory.verified_with_provider else "Every entry was also checked on the provider's own website."),
-            ""]
+    out += [
+        "Which kinds of service a reply shows, best first (all of the country's services when it has",
+        "none of these kinds; /resources always shows every service):",
+        "",
+        "| category | services shown |",
+        "|---|---|",
+    ]
+    out += [
+        f"| {c} | {', '.join(KIND_NAMES[k] for k in KINDS_FOR_CATEGORY.get(c, ()))} |"
+        for c in CATEGORIES
+    ]
+    out += [
+        "",
+        "Every entry comes from the project's reference list of published numbers; `checked on` is the",
+        "date it was last compared with that list. "
+        + (
+            "Each entry still has to be checked on the provider's own website before release."
+            if not directory.verified_with_provider
+            else "Every entry was also checked on the provider's own website."
+        ),
+        "",
+    ]
     for entry in countries:
         out += _country_section(entry)
     out += _country_section(directory.countries[EU_FALLBACK])
@@ -234,7 +300,10 @@ def render() -> str:
     out += _country_section(unknown)[1:]
     for lang in langs:
         reply = r.crisis_reply(r.RiskResult("urgent", "self_harm"), None, lang)
-        out += [f"The full urgent self-harm reply for an unknown country, {LANGUAGE_NAMES.get(lang, lang)}:", ""]
+        out += [
+            f"The full urgent self-harm reply for an unknown country, {LANGUAGE_NAMES.get(lang, lang)}:",
+            "",
+        ]
         out += _messages(reply.messages)
         out += [_buttons(reply.buttons) + ".", ""]
     text = "\n".join(out)
@@ -245,18 +314,30 @@ def render() -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when the file is not current (for CI)")
-    parser.add_argument("--output", type=Path, default=PROTOCOL_PATH, help="default: docs/crisis-protocol.md")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the file is not current (for CI)"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=PROTOCOL_PATH, help="default: docs/crisis-protocol.md"
+    )
     args = parser.parse_args(argv)
     text = render()
     path: Path = args.output
-    shown = path.relative_to(PROJECT_ROOT) if path.is_absolute() and PROJECT_ROOT in path.parents else path
+    shown = (
+        path.relative_to(PROJECT_ROOT)
+        if path.is_absolute() and PROJECT_ROOT in path.parents
+        else path
+    )
     if args.check:
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             print(f"{shown}: current")
             return 0
-        reason = "is missing" if current is None else "is not current (data/safety/replies.yml or crisis_resources.yml changed)"
+        reason = (
+            "is missing"
+            if current is None
+            else "is not current (data/safety/replies.yml or crisis_resources.yml changed)"
+        )
         print(f"{shown} {reason}: run `{COMMAND}` and commit the result", file=sys.stderr)
         return 1
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ The bot never discusses methods and never claims to be a person, a therapist or 
 the validator (read_replies, run by `scrollcheck validate`) checks every text in every language
 for both, and that every language has every text.
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,9 +31,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from bot import DATA_DIR
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
-from bot.safety.resources import UNKNOWN_FALLBACK, Contact, CountryResources, Resource, resources_for
-from bot.safety.result import CATEGORIES, RiskResult
 from bot.languages import default_language
+from bot.safety.resources import (
+    UNKNOWN_FALLBACK,
+    Contact,
+    CountryResources,
+    Resource,
+    resources_for,
+)
+from bot.safety.result import CATEGORIES, RiskResult
 
 REPLIES_PATH = DATA_DIR / "safety" / "replies.yml"
 DEFAULT_LANGUAGE = default_language()  # data/languages.yml: the first language listed
@@ -54,35 +61,139 @@ Button = Tuple[str, str]  # (title, payload)
 # edit). A maintainer who needs one of these words must change this policy here, in review.
 FORBIDDEN_WORDS: Dict[str, Tuple[str, ...]] = {
     "en": (
-        "pill", "pills", "tablet", "tablets", "overdose", "dose", "rope", "noose", "hang", "hanging",
-        "knife", "blade", "razor", "gun", "jump", "jumping", "bridge", "roof", "poison", "bleach",
-        "wrist", "wrists", "vein", "veins", "suffocate", "drown", "train", "traffic", "tracks",
-        "ledge", "paracetamol", "cutting",
+        "pill",
+        "pills",
+        "tablet",
+        "tablets",
+        "overdose",
+        "dose",
+        "rope",
+        "noose",
+        "hang",
+        "hanging",
+        "knife",
+        "blade",
+        "razor",
+        "gun",
+        "jump",
+        "jumping",
+        "bridge",
+        "roof",
+        "poison",
+        "bleach",
+        "wrist",
+        "wrists",
+        "vein",
+        "veins",
+        "suffocate",
+        "drown",
+        "train",
+        "traffic",
+        "tracks",
+        "ledge",
+        "paracetamol",
+        "cutting",
     ),
     "nl": (
-        "pil", "pillen", "tablet", "tabletten", "overdosis", "dosis", "touw", "strop", "ophangen",
-        "opknopen", "mes", "mesje", "mesjes", "scheermes", "scheermesje", "pistool", "geweer",
-        "springen", "spring", "brug", "dak", "flat", "spoor", "spoorlijn", "trein", "treinen", "gif",
-        "vergif", "vergiftigen", "pols", "polsen", "ader", "aderen", "verstikken", "verdrinken",
-        "snijden", "krassen", "slaappillen", "medicijnen", "bleekmiddel", "verkeer",
+        "pil",
+        "pillen",
+        "tablet",
+        "tabletten",
+        "overdosis",
+        "dosis",
+        "touw",
+        "strop",
+        "ophangen",
+        "opknopen",
+        "mes",
+        "mesje",
+        "mesjes",
+        "scheermes",
+        "scheermesje",
+        "pistool",
+        "geweer",
+        "springen",
+        "spring",
+        "brug",
+        "dak",
+        "flat",
+        "spoor",
+        "spoorlijn",
+        "trein",
+        "treinen",
+        "gif",
+        "vergif",
+        "vergiftigen",
+        "pols",
+        "polsen",
+        "ader",
+        "aderen",
+        "verstikken",
+        "verdrinken",
+        "snijden",
+        "krassen",
+        "slaappillen",
+        "medicijnen",
+        "bleekmiddel",
+        "verkeer",
     ),
 }
 FORBIDDEN_CLAIMS: Dict[str, Tuple[str, ...]] = {
     "en": (
-        "i'm human", "i am human", "i'm a person", "i am a person", "i'm a real person", "i am a real person",
-        "i'm a therapist", "i am a therapist", "i'm a counsellor", "i am a counsellor", "i'm a doctor",
-        "i am a doctor", "i diagnose", "i can diagnose", "i'll call", "i will call", "i can call",
-        "i'll send help", "i will send help", "i can send help", "i'll get help to you",
-        "i will get help to you", "i can get help to you", "i'll contact", "i will contact",
+        "i'm human",
+        "i am human",
+        "i'm a person",
+        "i am a person",
+        "i'm a real person",
+        "i am a real person",
+        "i'm a therapist",
+        "i am a therapist",
+        "i'm a counsellor",
+        "i am a counsellor",
+        "i'm a doctor",
+        "i am a doctor",
+        "i diagnose",
+        "i can diagnose",
+        "i'll call",
+        "i will call",
+        "i can call",
+        "i'll send help",
+        "i will send help",
+        "i can send help",
+        "i'll get help to you",
+        "i will get help to you",
+        "i can get help to you",
+        "i'll contact",
+        "i will contact",
         "i can help you in an emergency",
     ),
     "nl": (
-        "ik ben een mens", "ik ben een echt mens", "ik ben een persoon", "ik ben een echte persoon",
-        "ik ben een therapeut", "ik ben je therapeut", "ik ben een psycholoog", "ik ben een hulpverlener",
-        "ik ben een dokter", "ik ben een arts", "ik ben een huisarts", "ik stel een diagnose",
-        "stel ik een diagnose", "ik kan een diagnose stellen", "kan ik een diagnose stellen", "ik bel", "ik zal bellen", "ik ga bellen", "ik kan bellen",
-        "ik stuur hulp", "ik zal hulp sturen", "ik kan hulp sturen", "ik stuur iemand",
-        "ik neem contact op", "ik ga contact opnemen", "ik kan je helpen in een noodgeval",
+        "ik ben een mens",
+        "ik ben een echt mens",
+        "ik ben een persoon",
+        "ik ben een echte persoon",
+        "ik ben een therapeut",
+        "ik ben je therapeut",
+        "ik ben een psycholoog",
+        "ik ben een hulpverlener",
+        "ik ben een dokter",
+        "ik ben een arts",
+        "ik ben een huisarts",
+        "ik stel een diagnose",
+        "stel ik een diagnose",
+        "ik kan een diagnose stellen",
+        "kan ik een diagnose stellen",
+        "ik bel",
+        "ik zal bellen",
+        "ik ga bellen",
+        "ik kan bellen",
+        "ik stuur hulp",
+        "ik zal hulp sturen",
+        "ik kan hulp sturen",
+        "ik stuur iemand",
+        "ik neem contact op",
+        "ik ga contact opnemen",
+        "ik kan je helpen in een noodgeval",
     ),
 }
 # Kept for code written when only English existed.
@@ -90,7 +201,13 @@ FORBIDDEN_WORDS_EN = FORBIDDEN_WORDS["en"]
 FORBIDDEN_CLAIMS_EN = FORBIDDEN_CLAIMS["en"]
 _ALL_FORBIDDEN_WORDS = frozenset(w for words in FORBIDDEN_WORDS.values() for w in words)
 _CLAIM_RE = re.compile(
-    r"(?<![\w'])(" + "|".join(sorted((re.escape(c) for cs in FORBIDDEN_CLAIMS.values() for c in cs), key=len, reverse=True)) + r")(?![\w'])"
+    r"(?<![\w'])("
+    + "|".join(
+        sorted(
+            (re.escape(c) for cs in FORBIDDEN_CLAIMS.values() for c in cs), key=len, reverse=True
+        )
+    )
+    + r")(?![\w'])"
 )
 
 
@@ -189,8 +306,14 @@ class ReplyTexts:
 # -- reading and checking -------------------------------------------------------------------------
 BUTTON_KEYS = ("affirm", "deny", "back_to_checkin", "start_checkin", "stop")
 ANSWER_KEYS = ("affirm", "deny", "unsure", "hedges")
-GATEWAY_KEYS = {"disclosure_reminder": set(), "truncation_note": {"limit"}, "erase_failed": set(), "last_resort": set(),
-                "busy_note": set(), "not_saved": set()}
+GATEWAY_KEYS = {
+    "disclosure_reminder": set(),
+    "truncation_note": {"limit"},
+    "erase_failed": set(),
+    "last_resort": set(),
+    "busy_note": set(),
+    "not_saved": set(),
+}
 CRISIS_LEVELS = ("concern", "urgent")
 _TEMPLATE_FIELDS = {
     "resource_line": {"name", "contacts"},
@@ -205,10 +328,28 @@ _TEMPLATE_FIELDS = {
     "emergency_region": {"number", "where"},
 }
 _LANGUAGE_KEYS = {
-    "buttons", "answers", "acuity_question", "acuity_no", "answer_reask", "check_no",
-    "emergency_unknown", "emergency_region", "emergency_region_separator", "automated_note",
-    "country_question", "resource_line", "contact", "contact_separator", "ages", "region", "extras",
-    "urgent_after_yes", "resources_text", "unavailable", "gateway", *CATEGORIES,
+    "buttons",
+    "answers",
+    "acuity_question",
+    "acuity_no",
+    "answer_reask",
+    "check_no",
+    "emergency_unknown",
+    "emergency_region",
+    "emergency_region_separator",
+    "automated_note",
+    "country_question",
+    "resource_line",
+    "contact",
+    "contact_separator",
+    "ages",
+    "region",
+    "extras",
+    "urgent_after_yes",
+    "resources_text",
+    "unavailable",
+    "gateway",
+    *CATEGORIES,
 }
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -252,7 +393,11 @@ class _Checker:
             self.missing(node, label)
             return ""
         if not isinstance(value, str) or not value.strip():
-            hint = " (put it in quotes: yes/no/on/off would otherwise be read as true/false)" if isinstance(value, bool) else ""
+            hint = (
+                " (put it in quotes: yes/no/on/off would otherwise be read as true/false)"
+                if isinstance(value, bool)
+                else ""
+            )
             self.error(line, f"`{label}` must be non-empty text{hint}")
             return ""
         self.check_text(value, line, allowed, label)
@@ -267,19 +412,38 @@ class _Checker:
         try:
             used = placeholders(value)
         except ValueError as exc:
-            self.error(line, f"`{label}`: broken {{placeholder}} ({exc}); write {{{{ and }}}} for literal braces")
+            self.error(
+                line,
+                f"`{label}`: broken {{placeholder}} ({exc}); write {{{{ and }}}} for literal braces",
+            )
             return
         unknown = used - allowed
         if unknown:
-            self.error(line, f"`{label}` uses unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
-                             f"allowed: {', '.join('{' + a + '}' for a in sorted(allowed)) or 'none'}")
+            self.error(
+                line,
+                f"`{label}` uses unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
+                f"allowed: {', '.join('{' + a + '}' for a in sorted(allowed)) or 'none'}",
+            )
         words, claims = forbidden_in(value)
         for word in words:
-            self.error(line, f"`{label}` mentions `{word}`: crisis texts never name or hint at a method")
+            self.error(
+                line, f"`{label}` mentions `{word}`: crisis texts never name or hint at a method"
+            )
         for claim in claims:
-            self.error(line, f"`{label}` says `{claim}`: the bot never claims to be a person, a professional, to diagnose or to send help itself")
+            self.error(
+                line,
+                f"`{label}` says `{claim}`: the bot never claims to be a person, a professional, to diagnose or to send help itself",
+            )
 
-    def messages(self, node: Any, key: str, label: str, *, emergency_first: bool, emergency_somewhere: bool = True) -> Tuple[str, ...]:
+    def messages(
+        self,
+        node: Any,
+        key: str,
+        label: str,
+        *,
+        emergency_first: bool,
+        emergency_somewhere: bool = True,
+    ) -> Tuple[str, ...]:
         if not isinstance(node, LineDict):
             return ()
         if key not in node:
@@ -299,8 +463,15 @@ class _Checker:
             self.check_text(item, item_line, set(MESSAGE_PLACEHOLDERS), label)
             result.append(item)
         if result and emergency_first and "emergency" not in _safe_placeholders(result[0]):
-            self.error(value.line_of(0), f"`{label}`: the first message must give the emergency number ({{emergency}})")
-        if result and emergency_somewhere and not any("emergency" in _safe_placeholders(m) for m in result):
+            self.error(
+                value.line_of(0),
+                f"`{label}`: the first message must give the emergency number ({{emergency}})",
+            )
+        if (
+            result
+            and emergency_somewhere
+            and not any("emergency" in _safe_placeholders(m) for m in result)
+        ):
             self.error(line, f"`{label}` must give the emergency number somewhere ({{emergency}})")
         if result and not any("resources" in _safe_placeholders(m) for m in result):
             self.error(line, f"`{label}` must show the help numbers somewhere ({{resources}})")
@@ -319,7 +490,11 @@ class _Checker:
         words: List[str] = []
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                hint = " (put it in quotes: yes/no/y/n/on/off would otherwise be read as true/false)" if isinstance(item, bool) else ""
+                hint = (
+                    " (put it in quotes: yes/no/y/n/on/off would otherwise be read as true/false)"
+                    if isinstance(item, bool)
+                    else ""
+                )
                 self.error(value.line_of(index), f"`{label}` entries must be text{hint}")
                 continue
             words.append(" ".join(item.lower().replace("\u2019", "'").split()))
@@ -340,23 +515,43 @@ def _missing_keys(path: Path, languages: LineDict) -> List[ContentError]:
             other = next(iter(have))
             for lang, (node, line) in nodes.items():
                 if key not in node:
-                    errors.append(ContentError(
-                        path, line, f"[{lang}] missing `{where}{key}` (`{other}` has it at line "
-                                    f"{have[other].line_of(key)}); every language needs every text",
-                    ))
-            children = {lang: (node[key], node.line_of(key)) for lang, node in have.items() if isinstance(node[key], LineDict)}
+                    errors.append(
+                        ContentError(
+                            path,
+                            line,
+                            f"[{lang}] missing `{where}{key}` (`{other}` has it at line "
+                            f"{have[other].line_of(key)}); every language needs every text",
+                        )
+                    )
+            children = {
+                lang: (node[key], node.line_of(key))
+                for lang, node in have.items()
+                if isinstance(node[key], LineDict)
+            }
             if len(children) == len(have) and len(children) > 1:
                 walk(children, f"{where}{key}.")
 
-    walk({str(lang): (node, languages.line_of(lang)) for lang, node in languages.items() if isinstance(node, LineDict)}, "")
+    walk(
+        {
+            str(lang): (node, languages.line_of(lang))
+            for lang, node in languages.items()
+            if isinstance(node, LineDict)
+        },
+        "",
+    )
     return errors
 
 
-def _read_language(path: Path, language: str, node: LineDict, known_ids: Optional[Set[str]]) -> Tuple[Optional[ReplyTexts], List[ContentError]]:
+def _read_language(
+    path: Path, language: str, node: LineDict, known_ids: Optional[Set[str]]
+) -> Tuple[Optional[ReplyTexts], List[ContentError]]:
     c = _Checker(path, language)
     for key in node:
         if key not in _LANGUAGE_KEYS:
-            c.error(node.line_of(key), f"unknown key `{key}` (expected: {', '.join(sorted(_LANGUAGE_KEYS))})")
+            c.error(
+                node.line_of(key),
+                f"unknown key `{key}` (expected: {', '.join(sorted(_LANGUAGE_KEYS))})",
+            )
     for key in sorted(_LANGUAGE_KEYS - set(node)):
         if language == DEFAULT_LANGUAGE:  # other languages: reported by the completeness check
             c.error(node.line, f"missing `{key}`")
@@ -373,20 +568,28 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
 
     contact_node = sub("contact", "call/text/text_keyword/chat/web to text")
     contact = {
-        method: c.text(contact_node, method, _TEMPLATE_FIELDS[f"contact.{method}"], f"contact.{method}")
+        method: c.text(
+            contact_node, method, _TEMPLATE_FIELDS[f"contact.{method}"], f"contact.{method}"
+        )
         for method in ("call", "text", "text_keyword", "chat", "web")
     }
     buttons_node = sub("buttons", "button titles")
     buttons = {key: c.text(buttons_node, key, set(), f"buttons.{key}") for key in BUTTON_KEYS}
     for key in buttons_node:
         if key not in BUTTON_KEYS:
-            c.error(buttons_node.line_of(key), f"unknown button `{key}` (expected: {', '.join(BUTTON_KEYS)})")
+            c.error(
+                buttons_node.line_of(key),
+                f"unknown button `{key}` (expected: {', '.join(BUTTON_KEYS)})",
+            )
 
     answers_node = sub("answers", "word lists")
     answer_lists = {key: c.word_list(answers_node, key, f"answers.{key}") for key in ANSWER_KEYS}
     for key in answers_node:
         if key not in ANSWER_KEYS:
-            c.error(answers_node.line_of(key), f"unknown answer list `{key}` (expected: {', '.join(ANSWER_KEYS)})")
+            c.error(
+                answers_node.line_of(key),
+                f"unknown answer list `{key}` (expected: {', '.join(ANSWER_KEYS)})",
+            )
     seen: Dict[str, str] = {}
     for key in ("affirm", "deny", "unsure"):
         value = answers_node.get(key)
@@ -404,10 +607,15 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
             continue
         for key in levels:
             if key not in ("check", *CRISIS_LEVELS):
-                c.error(levels.line_of(key), f"unknown level `{key}` in `{category}` (expected: check, concern, urgent)")
+                c.error(
+                    levels.line_of(key),
+                    f"unknown level `{key}` in `{category}` (expected: check, concern, urgent)",
+                )
         check[category] = c.text(levels, "check", set(), f"{category}.check")
         for level in CRISIS_LEVELS:
-            crisis[(category, level)] = c.messages(levels, level, f"{category}.{level}", emergency_first=(level == "urgent"))
+            crisis[(category, level)] = c.messages(
+                levels, level, f"{category}.{level}", emergency_first=(level == "urgent")
+            )
 
     extras: List[Extra] = []
     extras_node = node.get("extras", LineList())
@@ -415,15 +623,27 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
         c.error(node.line_of("extras"), "`extras` must be a list of {when: [...], text: ...}")
     else:
         for index, raw in enumerate(extras_node):
-            if not isinstance(raw, LineDict) or not isinstance(raw.get("when"), LineList) or not raw.get("when"):
-                c.error(extras_node.line_of(index), "each extra needs `when: [lexicon ids]` and `text`")
+            if (
+                not isinstance(raw, LineDict)
+                or not isinstance(raw.get("when"), LineList)
+                or not raw.get("when")
+            ):
+                c.error(
+                    extras_node.line_of(index), "each extra needs `when: [lexicon ids]` and `text`"
+                )
                 continue
             when = tuple(str(w) for w in raw["when"])
             if known_ids is not None:
                 for position, wanted in enumerate(when):
                     prefix = wanted[:-1] if wanted.endswith("*") else None
-                    if not (wanted in known_ids or (prefix and any(k.startswith(prefix) for k in known_ids))):
-                        c.error(raw["when"].line_of(position), f"extra for `{wanted}`: no lexicon entry has that id")
+                    if not (
+                        wanted in known_ids
+                        or (prefix and any(k.startswith(prefix) for k in known_ids))
+                    ):
+                        c.error(
+                            raw["when"].line_of(position),
+                            f"extra for `{wanted}`: no lexicon entry has that id",
+                        )
             if "text" not in raw and language != DEFAULT_LANGUAGE:  # `en`: reported by c.text
                 c.error(raw.line, "each extra needs `text`")
             text = c.text(raw, "text", set(message_fields), "extras.text")
@@ -434,21 +654,40 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
     country_buttons: List[Tuple[str, str]] = []
     country_buttons_node = country_node.get("buttons")
     if "country_question" in node and not isinstance(country_buttons_node, LineDict):
-        c.error(country_node.line_of("buttons") if "buttons" in country_node else country_node.line,
-                "`country_question.buttons` must map country codes (and `other`) to button titles")
+        c.error(
+            country_node.line_of("buttons") if "buttons" in country_node else country_node.line,
+            "`country_question.buttons` must map country codes (and `other`) to button titles",
+        )
     elif isinstance(country_buttons_node, LineDict):
         for code in country_buttons_node:
             if not (isinstance(code, str) and (_COUNTRY_CODE.match(code) or code == COUNTRY_OTHER)):
-                c.error(country_buttons_node.line_of(code), f"`{code}` must be an upper-case country code from crisis_resources.yml, or `{COUNTRY_OTHER}`")
+                c.error(
+                    country_buttons_node.line_of(code),
+                    f"`{code}` must be an upper-case country code from crisis_resources.yml, or `{COUNTRY_OTHER}`",
+                )
                 continue
-            country_buttons.append((code, c.text(country_buttons_node, code, set(), f"country_question.buttons.{code}")))
+            country_buttons.append(
+                (
+                    code,
+                    c.text(country_buttons_node, code, set(), f"country_question.buttons.{code}"),
+                )
+            )
         if COUNTRY_OTHER not in country_buttons_node:
-            c.error(country_buttons_node.line, f"`country_question.buttons` needs `{COUNTRY_OTHER}` (somewhere else)")
+            c.error(
+                country_buttons_node.line,
+                f"`country_question.buttons` needs `{COUNTRY_OTHER}` (somewhere else)",
+            )
     gateway_node = sub("gateway", "the gateway's texts")
     for key in gateway_node:
         if key not in GATEWAY_KEYS:
-            c.error(gateway_node.line_of(key), f"unknown gateway text `{key}` (expected: {', '.join(GATEWAY_KEYS)})")
-    gateway = {key: c.text(gateway_node, key, allowed, f"gateway.{key}") for key, allowed in GATEWAY_KEYS.items()}
+            c.error(
+                gateway_node.line_of(key),
+                f"unknown gateway text `{key}` (expected: {', '.join(GATEWAY_KEYS)})",
+            )
+    gateway = {
+        key: c.text(gateway_node, key, allowed, f"gateway.{key}")
+        for key, allowed in GATEWAY_KEYS.items()
+    }
 
     separator = node.get("contact_separator")
     region_separator = node.get("emergency_region_separator")
@@ -463,7 +702,9 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
         region=c.text(node, "region", _TEMPLATE_FIELDS["region"]),
         crisis=crisis,
         extras=tuple(extras),
-        urgent_after_yes=c.messages(node, "urgent_after_yes", "urgent_after_yes", emergency_first=True),
+        urgent_after_yes=c.messages(
+            node, "urgent_after_yes", "urgent_after_yes", emergency_first=True
+        ),
         resources_text=c.text(node, "resources_text", message_fields),
         unavailable=c.text(node, "unavailable", message_fields),
         check=check,
@@ -486,15 +727,25 @@ def _read_language(path: Path, language: str, node: LineDict, known_ids: Optiona
     return (None if c.errors else texts), c.errors
 
 
-def read_replies(path: Optional[Path] = None, known_ids: Optional[Set[str]] = None) -> Tuple[Optional[Dict[str, ReplyTexts]], List[ContentError]]:
+def read_replies(
+    path: Optional[Path] = None, known_ids: Optional[Set[str]] = None
+) -> Tuple[Optional[Dict[str, ReplyTexts]], List[ContentError]]:
     """Parse and check replies.yml; `known_ids` (lexicon ids) lets `extras` be cross-checked."""
     path = Path(path or REPLIES_PATH)
     try:
         root = load_yaml_with_lines(path)
     except (ContentError, OSError) as exc:
-        return None, [exc if isinstance(exc, ContentError) else ContentError(path, 1, f"cannot read: {exc}")]
+        return None, [
+            exc if isinstance(exc, ContentError) else ContentError(path, 1, f"cannot read: {exc}")
+        ]
     if not isinstance(root, LineDict) or not isinstance(root.get("languages"), LineDict):
-        return None, [ContentError(path, 1, "the file must have `languages:` with one section per language (en, nl, ...)")]
+        return None, [
+            ContentError(
+                path,
+                1,
+                "the file must have `languages:` with one section per language (en, nl, ...)",
+            )
+        ]
     languages = root["languages"]
     errors: List[ContentError] = []
     result: Dict[str, ReplyTexts] = {}
@@ -502,10 +753,20 @@ def read_replies(path: Optional[Path] = None, known_ids: Optional[Set[str]] = No
         errors.append(ContentError(path, languages.line, f"`{DEFAULT_LANGUAGE}` is required"))
     for language, node in languages.items():
         if not isinstance(language, str) or not _LANGUAGE_CODE.match(language):
-            errors.append(ContentError(path, languages.line_of(language), f"`{language}` is not a two-letter language code (en, nl, ...)"))
+            errors.append(
+                ContentError(
+                    path,
+                    languages.line_of(language),
+                    f"`{language}` is not a two-letter language code (en, nl, ...)",
+                )
+            )
             continue
         if not isinstance(node, LineDict):
-            errors.append(ContentError(path, languages.line_of(language), f"`{language}` must be a mapping of texts"))
+            errors.append(
+                ContentError(
+                    path, languages.line_of(language), f"`{language}` must be a mapping of texts"
+                )
+            )
             continue
         node.key_line = languages.line_of(language)
         texts, problems = _read_language(path, language, node, known_ids)
@@ -520,11 +781,16 @@ def read_replies(path: Optional[Path] = None, known_ids: Optional[Set[str]] = No
 
 def _extras_agree(path: Path, languages: LineDict) -> List[ContentError]:
     """Every language has the same extras (by `when`), so no language loses a piece of advice."""
+
     def whens(node: Any) -> List[Tuple[str, ...]]:
         extras = node.get("extras") if isinstance(node, LineDict) else None
         if not isinstance(extras, LineList):
             return []
-        return [tuple(str(w) for w in e["when"]) for e in extras if isinstance(e, LineDict) and isinstance(e.get("when"), LineList)]
+        return [
+            tuple(str(w) for w in e["when"])
+            for e in extras
+            if isinstance(e, LineDict) and isinstance(e.get("when"), LineList)
+        ]
 
     errors: List[ContentError] = []
     reference = whens(languages.get(DEFAULT_LANGUAGE))
@@ -534,11 +800,25 @@ def _extras_agree(path: Path, languages: LineDict) -> List[ContentError]:
         mine = whens(node)
         for when in reference:
             if when not in mine:
-                line = node["extras"].line if isinstance(node.get("extras"), LineList) else node.line
-                errors.append(ContentError(path, line, f"[{language}] missing the extra for {list(when)} that `{DEFAULT_LANGUAGE}` has"))
+                line = (
+                    node["extras"].line if isinstance(node.get("extras"), LineList) else node.line
+                )
+                errors.append(
+                    ContentError(
+                        path,
+                        line,
+                        f"[{language}] missing the extra for {list(when)} that `{DEFAULT_LANGUAGE}` has",
+                    )
+                )
         for when in mine:
             if when not in reference:
-                errors.append(ContentError(path, node["extras"].line, f"[{language}] extra for {list(when)} has no `{DEFAULT_LANGUAGE}` version"))
+                errors.append(
+                    ContentError(
+                        path,
+                        node["extras"].line,
+                        f"[{language}] extra for {list(when)} has no `{DEFAULT_LANGUAGE}` version",
+                    )
+                )
     return errors
 
 
@@ -557,7 +837,7 @@ def languages() -> Tuple[str, ...]:
 
 
 def normalise_language(code: Optional[str]) -> Optional[str]:
-    """"nl-BE" -> "nl"; a language the replies do not have -> None."""
+    """ "nl-BE" -> "nl"; a language the replies do not have -> None."""
     from bot.languages import normalise
 
     base = normalise(code)
@@ -589,7 +869,8 @@ def resource_line(resource: Resource, lang: Optional[str] = None) -> str:
     """One service as the {resources} list shows it: "• Samaritans: call 116 123"."""
     texts = _texts(lang)
     line = texts.resource_line.format(
-        name=resource.name_in(lang), contacts=texts.contact_separator.join(_contact(texts, c) for c in resource.contacts)
+        name=resource.name_in(lang),
+        contacts=texts.contact_separator.join(_contact(texts, c) for c in resource.contacts),
     )
     details = []
     if resource.ages:
@@ -609,12 +890,15 @@ def emergency_text(entry: CountryResources, lang: Optional[str] = None) -> str:
     if entry.emergency:
         return texts.contact_separator.join(entry.emergency)
     numbers = texts.emergency_region_separator.join(
-        texts.emergency_region.format(number=r.number, where=r.where_in(lang)) for r in entry.regional_emergency
+        texts.emergency_region.format(number=r.number, where=r.where_in(lang))
+        for r in entry.regional_emergency
     )
     return texts.emergency_unknown.format(numbers=numbers)
 
 
-def _values(lang: Optional[str], entry: CountryResources, category: Optional[str]) -> Dict[str, str]:
+def _values(
+    lang: Optional[str], entry: CountryResources, category: Optional[str]
+) -> Dict[str, str]:
     resources = entry.for_category(category) if category else entry.resources
     return {
         "emergency": emergency_text(entry, lang),
@@ -632,15 +916,23 @@ def _yes_no(texts: ReplyTexts) -> Tuple[Button, ...]:
 
 
 def country_question(lang: Optional[str] = None) -> Prompt:
-    """"Which country do you live in?" with a button per country (and "somewhere else")."""
+    """ "Which country do you live in?" with a button per country (and "somewhere else")."""
     texts = _texts(lang)
-    return Prompt(texts.country_question, tuple(
-        (title, COUNTRY_PAYLOAD.format(code=UNKNOWN_FALLBACK if code == COUNTRY_OTHER else code))
-        for code, title in texts.country_buttons
-    ))
+    return Prompt(
+        texts.country_question,
+        tuple(
+            (
+                title,
+                COUNTRY_PAYLOAD.format(code=UNKNOWN_FALLBACK if code == COUNTRY_OTHER else code),
+            )
+            for code, title in texts.country_buttons
+        ),
+    )
 
 
-def crisis_reply(result: RiskResult, country: Optional[str], lang: Optional[str] = None) -> CrisisReply:
+def crisis_reply(
+    result: RiskResult, country: Optional[str], lang: Optional[str] = None
+) -> CrisisReply:
     """The reply to a risk signal (concern or urgent; a `check` result gets the concern reply,
     which is what a yes to the direct question leads to). Raises ValueError without risk.
 
@@ -656,7 +948,9 @@ def crisis_reply(result: RiskResult, country: Optional[str], lang: Optional[str]
     entry = resources_for(country)
     values = _values(lang, entry, result.category)
     messages = _render(texts.crisis[(result.category, level)], values)
-    messages += _render([extra.text for extra in texts.extras if extra.applies(result.matched)], values)
+    messages += _render(
+        [extra.text for extra in texts.extras if extra.applies(result.matched)], values
+    )
     messages.append(texts.automated_note)
     buttons: Tuple[Button, ...] = ()
     if entry.code == UNKNOWN_FALLBACK:
@@ -690,12 +984,20 @@ def acuity_no_reply(lang: Optional[str] = None, in_checkin: bool = False) -> Pro
     """After "no" to the acuity question: the numbers stay; back to the check-in, or stop."""
     texts = _texts(lang)
     if in_checkin:
-        return Prompt(f"{texts.acuity_no} {texts.acuity_no_in_checkin}", (
-            (texts.buttons["back_to_checkin"], START_CHECKIN_PAYLOAD), (texts.buttons["stop"], STOP_PAYLOAD),
-        ))
-    return Prompt(texts.acuity_no, (
-        (texts.buttons["start_checkin"], START_CHECKIN_PAYLOAD), (texts.buttons["stop"], STOP_PAYLOAD),
-    ))
+        return Prompt(
+            f"{texts.acuity_no} {texts.acuity_no_in_checkin}",
+            (
+                (texts.buttons["back_to_checkin"], START_CHECKIN_PAYLOAD),
+                (texts.buttons["stop"], STOP_PAYLOAD),
+            ),
+        )
+    return Prompt(
+        texts.acuity_no,
+        (
+            (texts.buttons["start_checkin"], START_CHECKIN_PAYLOAD),
+            (texts.buttons["stop"], STOP_PAYLOAD),
+        ),
+    )
 
 
 def answer_reask(lang: Optional[str] = None) -> Prompt:

@@ -11,6 +11,7 @@ Names, regions and hours may be written once (the same in every language) or per
 (`name: {en: the Netherlands, nl: Nederland}`); `.name` is the English one, `.name_in(lang)`
 the one to show.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -164,7 +165,11 @@ class _Reader:
             return None
         value = node[key]
         if not isinstance(value, str) or not value.strip():
-            hint = " (put numbers in quotes so leading zeros and spaces survive)" if isinstance(value, int) else ""
+            hint = (
+                " (put numbers in quotes so leading zeros and spaces survive)"
+                if isinstance(value, int)
+                else ""
+            )
             self.error(node.line_of(key), f"`{key}` must be text{hint}")
             return None
         return value.strip()
@@ -176,13 +181,18 @@ class _Reader:
             result: List[Tuple[str, str]] = []
             for language in mapping:
                 if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}", language):
-                    self.error(mapping.line_of(language), f"`{key}`: `{language}` is not a two-letter language code (en, nl, ...)")
+                    self.error(
+                        mapping.line_of(language),
+                        f"`{key}`: `{language}` is not a two-letter language code (en, nl, ...)",
+                    )
                     continue
                 text = self.text(mapping, language)
                 if text:
                     result.append((language, text))
             if DEFAULT_LANGUAGE not in mapping:
-                self.error(node.line_of(key), f"`{key}` written per language needs `{DEFAULT_LANGUAGE}`")
+                self.error(
+                    node.line_of(key), f"`{key}` written per language needs `{DEFAULT_LANGUAGE}`"
+                )
             return tuple(result) or None
         text = self.text(node, key, required=required)
         return (("", text),) if text else None
@@ -190,7 +200,10 @@ class _Reader:
     def date(self, node: LineDict, key: str) -> Optional[datetime.date]:
         value = node.get(key)
         if key not in node:
-            self.error(node.line, f"missing required field `{key}` (the date it was last checked, YYYY-MM-DD)")
+            self.error(
+                node.line,
+                f"missing required field `{key}` (the date it was last checked, YYYY-MM-DD)",
+            )
             return None
         if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
             self.error(node.line_of(key), f"`{key}` must be a date written YYYY-MM-DD")
@@ -203,7 +216,10 @@ class _Reader:
     def unknown_keys(self, node: LineDict, allowed: set, what: str) -> None:
         for key in node:
             if key not in allowed:
-                self.error(node.line_of(key), f"unknown field `{key}` in {what} (expected: {', '.join(sorted(allowed))})")
+                self.error(
+                    node.line_of(key),
+                    f"unknown field `{key}` in {what} (expected: {', '.join(sorted(allowed))})",
+                )
 
 
 _COUNTRY_KEYS = {"name", "emergency", "emergency_by_region", "checked_on", "resources", "note"}
@@ -213,19 +229,29 @@ _CONTACT_KEYS = {"method", "value", "keyword"}
 
 def _read_contact(r: _Reader, raw: Any, line: int) -> Optional[Contact]:
     if not isinstance(raw, LineDict):
-        r.error(line, "each contact must be a mapping like {method: call, value: \"116 123\"}")
+        r.error(line, 'each contact must be a mapping like {method: call, value: "116 123"}')
         return None
     r.unknown_keys(raw, _CONTACT_KEYS, "a contact")
     method = raw.get("method")
     if method not in CONTACT_METHODS:
-        r.error(raw.line_of("method") if "method" in raw else raw.line, f"`method` must be one of: {', '.join(CONTACT_METHODS)}")
+        r.error(
+            raw.line_of("method") if "method" in raw else raw.line,
+            f"`method` must be one of: {', '.join(CONTACT_METHODS)}",
+        )
         return None
     value = r.text(raw, "value")
     keyword = r.text(raw, "keyword", required=False)
     if keyword and method != "text":
         r.error(raw.line_of("keyword"), "`keyword` only makes sense for `method: text`")
-    if value and method in ("call", "text") and not re.fullmatch(r"[0-9][0-9 \-]*[0-9]|[0-9]", value):
-        r.error(raw.line_of("value"), f"`{value}` is not a phone number (digits, spaces and dashes only)")
+    if (
+        value
+        and method in ("call", "text")
+        and not re.fullmatch(r"[0-9][0-9 \-]*[0-9]|[0-9]", value)
+    ):
+        r.error(
+            raw.line_of("value"),
+            f"`{value}` is not a phone number (digits, spaces and dashes only)",
+        )
         return None
     if value is None:
         return None
@@ -241,11 +267,17 @@ def _read_resource(r: _Reader, raw: Any, line: int) -> Optional[Resource]:
     name = _in(names, DEFAULT_LANGUAGE) if names else None
     kind = raw.get("kind")
     if kind not in RESOURCE_KINDS:
-        r.error(raw.line_of("kind") if "kind" in raw else raw.line, f"`kind` must be one of: {', '.join(RESOURCE_KINDS)}")
+        r.error(
+            raw.line_of("kind") if "kind" in raw else raw.line,
+            f"`kind` must be one of: {', '.join(RESOURCE_KINDS)}",
+        )
     contacts_raw = raw.get("contact")
     contacts: List[Contact] = []
     if not isinstance(contacts_raw, LineList) or not contacts_raw:
-        r.error(raw.line_of("contact") if "contact" in raw else raw.line, "`contact` must list at least one way to reach the service")
+        r.error(
+            raw.line_of("contact") if "contact" in raw else raw.line,
+            "`contact` must list at least one way to reach the service",
+        )
     else:
         for index, item in enumerate(contacts_raw):
             contact = _read_contact(r, item, contacts_raw.line_of(index))
@@ -257,7 +289,10 @@ def _read_resource(r: _Reader, raw: Any, line: int) -> Optional[Resource]:
         low = node.get("min") if isinstance(node, LineDict) else None
         high = node.get("max") if isinstance(node, LineDict) else None
         if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 120):
-            r.error(raw.line_of("ages"), "`ages` must be {min: N, max: M} with whole numbers, min <= max")
+            r.error(
+                raw.line_of("ages"),
+                "`ages` must be {min: N, max: M} with whole numbers, min <= max",
+            )
         else:
             ages = (low, high)
     checked_on = r.date(raw, "checked_on")
@@ -267,20 +302,39 @@ def _read_resource(r: _Reader, raw: Any, line: int) -> Optional[Resource]:
     if not (name and kind in RESOURCE_KINDS and contacts and checked_on):
         return None
     return Resource(
-        name, kind, tuple(contacts), checked_on, _in(hours, DEFAULT_LANGUAGE), ages,
-        _in(region, DEFAULT_LANGUAGE), note, names=names or (), regions=region or (), hours_by_language=hours or (),
+        name,
+        kind,
+        tuple(contacts),
+        checked_on,
+        _in(hours, DEFAULT_LANGUAGE),
+        ages,
+        _in(region, DEFAULT_LANGUAGE),
+        note,
+        names=names or (),
+        regions=region or (),
+        hours_by_language=hours or (),
     )
 
 
 def _read_regional_emergency(r: _Reader, raw: Any, line: int) -> Optional[RegionalEmergency]:
     if not isinstance(raw, LineDict):
-        r.error(line, 'each entry must be a mapping like {number: "112", where: {en: in Europe, nl: in Europa}}')
+        r.error(
+            line,
+            'each entry must be a mapping like {number: "112", where: {en: in Europe, nl: in Europa}}',
+        )
         return None
     r.unknown_keys(raw, {"number", "where"}, "an emergency_by_region entry")
     number = raw.get("number")
     if not isinstance(number, str) or not re.fullmatch(r"[0-9]{2,4}", number.strip()):
-        hint = " (put it in quotes: \"000\" would otherwise lose its zeros)" if isinstance(number, int) else ""
-        r.error(raw.line_of("number") if "number" in raw else raw.line, f"`number` must be quoted 2-4 digit text{hint}")
+        hint = (
+            ' (put it in quotes: "000" would otherwise lose its zeros)'
+            if isinstance(number, int)
+            else ""
+        )
+        r.error(
+            raw.line_of("number") if "number" in raw else raw.line,
+            f"`number` must be quoted 2-4 digit text{hint}",
+        )
         return None
     where = r.texts(raw, "where")
     return RegionalEmergency(number.strip(), where) if where else None
@@ -297,34 +351,55 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
         given = set(dict(names)) | ({DEFAULT_LANGUAGE} if "" in dict(names) else set())
         missing = [lang for lang in r.languages if lang not in given]
         if missing:
-            r.error(raw.line_of("name"), f"`{code}`: the country's name is shown in replies, so give it in every "
-                                         f"language the replies have (missing: {', '.join(missing)}), e.g. "
-                                         f"name: {{{DEFAULT_LANGUAGE}: {name}, {missing[0]}: ...}}")
+            r.error(
+                raw.line_of("name"),
+                f"`{code}`: the country's name is shown in replies, so give it in every "
+                f"language the replies have (missing: {', '.join(missing)}), e.g. "
+                f"name: {{{DEFAULT_LANGUAGE}: {name}, {missing[0]}: ...}}",
+            )
     emergency_raw = raw.get("emergency")
     emergency: List[str] = []
     if not isinstance(emergency_raw, LineList):
-        r.error(raw.line_of("emergency") if "emergency" in raw else raw.line, "`emergency` must be a list of numbers, e.g. [\"112\"]")
+        r.error(
+            raw.line_of("emergency") if "emergency" in raw else raw.line,
+            '`emergency` must be a list of numbers, e.g. ["112"]',
+        )
     else:
         for index, number in enumerate(emergency_raw):
             if not isinstance(number, str) or not re.fullmatch(r"[0-9]{2,4}", number.strip()):
-                hint = " (put it in quotes: \"000\" would otherwise lose its zeros)" if isinstance(number, int) else ""
-                r.error(emergency_raw.line_of(index), f"emergency numbers must be quoted 2-4 digit text{hint}")
+                hint = (
+                    ' (put it in quotes: "000" would otherwise lose its zeros)'
+                    if isinstance(number, int)
+                    else ""
+                )
+                r.error(
+                    emergency_raw.line_of(index),
+                    f"emergency numbers must be quoted 2-4 digit text{hint}",
+                )
                 continue
             emergency.append(number.strip())
         if not emergency and code != UNKNOWN_FALLBACK:
             r.error(raw.line_of("emergency"), f"`{code}` needs its emergency number")
         if emergency and code == UNKNOWN_FALLBACK:
-            r.error(raw.line_of("emergency"), "the unknown-country fallback cannot know the emergency number; "
-                                              "leave it [] and list the main numbers in `emergency_by_region`")
+            r.error(
+                raw.line_of("emergency"),
+                "the unknown-country fallback cannot know the emergency number; "
+                "leave it [] and list the main numbers in `emergency_by_region`",
+            )
     regional: List[RegionalEmergency] = []
     regional_raw = raw.get("emergency_by_region")
     if code != UNKNOWN_FALLBACK:
         if regional_raw is not None:
-            r.error(raw.line_of("emergency_by_region"), "`emergency_by_region` belongs to the `unknown` entry only")
+            r.error(
+                raw.line_of("emergency_by_region"),
+                "`emergency_by_region` belongs to the `unknown` entry only",
+            )
     elif not isinstance(regional_raw, LineList) or not regional_raw:
-        r.error(raw.line_of("emergency_by_region") if "emergency_by_region" in raw else raw.line,
-                "the `unknown` entry must list the main emergency numbers in `emergency_by_region` "
-                "(a user whose country is not known still gets a number to call)")
+        r.error(
+            raw.line_of("emergency_by_region") if "emergency_by_region" in raw else raw.line,
+            "the `unknown` entry must list the main emergency numbers in `emergency_by_region` "
+            "(a user whose country is not known still gets a number to call)",
+        )
     else:
         for index, item in enumerate(regional_raw):
             entry = _read_regional_emergency(r, item, regional_raw.line_of(index))
@@ -334,7 +409,10 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
     resources_raw = raw.get("resources")
     resources: List[Resource] = []
     if not isinstance(resources_raw, LineList) or not resources_raw:
-        r.error(raw.line_of("resources") if "resources" in raw else raw.line, f"`{code}` needs at least one resource")
+        r.error(
+            raw.line_of("resources") if "resources" in raw else raw.line,
+            f"`{code}` needs at least one resource",
+        )
     else:
         for index, item in enumerate(resources_raw):
             resource = _read_resource(r, item, resources_raw.line_of(index))
@@ -343,7 +421,16 @@ def _read_country(r: _Reader, code: str, raw: Any, line: int) -> Optional[Countr
     note = r.text(raw, "note", required=False)
     if not (name and checked_on and resources):
         return None
-    return CountryResources(code, name, tuple(emergency), checked_on, tuple(resources), names or (), tuple(regional), note)
+    return CountryResources(
+        code,
+        name,
+        tuple(emergency),
+        checked_on,
+        tuple(resources),
+        names or (),
+        tuple(regional),
+        note,
+    )
 
 
 def read_crisis_resources(
@@ -358,19 +445,28 @@ def read_crisis_resources(
     try:
         root = load_yaml_with_lines(path)
     except (ContentError, OSError) as exc:
-        return None, [exc if isinstance(exc, ContentError) else ContentError(path, 1, f"cannot read: {exc}")]
+        return None, [
+            exc if isinstance(exc, ContentError) else ContentError(path, 1, f"cannot read: {exc}")
+        ]
     if not isinstance(root, LineDict):
         return None, [ContentError(path, 1, "the file must be a mapping with `countries`")]
-    r.unknown_keys(root, {"verified_with_provider", "eu_member_states", "aliases", "countries"}, "the file")
+    r.unknown_keys(
+        root, {"verified_with_provider", "eu_member_states", "aliases", "countries"}, "the file"
+    )
     verified = root.get("verified_with_provider")
     if not isinstance(verified, bool):
-        r.error(root.line_of("verified_with_provider") if "verified_with_provider" in root else 1,
-                "`verified_with_provider` must be true or false")
+        r.error(
+            root.line_of("verified_with_provider") if "verified_with_provider" in root else 1,
+            "`verified_with_provider` must be true or false",
+        )
         verified = False
     eu_raw = root.get("eu_member_states")
     eu: List[str] = []
     if not isinstance(eu_raw, LineList):
-        r.error(root.line_of("eu_member_states") if "eu_member_states" in root else 1, "`eu_member_states` must list ISO codes")
+        r.error(
+            root.line_of("eu_member_states") if "eu_member_states" in root else 1,
+            "`eu_member_states` must list ISO codes",
+        )
     else:
         for index, code in enumerate(eu_raw):
             if not isinstance(code, str) or not _CODE_RE.match(code):
@@ -380,11 +476,19 @@ def read_crisis_resources(
     countries_raw = root.get("countries")
     countries: Dict[str, CountryResources] = {}
     if not isinstance(countries_raw, LineDict):
-        r.error(root.line_of("countries") if "countries" in root else 1, "`countries` must map codes to entries")
+        r.error(
+            root.line_of("countries") if "countries" in root else 1,
+            "`countries` must map codes to entries",
+        )
         return None, r.errors
     for code, raw in countries_raw.items():
-        if not isinstance(code, str) or not (_CODE_RE.match(code) or code in (EU_FALLBACK, UNKNOWN_FALLBACK)):
-            r.error(countries_raw.line_of(code), f"`{code}` must be a two-letter upper-case ISO code, `EU` or `unknown`")
+        if not isinstance(code, str) or not (
+            _CODE_RE.match(code) or code in (EU_FALLBACK, UNKNOWN_FALLBACK)
+        ):
+            r.error(
+                countries_raw.line_of(code),
+                f"`{code}` must be a two-letter upper-case ISO code, `EU` or `unknown`",
+            )
             continue
         entry = _read_country(r, code, raw, countries_raw.line_of(code))
         if entry:
@@ -399,7 +503,10 @@ def read_crisis_resources(
     else:
         for alias, target in aliases_raw.items():
             if not isinstance(target, str) or not _CODE_RE.match(target):
-                r.error(aliases_raw.line_of(alias), f"alias `{alias}` must point to a two-letter ISO code")
+                r.error(
+                    aliases_raw.line_of(alias),
+                    f"alias `{alias}` must point to a two-letter ISO code",
+                )
                 continue
             aliases[str(alias).upper()] = target
     if r.errors:

@@ -7,6 +7,7 @@ Levels, from least to most severe:
   concern  helplines, then (self-harm) the ASQ acuity question
   urgent   the emergency number first
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,7 +64,12 @@ class RiskResult:
         return self.level in CRISIS_LEVELS
 
     def as_dict(self) -> dict:
-        return {"level": self.level, "category": self.category, "matched": list(self.matched), "lang": self.lang}
+        return {
+            "level": self.level,
+            "category": self.category,
+            "matched": list(self.matched),
+            "lang": self.lang,
+        }
 
     @classmethod
     def from_dict(cls, data: object) -> Optional["RiskResult"]:
@@ -74,7 +80,8 @@ class RiskResult:
             matched = data.get("matched") or ()
             lang = data.get("lang")
             return cls(
-                str(data.get("level")), data.get("category"),
+                str(data.get("level")),
+                data.get("category"),
                 tuple(str(m) for m in matched) if isinstance(matched, (list, tuple)) else (),
                 lang if isinstance(lang, str) else None,
             )
@@ -93,7 +100,8 @@ def pick(levels_by_category: Iterable[Tuple[str, str]]) -> Tuple[str, Optional[s
             continue
         better_level = severity(level) > severity(best_level)
         same_level_better_category = severity(level) == severity(best_level) and (
-            best_category is None or CATEGORY_PRIORITY.index(category) < CATEGORY_PRIORITY.index(best_category)
+            best_category is None
+            or CATEGORY_PRIORITY.index(category) < CATEGORY_PRIORITY.index(best_category)
         )
         if better_level or same_level_better_category:
             best_level, best_category = level, category
@@ -105,7 +113,8 @@ def strongest(results: Iterable[RiskResult]) -> RiskResult:
     best = NO_RISK
     for result in results:
         if severity(result.level) > severity(best.level) or (
-            result.level == best.level and result.is_risk
+            result.level == best.level
+            and result.is_risk
             and CATEGORY_PRIORITY.index(result.category) < CATEGORY_PRIORITY.index(best.category)
         ):
             best = result

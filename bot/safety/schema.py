@@ -13,6 +13,7 @@ a person, a therapist, to diagnose or to send help, in any language; answer word
 blind set trained on) and that no unexpected file sits in the directory (a misspelt file name
 would otherwise be silently ignored).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,7 +41,13 @@ def _lexicon_errors(path: Path, known_ids: Set[str]) -> List[ContentError]:
     try:
         nlp = _build_nlp(lexicon.language)
     except Exception as exc:  # spaCy raises several types for an unsupported language
-        return [ContentError(path, 1, f"spaCy cannot build a pipeline for `{lexicon.language}` ({type(exc).__name__})")]
+        return [
+            ContentError(
+                path,
+                1,
+                f"spaCy cannot build a pipeline for `{lexicon.language}` ({type(exc).__name__})",
+            )
+        ]
     _, errors = compile_lexicon(lexicon, nlp)
     known_ids.update(entry.id for entry in lexicon.entries)
     return errors
@@ -61,10 +68,20 @@ def validate_safety_content(directory: Optional[Path] = None) -> List[ContentErr
     directory = Path(directory or SAFETY_DIR)
     errors: List[ContentError] = []
     for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or path.name in EXPECTED_FILES or (path.is_dir() and path.name in (LEXICON_SUBDIR, TRAINING_SUBDIR)):
+        if (
+            path.name.startswith(".")
+            or path.name in EXPECTED_FILES
+            or (path.is_dir() and path.name in (LEXICON_SUBDIR, TRAINING_SUBDIR))
+        ):
             continue
-        errors.append(ContentError(path, 1, f"unexpected file in {directory.name}/ (expected: {', '.join(EXPECTED_FILES)}, "
-                                            f"{LEXICON_SUBDIR}/<language>.yml, {TRAINING_SUBDIR}/)"))
+        errors.append(
+            ContentError(
+                path,
+                1,
+                f"unexpected file in {directory.name}/ (expected: {', '.join(EXPECTED_FILES)}, "
+                f"{LEXICON_SUBDIR}/<language>.yml, {TRAINING_SUBDIR}/)",
+            )
+        )
 
     known_ids: Set[str] = set()
     lexicon_dir = directory / LEXICON_SUBDIR
@@ -72,16 +89,32 @@ def validate_safety_content(directory: Optional[Path] = None) -> List[ContentErr
     if not lexicon_files:
         errors.append(ContentError(lexicon_dir, 1, "no lexicon found (expected lexicon/en.yml)"))
     elif not (lexicon_dir / "en.yml").exists():
-        errors.append(ContentError(lexicon_dir / "en.yml", 1, "the English lexicon is required: every other language falls back to it"))
+        errors.append(
+            ContentError(
+                lexicon_dir / "en.yml",
+                1,
+                "the English lexicon is required: every other language falls back to it",
+            )
+        )
     for path in sorted(lexicon_dir.iterdir()) if lexicon_dir.is_dir() else []:
         if path.suffix != ".yml" and not path.name.startswith("."):
-            errors.append(ContentError(path, 1, "unexpected file in lexicon/ (expected <language>.yml)"))
+            errors.append(
+                ContentError(path, 1, "unexpected file in lexicon/ (expected <language>.yml)")
+            )
     for path in lexicon_files:
         errors.extend(_lexicon_errors(path, known_ids))
 
-    errors.extend(read_crisis_resources(directory / "crisis_resources.yml", _reply_languages(directory / "replies.yml"))[1])
+    errors.extend(
+        read_crisis_resources(
+            directory / "crisis_resources.yml", _reply_languages(directory / "replies.yml")
+        )[1]
+    )
     # Cross-check `extras` only when the lexicon itself loaded, to avoid a cascade of errors.
-    ids = known_ids if known_ids and not any(e.path.startswith(str(lexicon_dir)) for e in errors) else None
+    ids = (
+        known_ids
+        if known_ids and not any(e.path.startswith(str(lexicon_dir)) for e in errors)
+        else None
+    )
     errors.extend(read_replies(directory / "replies.yml", known_ids=ids)[1])
     if (directory / "classifier.yml").exists():
         from bot.safety.classifier import validate_config
@@ -103,11 +136,23 @@ def _language_coverage(directory: Path, lexicon_files: List[Path]) -> List[Conte
     replies = _reply_languages(directory / "replies.yml")
     for code in codes:
         if replies and code not in replies:
-            errors.append(ContentError(directory / "replies.yml", 1, f"no `{code}` section, but {LANGUAGES_PATH.name} lists "
-                                                                    f"`{code}`: every crisis text is needed in every language"))
+            errors.append(
+                ContentError(
+                    directory / "replies.yml",
+                    1,
+                    f"no `{code}` section, but {LANGUAGES_PATH.name} lists "
+                    f"`{code}`: every crisis text is needed in every language",
+                )
+            )
         if lexicon_files and code not in {p.stem for p in lexicon_files}:
-            errors.append(ContentError(directory / "lexicon" / f"{code}.yml", 1, f"missing: {LANGUAGES_PATH.name} lists `{code}`, "
-                                                                                 f"so the detector needs its lexicon"))
+            errors.append(
+                ContentError(
+                    directory / "lexicon" / f"{code}.yml",
+                    1,
+                    f"missing: {LANGUAGES_PATH.name} lists `{code}`, "
+                    f"so the detector needs its lexicon",
+                )
+            )
     return errors
 
 

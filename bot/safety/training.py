@@ -21,6 +21,7 @@ Steps (all deterministic: seed and folds from data/safety/classifier.yml, data s
 Cross-validated figures are optimistic (near-duplicates share folds); the blind sets are the
 honest measure (docs/safety.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,8 @@ from bot.safety.classifier import (
     Thresholds,
     fit,
     inputs_digest,
-    read_artefact,
     level_for,
+    read_artefact,
     read_config,
     save_model,
     training_examples,
@@ -71,7 +72,9 @@ def _rate(flags: np.ndarray) -> float:
     return float(flags.mean()) if len(flags) else 0.0
 
 
-def choose_thresholds(examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.ndarray, config: ModelConfig) -> Thresholds:
+def choose_thresholds(
+    examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.ndarray, config: ModelConfig
+) -> Thresholds:
     policy = config.policy
     benign = np.array([e.category == NONE_CLASS and e.source == "labelled" for e in examples])
     everyday = np.array([e.source == "everyday" for e in examples])
@@ -79,8 +82,15 @@ def choose_thresholds(examples: Sequence[Example], p_risk: np.ndarray, p_urgent:
     urgent = np.array([e.urgent for e in examples])
     concern = risk & ~urgent
 
-    check = next((t for t in GRID if _rate(p_risk[benign] >= t) <= policy.max_benign_check
-                  and _rate(p_risk[everyday] >= t) <= policy.max_everyday), GRID[-1])
+    check = next(
+        (
+            t
+            for t in GRID
+            if _rate(p_risk[benign] >= t) <= policy.max_benign_check
+            and _rate(p_risk[everyday] >= t) <= policy.max_everyday
+        ),
+        GRID[-1],
+    )
     # Concern and the two urgent thresholds together: the most urgent messages called urgent
     # (then the most risk messages given a crisis reply), within the benign and over-escalation
     # budgets.
@@ -97,7 +107,10 @@ def choose_thresholds(examples: Sequence[Example], p_risk: np.ndarray, p_urgent:
                     break
                 called_urgent = alone | (crisis_base & (p_urgent >= t_urgent))
                 crisis = crisis_base | called_urgent
-                if _rate(crisis[benign]) > policy.max_benign_crisis or _rate(called_urgent[concern]) > policy.max_concern_called_urgent:
+                if (
+                    _rate(crisis[benign]) > policy.max_benign_crisis
+                    or _rate(called_urgent[concern]) > policy.max_concern_called_urgent
+                ):
                     continue
                 key = (_rate(called_urgent[urgent]), _rate(crisis[risk]))
                 if best is None or key > best[0]:
@@ -105,18 +118,24 @@ def choose_thresholds(examples: Sequence[Example], p_risk: np.ndarray, p_urgent:
     return best[1] if best else Thresholds(check, GRID[-1], GRID[-1], 1.0)
 
 
-def cv_figures(examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.ndarray, t: Thresholds) -> Dict[str, Dict[str, float]]:
+def cv_figures(
+    examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.ndarray, t: Thresholds
+) -> Dict[str, Dict[str, float]]:
     """What the model alone does out of fold at thresholds `t`, per language and overall."""
     figures: Dict[str, Dict[str, float]] = {}
     for lang in ("all", *sorted({e.lang for e in examples if e.source == "labelled"})):
-        chosen = np.array([e.source == "labelled" and (lang == "all" or e.lang == lang) for e in examples])
+        chosen = np.array(
+            [e.source == "labelled" and (lang == "all" or e.lang == lang) for e in examples]
+        )
         risk = chosen & np.array([e.category != NONE_CLASS for e in examples])
         urgent = chosen & np.array([e.urgent for e in examples])
         benign = chosen & ~risk
         levels = np.array([level_for(t, a, b) for a, b in zip(p_risk, p_urgent)])
         crisis = (levels == "concern") | (levels == "urgent")
         figures[lang] = {
-            "risk": int(risk.sum()), "urgent": int(urgent.sum()), "benign": int(benign.sum()),
+            "risk": int(risk.sum()),
+            "urgent": int(urgent.sum()),
+            "benign": int(benign.sum()),
             "any_risk_recall": _rate((levels != "none")[risk]),
             "crisis_recall": _rate(crisis[risk]),
             "urgent_called_urgent": _rate((levels == "urgent")[urgent]),
@@ -125,7 +144,10 @@ def cv_figures(examples: Sequence[Example], p_risk: np.ndarray, p_urgent: np.nda
             "benign_check_or_above": _rate((levels != "none")[benign]),
         }
     everyday = np.array([e.source == "everyday" for e in examples])
-    figures["everyday"] = {"messages": int(everyday.sum()), "flagged": _rate(p_risk[everyday] >= t.check)}
+    figures["everyday"] = {
+        "messages": int(everyday.sum()),
+        "flagged": _rate(p_risk[everyday] >= t.check),
+    }
     return figures
 
 
@@ -139,7 +161,9 @@ def train(config: Optional[ModelConfig] = None, *, out=None) -> RiskModel:
     report = {
         "examples": len(examples),
         "risk_examples": sum(e.category != NONE_CLASS for e in examples),
-        "folds": config.folds, "C": config.c, "seed": config.seed,
+        "folds": config.folds,
+        "C": config.c,
+        "seed": config.seed,
         "thresholds": dict(thresholds.__dict__),
         "policy": config.policy.__dict__,
         "cross_validation": cv_figures(examples, p_risk, p_urgent, thresholds),
@@ -167,18 +191,28 @@ def format_report(report: dict) -> str:
     for lang, f in report["cross_validation"].items():
         if lang == "everyday":
             continue
-        lines.append(f"| {lang} | {f['risk']} / {f['urgent']} / {f['benign']} | {f['any_risk_recall']:.3f} | {f['crisis_recall']:.3f} | "
-                     f"{f['urgent_called_urgent']:.3f} | {f['concern_called_urgent']:.3f} | {f['benign_crisis']:.3f} | {f['benign_check_or_above']:.3f} |")
+        lines.append(
+            f"| {lang} | {f['risk']} / {f['urgent']} / {f['benign']} | {f['any_risk_recall']:.3f} | {f['crisis_recall']:.3f} | "
+            f"{f['urgent_called_urgent']:.3f} | {f['concern_called_urgent']:.3f} | {f['benign_crisis']:.3f} | {f['benign_check_or_above']:.3f} |"
+        )
     everyday = report["cross_validation"]["everyday"]
-    lines.append(f"\neveryday check-in messages ({everyday['messages']}): flagged at any level {everyday['flagged']:.4f}")
+    lines.append(
+        f"\neveryday check-in messages ({everyday['messages']}): flagged at any level {everyday['flagged']:.4f}"
+    )
     lines.append("(model alone, out of fold; the lexicon runs beside it at run time)")
     return "\n".join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="scrollcheck train-risk", description=__doc__.splitlines()[0])
-    parser.add_argument("--force", action="store_true", help="rebuild even if the artefact is current")
-    parser.add_argument("--report", action="store_true", help="print the stored model's figures and exit")
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck train-risk", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even if the artefact is current"
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="print the stored model's figures and exit"
+    )
     args = parser.parse_args(argv)
     from bot.content.yamlsource import ContentError
 
@@ -187,7 +221,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         stored = read_artefact(config.artefact)
         if args.report:
             if stored is None:
-                print("scrollcheck train-risk: no model yet; run `scrollcheck train-risk`", file=sys.stderr)
+                print(
+                    "scrollcheck train-risk: no model yet; run `scrollcheck train-risk`",
+                    file=sys.stderr,
+                )
                 return 2
             print(format_report(stored.report))
             print(json.dumps(stored.report["thresholds"]))

@@ -3,6 +3,7 @@
 Buttons and the answer_* intents cover almost everything; this catches "3", "sometimes i guess",
 "Very often!!" so a clear answer is never re-asked.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Every malformed entry raises ContentError naming the file and line, so a maintainer's typo fails
 CI with a pointer instead of a confused conversation at run time.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,7 +17,13 @@ from bot.content.localized import Localized, read_localized, read_localized_node
 from bot.content.yamlsource import ContentError, LineDict, LineList, load_yaml_with_lines
 
 SCREENING_DIR = DATA_DIR / "screening"
-ANSWER_INTENTS = ("answer_never", "answer_rarely", "answer_sometimes", "answer_often", "answer_very_often")
+ANSWER_INTENTS = (
+    "answer_never",
+    "answer_rarely",
+    "answer_sometimes",
+    "answer_often",
+    "answer_very_often",
+)
 SKIP_INTENT = "skip_question"
 CHOOSE_ALL_INTENT = "choose_all"
 MIN_ITEMS, MAX_ITEMS = 4, 6
@@ -44,7 +51,7 @@ class ScalePoint:
 @dataclass(frozen=True)
 class Skip:
     label: Localized
-    words: Tuple[str, ...]   # every language's, lowercased
+    words: Tuple[str, ...]  # every language's, lowercased
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class Topic:
     title: Localized
     button: Localized
     intro: Localized
-    words: Tuple[str, ...]   # typed words (any language) that choose it, matched inside a message
+    words: Tuple[str, ...]  # typed words (any language) that choose it, matched inside a message
     items: Tuple[Item, ...]
     min_answered: int
     elevated_at: int
@@ -82,14 +89,14 @@ class Topic:
 @dataclass(frozen=True)
 class AllTopics:
     button: Localized
-    words: Tuple[str, ...]   # whole words (any language) that choose every topic
+    words: Tuple[str, ...]  # whole words (any language) that choose every topic
 
 
 @dataclass(frozen=True)
 class Screening:
     scale: Tuple[ScalePoint, ...]
     skip: Skip
-    topics: Dict[str, Topic]          # in the order data/screening/topics.yml gives
+    topics: Dict[str, Topic]  # in the order data/screening/topics.yml gives
     all_topics: AllTopics
 
     @property
@@ -128,7 +135,9 @@ class _Reader:
             raise self.fail(parent, key, f"`{key}` must be a mapping")
         return node
 
-    def field(self, node: LineDict, key: str, kind: type, *, required: bool = True, default: Any = None) -> Any:
+    def field(
+        self, node: LineDict, key: str, kind: type, *, required: bool = True, default: Any = None
+    ) -> Any:
         if key not in node:
             if required:
                 raise ContentError(self.path, node.line, f"missing required field `{key}`")
@@ -137,7 +146,9 @@ class _Reader:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            raise self.fail(node, key, f"`{key}` must be {kind.__name__}, got {type(value).__name__}")
+            raise self.fail(
+                node, key, f"`{key}` must be {kind.__name__}, got {type(value).__name__}"
+            )
         if kind is str and not value.strip():
             raise self.fail(node, key, f"`{key}` must not be empty")
         return value
@@ -156,7 +167,9 @@ class _Reader:
             raise self.fail(node, key, f"`{key}` needs at least {min_len} entries")
         for index, entry in enumerate(value):
             if not isinstance(entry, (str, int)) or not str(entry).strip():
-                raise ContentError(self.path, value.line_of(index), f"`{key}` entries must be non-empty text")
+                raise ContentError(
+                    self.path, value.line_of(index), f"`{key}` entries must be non-empty text"
+                )
         return tuple(str(entry) for entry in value)
 
 
@@ -181,12 +194,18 @@ def _load_scale(path: Path) -> Tuple[Tuple[ScalePoint, ...], Skip]:
             words_by_language=r.words(raw, "words"),
         )
         if point.value != index + 1:
-            raise r.fail(raw, "value", f"scale values must run 1, 2, 3 … in order; expected {index + 1}")
+            raise r.fail(
+                raw, "value", f"scale values must run 1, 2, 3 … in order; expected {index + 1}"
+            )
         if point.intent not in ANSWER_INTENTS:
             raise r.fail(raw, "intent", f"intent must be one of {', '.join(ANSWER_INTENTS)}")
         scale.append(point)
     if len(scale) != len(ANSWER_INTENTS):
-        raise r.fail(root, "scale", f"the scale needs exactly {len(ANSWER_INTENTS)} points (one per answer_* intent)")
+        raise r.fail(
+            root,
+            "scale",
+            f"the scale needs exactly {len(ANSWER_INTENTS)} points (one per answer_* intent)",
+        )
     if "skip" not in root:
         raise ContentError(path, root.line, "missing required field `skip`")
     skip = r.mapping(root.get("skip"), "skip", root)
@@ -197,24 +216,38 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
     r = _Reader(path)
     root = load_yaml_with_lines(path)
     if not isinstance(root, LineDict):
-        raise ContentError(path, 1, "a topic file must be a mapping with `topic`, `items`, `scoring`, `bands`")
+        raise ContentError(
+            path, 1, "a topic file must be a mapping with `topic`, `items`, `scoring`, `bands`"
+        )
     meta = r.mapping(root.get("topic"), "topic", root)
     topic_id = r.field(meta, "id", str)
     if topic_id != expected_id:
-        raise r.fail(meta, "id", f"topic id {topic_id!r} must match the file name ({expected_id!r})")
+        raise r.fail(
+            meta, "id", f"topic id {topic_id!r} must match the file name ({expected_id!r})"
+        )
 
     raw_items = r.field(root, "items", list)
     if not MIN_ITEMS <= len(raw_items) <= MAX_ITEMS:
-        raise r.fail(root, "items", f"a topic needs {MIN_ITEMS}–{MAX_ITEMS} items, found {len(raw_items)}")
+        raise r.fail(
+            root, "items", f"a topic needs {MIN_ITEMS}–{MAX_ITEMS} items, found {len(raw_items)}"
+        )
     items: List[Item] = []
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, LineDict):
-            raise ContentError(path, raw_items.line_of(index), "each item must be a mapping with id, text, source")
-        item = Item(id=r.field(raw, "id", str), text=r.text(raw, "text"), source=r.text(raw, "source"))
+            raise ContentError(
+                path, raw_items.line_of(index), "each item must be a mapping with id, text, source"
+            )
+        item = Item(
+            id=r.field(raw, "id", str), text=r.text(raw, "text"), source=r.text(raw, "source")
+        )
         expected = f"{topic_id}_{index + 1}"
         if item.id != expected:
             # The ids are Rasa slot names in domain.yml, so they follow one fixed pattern.
-            raise r.fail(raw, "id", f"item id {item.id!r} should be {expected!r} (items are numbered in order)")
+            raise r.fail(
+                raw,
+                "id",
+                f"item id {item.id!r} should be {expected!r} (items are numbered in order)",
+            )
         items.append(item)
 
     scoring = r.mapping(root.get("scoring"), "scoring", root)
@@ -236,7 +269,9 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
         raw_tips = r.field(raw, "tips", list)
         tips = []
         for tip_index, tip in enumerate(raw_tips):
-            tips.append(Localized(read_localized_node(path, tip, raw_tips.line_of(tip_index), "tips")))
+            tips.append(
+                Localized(read_localized_node(path, tip, raw_tips.line_of(tip_index), "tips"))
+            )
         band = Band(
             id=r.field(raw, "id", str),
             label=r.text(raw, "label"),
@@ -251,7 +286,9 @@ def _load_topic(path: Path, expected_id: str) -> Topic:
         previous = band.upto
         bands.append(band)
     if not bands or bands[-1].upto < 5:
-        raise r.fail(root, "bands", "the last band must reach 5 (`upto: 5`) so every score has a band")
+        raise r.fail(
+            root, "bands", "the last band must reach 5 (`upto: 5`) so every score has a band"
+        )
     return Topic(
         id=topic_id,
         title=r.text(meta, "title"),
@@ -269,18 +306,26 @@ def _load_topic_list(path: Path) -> Tuple[List[str], AllTopics]:
     """data/screening/topics.yml: the topics in the order offered, and the "all of them" choice."""
     r = _Reader(path)
     if not path.exists():
-        raise ContentError(path, 1, "missing: topics.yml lists the screening topics in the order they are offered")
+        raise ContentError(
+            path, 1, "missing: topics.yml lists the screening topics in the order they are offered"
+        )
     root = load_yaml_with_lines(path)
     if not isinstance(root, LineDict):
         raise ContentError(path, 1, "topics.yml must be a mapping with `topics` and `all`")
     ids = r.str_list(root, "topics")
     for index, topic_id in enumerate(ids):
         if not re.fullmatch(r"[a-z][a-z0-9]*", topic_id):
-            raise ContentError(path, root["topics"].line_of(index), f"topic id {topic_id!r}: lowercase letters and digits only (it names slots and intents)")
+            raise ContentError(
+                path,
+                root["topics"].line_of(index),
+                f"topic id {topic_id!r}: lowercase letters and digits only (it names slots and intents)",
+            )
     if len(set(ids)) != len(ids):
         raise r.fail(root, "topics", "a topic is listed twice")
     every = r.mapping(root.get("all"), "all", root)
-    return list(ids), AllTopics(button=r.text(every, "button"), words=_flat(r.words(every, "words")))
+    return list(ids), AllTopics(
+        button=r.text(every, "button"), words=_flat(r.words(every, "words"))
+    )
 
 
 def load_screening(directory: Optional[Path] = None) -> Screening:
@@ -292,7 +337,11 @@ def load_screening(directory: Optional[Path] = None) -> Screening:
     for topic_id in order:
         path = directory / f"{topic_id}.yml"
         if not path.exists():
-            raise ContentError(directory / "topics.yml", 1, f"topic {topic_id!r} is listed but {path.name} is missing")
+            raise ContentError(
+                directory / "topics.yml",
+                1,
+                f"topic {topic_id!r} is listed but {path.name} is missing",
+            )
         topics[topic_id] = _load_topic(path, topic_id)
     return Screening(scale=scale, skip=skip, topics=topics, all_topics=all_topics)
 

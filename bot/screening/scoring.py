@@ -3,6 +3,7 @@
 Non-diagnostic by design: a band only says how often the answers describe something, never what
 the person "has". With fewer answers than `min_answered` there is no band at all.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,11 +15,11 @@ from bot.screening.content import Band, Topic
 @dataclass(frozen=True)
 class TopicResult:
     topic: str
-    score: Optional[float]          # mean on the 1–5 scale, rounded to 2 decimals
+    score: Optional[float]  # mean on the 1–5 scale, rounded to 2 decimals
     band: Optional[Band]
     answers: Mapping[str, Optional[int]]
-    elevated: Tuple[str, ...]       # item ids answered at or above the topic's elevated_at
-    skipped: Tuple[str, ...]        # item ids skipped or never answered clearly
+    elevated: Tuple[str, ...]  # item ids answered at or above the topic's elevated_at
+    skipped: Tuple[str, ...]  # item ids skipped or never answered clearly
 
 
 def score_topic(topic: Topic, answers: Mapping[str, Optional[int]]) -> TopicResult:

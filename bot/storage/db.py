@@ -5,6 +5,7 @@ database. SQLite copes with that in WAL mode (readers never block the writer) wi
 so a briefly locked database waits instead of failing; repository writes add a short retry on
 top (see `retry_when_locked`) and raise `DatabaseBusyError` once the bound is spent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,7 +45,9 @@ class DatabaseBusyError(StorageError):
 
 def database_url() -> str:
     """The configured database URL: env DATABASE_URL, else SQLite under SCROLLCHECK_VAR_DIR (var/)."""
-    return settings.DATABASE_URL.get() or f"sqlite:///{settings.VAR_DIR.get() / DEFAULT_SQLITE_NAME}"
+    return (
+        settings.DATABASE_URL.get() or f"sqlite:///{settings.VAR_DIR.get() / DEFAULT_SQLITE_NAME}"
+    )
 
 
 def _normalised(url: Optional[str]) -> URL:
@@ -159,7 +162,11 @@ def is_locked_error(error: BaseException) -> bool:
     if not isinstance(error, OperationalError):
         return False
     message = str(getattr(error, "orig", error)).lower()
-    return "database is locked" in message or "database table is locked" in message or "database is busy" in message
+    return (
+        "database is locked" in message
+        or "database table is locked" in message
+        or "database is busy" in message
+    )
 
 
 def retry_when_locked(operation: Callable[[], T], *, what: str) -> T:
@@ -199,11 +206,17 @@ def tracker_store_endpoint(url: Optional[str] = None) -> Dict[str, Any]:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):
-            raise ValueError("an in-memory SQLite database cannot be shared with Rasa's tracker store")
+            raise ValueError(
+                "an in-memory SQLite database cannot be shared with Rasa's tracker store"
+            )
         return {"type": TRACKER_STORE_CLASS, "dialect": "sqlite", "db": parsed.database}
     if backend != "postgresql":
         raise ValueError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
-    endpoint: Dict[str, Any] = {"type": TRACKER_STORE_CLASS, "dialect": "postgresql", "db": parsed.database}
+    endpoint: Dict[str, Any] = {
+        "type": TRACKER_STORE_CLASS,
+        "dialect": "postgresql",
+        "db": parsed.database,
+    }
     if parsed.host:
         endpoint["url"] = parsed.host
     if parsed.port:

@@ -11,6 +11,7 @@ writes its tracker after the action has run, so only then are all of this turn's
 table). The logs get the row counts, never the pseudonym: that line would be the one link to the
 erased person left behind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,15 @@ from sqlalchemy import Column, MetaData, String, Table, delete, inspect, select,
 from sqlalchemy.orm import Session
 
 from bot.storage.db import retry_when_locked, session_scope
-from bot.storage.models import CheckIn, ConsentRecord, ErasureEntry, EscalationEvent, ItemAnswer, TopicSummary, utcnow
+from bot.storage.models import (
+    CheckIn,
+    ConsentRecord,
+    ErasureEntry,
+    EscalationEvent,
+    ItemAnswer,
+    TopicSummary,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +44,9 @@ def _rasa_events_exist(session: Session) -> bool:
 def _erase(session: Session, pseudonym: str) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     checkin_ids = select(CheckIn.id).where(CheckIn.pseudonym == pseudonym).scalar_subquery()
-    summary_ids = select(TopicSummary.id).where(TopicSummary.checkin_pk.in_(checkin_ids)).scalar_subquery()
+    summary_ids = (
+        select(TopicSummary.id).where(TopicSummary.checkin_pk.in_(checkin_ids)).scalar_subquery()
+    )
 
     counts["escalation_events_anonymised"] = session.execute(
         update(EscalationEvent)
@@ -45,16 +56,24 @@ def _erase(session: Session, pseudonym: str) -> Dict[str, int]:
     ).rowcount
     # Children first: SQLite only cascades when foreign keys are switched on for the connection.
     counts["item_answers"] = session.execute(
-        delete(ItemAnswer).where(ItemAnswer.summary_pk.in_(summary_ids)).execution_options(synchronize_session=False)
+        delete(ItemAnswer)
+        .where(ItemAnswer.summary_pk.in_(summary_ids))
+        .execution_options(synchronize_session=False)
     ).rowcount
     counts["topic_summaries"] = session.execute(
-        delete(TopicSummary).where(TopicSummary.checkin_pk.in_(checkin_ids)).execution_options(synchronize_session=False)
+        delete(TopicSummary)
+        .where(TopicSummary.checkin_pk.in_(checkin_ids))
+        .execution_options(synchronize_session=False)
     ).rowcount
     counts["checkins"] = session.execute(
-        delete(CheckIn).where(CheckIn.pseudonym == pseudonym).execution_options(synchronize_session=False)
+        delete(CheckIn)
+        .where(CheckIn.pseudonym == pseudonym)
+        .execution_options(synchronize_session=False)
     ).rowcount
     counts["consent_records"] = session.execute(
-        delete(ConsentRecord).where(ConsentRecord.pseudonym == pseudonym).execution_options(synchronize_session=False)
+        delete(ConsentRecord)
+        .where(ConsentRecord.pseudonym == pseudonym)
+        .execution_options(synchronize_session=False)
     ).rowcount
     counts["events"] = (
         session.execute(delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id == pseudonym)).rowcount

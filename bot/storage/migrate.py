@@ -1,4 +1,5 @@
 """`scrollcheck migrate`: bring the database at DATABASE_URL to the newest schema (idempotent)."""
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,11 @@ def _describe(url: str) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="scrollcheck migrate", description=__doc__)
     parser.add_argument("--database-url", help="default: env DATABASE_URL, else SQLite under var/")
-    parser.add_argument("--check", action="store_true", help="only report whether migrations are pending (exit 1 if so)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only report whether migrations are pending (exit 1 if so)",
+    )
     args = parser.parse_args(argv)
     url = args.database_url or database_url()
     try:
@@ -66,7 +71,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0 if current == head else 1
         upgrade(url)
     except Exception as error:  # the operator needs a clear line, not a traceback
-        print(f"scrollcheck migrate: failed on {_describe(url)}: {type(error).__name__}: {error}", file=sys.stderr)
+        print(
+            f"scrollcheck migrate: failed on {_describe(url)}: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
         return 1
     print(f"{_describe(url)}: schema at revision {current_revision(url)}")
     return 0

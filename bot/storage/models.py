@@ -7,6 +7,7 @@ person are keyed by the gateway's pseudonym; the clinician pages reach check-ins
 Any change here needs a new Alembic revision in bot/storage/migrations/versions/ (a test compares
 the two).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,7 +55,9 @@ class CheckIn(Base):
     """One check-in conversation; per-topic results hang off it."""
 
     __tablename__ = "checkins"
-    __table_args__ = (UniqueConstraint("pseudonym", "checkin_id", name="uq_checkins_pseudonym_checkin"),)
+    __table_args__ = (
+        UniqueConstraint("pseudonym", "checkin_id", name="uq_checkins_pseudonym_checkin"),
+    )
 
     id = Column(Integer, primary_key=True)
     ref = Column(String(24), nullable=False, unique=True, default=new_ref)
@@ -68,7 +71,10 @@ class CheckIn(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
     topics = relationship(
-        "TopicSummary", back_populates="checkin", cascade="all, delete-orphan", passive_deletes=True,
+        "TopicSummary",
+        back_populates="checkin",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="TopicSummary.id",
     )
     escalations = relationship("EscalationEvent", back_populates="checkin", passive_deletes=True)
@@ -78,10 +84,14 @@ class TopicSummary(Base):
     """The result of one screening topic inside a check-in (written at the end of each topic)."""
 
     __tablename__ = "topic_summaries"
-    __table_args__ = (UniqueConstraint("checkin_pk", "topic", name="uq_topic_summaries_checkin_topic"),)
+    __table_args__ = (
+        UniqueConstraint("checkin_pk", "topic", name="uq_topic_summaries_checkin_topic"),
+    )
 
     id = Column(Integer, primary_key=True)
-    checkin_pk = Column(Integer, ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False, index=True)
+    checkin_pk = Column(
+        Integer, ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     topic = Column(String(32), nullable=False)
     score = Column(Float)
     band = Column(String(16))
@@ -90,7 +100,10 @@ class TopicSummary(Base):
 
     checkin = relationship("CheckIn", back_populates="topics")
     answers = relationship(
-        "ItemAnswer", back_populates="summary", cascade="all, delete-orphan", passive_deletes=True,
+        "ItemAnswer",
+        back_populates="summary",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="ItemAnswer.id",
     )
 
@@ -99,10 +112,14 @@ class ItemAnswer(Base):
     """One screening item: its id and the scale value (1-5), or skipped. Never the item's text."""
 
     __tablename__ = "item_answers"
-    __table_args__ = (UniqueConstraint("summary_pk", "item_id", name="uq_item_answers_summary_item"),)
+    __table_args__ = (
+        UniqueConstraint("summary_pk", "item_id", name="uq_item_answers_summary_item"),
+    )
 
     id = Column(Integer, primary_key=True)
-    summary_pk = Column(Integer, ForeignKey("topic_summaries.id", ondelete="CASCADE"), nullable=False, index=True)
+    summary_pk = Column(
+        Integer, ForeignKey("topic_summaries.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     item_id = Column(String(64), nullable=False)
     value = Column(Integer)
     elevated = Column(Boolean, nullable=False, default=False)
@@ -165,7 +182,9 @@ class ClinicianSession(Base):
     __tablename__ = "clinician_sessions"
 
     token_hash = Column(String(64), primary_key=True)
-    clinician_pk = Column(Integer, ForeignKey("clinicians.id", ondelete="CASCADE"), nullable=False, index=True)
+    clinician_pk = Column(
+        Integer, ForeignKey("clinicians.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_seen_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -179,7 +198,7 @@ class AuditEntry(Base):
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, default=utcnow, index=True)
     clinician_pk = Column(Integer, ForeignKey("clinicians.id", ondelete="SET NULL"))
-    actor = Column(String(254), nullable=False)   # the account e-mail (as typed, for failed logins)
+    actor = Column(String(254), nullable=False)  # the account e-mail (as typed, for failed logins)
     action = Column(String(32), nullable=False)
     target = Column(String(255))
     ip = Column(String(45))

@@ -4,6 +4,7 @@
 as `scrollcheck run`'s hourly purge reads it (bot.settings.retention). Rasa stores `events.timestamp` as a
 float Unix epoch. Only Rasa's tracker rows are purged; anonymised summaries are not raw chat data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,12 @@ log = logging.getLogger(__name__)
 RASA_EVENTS = Table("events", MetaData(), Column("timestamp", Float))
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhmw])\s*$", re.IGNORECASE)
-_UNITS = {"w": dt.timedelta(weeks=1), "d": dt.timedelta(days=1), "h": dt.timedelta(hours=1), "m": dt.timedelta(minutes=1)}
+_UNITS = {
+    "w": dt.timedelta(weeks=1),
+    "d": dt.timedelta(days=1),
+    "h": dt.timedelta(hours=1),
+    "m": dt.timedelta(minutes=1),
+}
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -33,7 +39,9 @@ def parse_duration(text: str) -> dt.timedelta:
     conversations), as SCROLLCHECK_RETENTION_DAYS refuses it."""
     match = _DURATION.match(text or "")
     if not match:
-        raise ValueError(f"invalid duration {text!r}: use a number and a unit, e.g. 30d, 12h, 45m or 2w")
+        raise ValueError(
+            f"invalid duration {text!r}: use a number and a unit, e.g. 30d, 12h, 45m or 2w"
+        )
     amount = float(match.group(1))
     if amount <= 0:
         raise ValueError("the retention must be longer than zero")

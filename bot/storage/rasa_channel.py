@@ -12,6 +12,7 @@ own channel logs the user's message text in that case.
 
 The URL stays /webhooks/rest/webhook (the channel keeps the name `rest`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,7 +44,11 @@ class GatewayInput(RestInput):
             except Exception as exc:  # noqa: BLE001 — reported to the gateway below, by type in the log
                 logger.error("turn failed: %s", type(exc).__name__, exc_info=True)
                 failed = True
-            collected = message.output_channel.messages if isinstance(message.output_channel, CollectingOutputChannel) else None
+            collected = (
+                message.output_channel.messages
+                if isinstance(message.output_channel, CollectingOutputChannel)
+                else None
+            )
             if not isinstance(collected, list):
                 return  # the streaming variant: the gateway does not use it
             if storage.failed:

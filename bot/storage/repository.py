@@ -7,6 +7,7 @@ action cannot store what the person did not agree to:
 - an escalation keeps its pseudonym only after screening consent, otherwise it is a bare count;
 - level and category must be short codes, so a message can never end up in those columns.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -86,7 +87,11 @@ def record_consent(pseudonym: str, *, scope: str, given: bool, url: Optional[str
 
     def write() -> None:
         with session_scope(url, write=True) as session:
-            session.add(ConsentRecord(pseudonym=pseudonym, scope=scope, given=bool(given), recorded_at=utcnow()))
+            session.add(
+                ConsentRecord(
+                    pseudonym=pseudonym, scope=scope, given=bool(given), recorded_at=utcnow()
+                )
+            )
 
     retry_when_locked(write, what="record_consent")
 
@@ -166,10 +171,14 @@ def record_topic_summary(
                 return False
             now = utcnow()
             checkin = session.execute(
-                select(CheckIn).where(CheckIn.pseudonym == pseudonym, CheckIn.checkin_id == checkin_id)
+                select(CheckIn).where(
+                    CheckIn.pseudonym == pseudonym, CheckIn.checkin_id == checkin_id
+                )
             ).scalar_one_or_none()
             if checkin is None:
-                checkin = CheckIn(pseudonym=pseudonym, checkin_id=checkin_id, shared=False, created_at=now)
+                checkin = CheckIn(
+                    pseudonym=pseudonym, checkin_id=checkin_id, shared=False, created_at=now
+                )
                 session.add(checkin)
             checkin.updated_at = now
             # Later topics may know what earlier ones did not; never overwrite a value with None.
@@ -179,7 +188,9 @@ def record_topic_summary(
             session.flush()
 
             summary = session.execute(
-                select(TopicSummary).where(TopicSummary.checkin_pk == checkin.id, TopicSummary.topic == topic)
+                select(TopicSummary).where(
+                    TopicSummary.checkin_pk == checkin.id, TopicSummary.topic == topic
+                )
             ).scalar_one_or_none()
             if summary is None:
                 summary = TopicSummary(checkin_pk=checkin.id, topic=topic, created_at=now)
@@ -195,7 +206,11 @@ def record_topic_summary(
                 if current is None:
                     summary.answers.append(row)
                 else:
-                    current.value, current.elevated, current.skipped = row.value, row.elevated, row.skipped
+                    current.value, current.elevated, current.skipped = (
+                        row.value,
+                        row.elevated,
+                        row.skipped,
+                    )
             for stale in existing.values():
                 summary.answers.remove(stale)
             _attach_recent_escalations(session, checkin, now)
@@ -231,7 +246,9 @@ def set_sharing(pseudonym: str, *, checkin_id: str, shared: bool, url: Optional[
     return retry_when_locked(write, what="set_sharing")
 
 
-def record_escalation(*, level: str, category: str, pseudonym: Optional[str] = None, url: Optional[str] = None) -> None:
+def record_escalation(
+    *, level: str, category: str, pseudonym: Optional[str] = None, url: Optional[str] = None
+) -> None:
     """Count a crisis escalation. Never pass the message: only its level and category codes."""
     _require_code(level, "level", max_len=16)
     _require_code(category, "category")
@@ -247,7 +264,9 @@ def record_escalation(*, level: str, category: str, pseudonym: Optional[str] = N
                 event.pseudonym = pseudonym
                 checkin = session.execute(
                     select(CheckIn)
-                    .where(CheckIn.pseudonym == pseudonym, CheckIn.updated_at >= now - CHECKIN_WINDOW)
+                    .where(
+                        CheckIn.pseudonym == pseudonym, CheckIn.updated_at >= now - CHECKIN_WINDOW
+                    )
                     .order_by(CheckIn.updated_at.desc(), CheckIn.id.desc())
                     .limit(1)
                 ).scalar_one_or_none()

@@ -18,6 +18,7 @@ SQLite waits `SQLITE_BUSY_SECONDS` per attempt for a lock (Rasa's engine would w
 its event loop all that time); the pauses between attempts do not block it.
 Logs say what failed and how often, never the SQL (its parameters hold message texts).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,7 @@ T = TypeVar("T")
 # so a turn that gives up still answers (507) before the gateway's own timeout.
 RETRY_SECONDS = 5.0
 SQLITE_BUSY_SECONDS = 1.0
-PAUSES = (0.25, 0.5, 1.0)   # then 1.0 each time
+PAUSES = (0.25, 0.5, 1.0)  # then 1.0 each time
 
 RETRYABLE = (OperationalError, DisconnectionError)
 
@@ -56,7 +57,9 @@ class TurnStorage:
     failed: bool = False
 
 
-_turn: contextvars.ContextVar[Optional[TurnStorage]] = contextvars.ContextVar("scrollcheck_turn_storage", default=None)
+_turn: contextvars.ContextVar[Optional[TurnStorage]] = contextvars.ContextVar(
+    "scrollcheck_turn_storage", default=None
+)
 
 
 def watch_turn() -> TurnStorage:
@@ -72,7 +75,12 @@ def watch_turn() -> TurnStorage:
 def failure_kind(error: BaseException) -> str:
     """A short, data-free name for a database failure (for logs)."""
     message = str(getattr(error, "orig", "") or "").lower()
-    for needle, kind in (("locked", "locked"), ("busy", "locked"), ("full", "full"), ("disk i/o", "disk i/o")):
+    for needle, kind in (
+        ("locked", "locked"),
+        ("busy", "locked"),
+        ("full", "full"),
+        ("disk i/o", "disk i/o"),
+    ):
         if needle in message:
             return kind
     return type(getattr(error, "orig", None) or error).__name__
@@ -86,16 +94,22 @@ class RetryingSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             # Rasa's engine waits pysqlite's default 5 s per locked statement, blocking its loop.
             self.engine.dispose()
-            self.engine = sa.create_engine(self.engine.url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+            self.engine = sa.create_engine(
+                self.engine.url, connect_args={"timeout": SQLITE_BUSY_SECONDS}
+            )
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self._with_retries("save", lambda: super(RetryingSQLTrackerStore, self).save(tracker))
 
-    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
         return await self._with_retries(
             "read",
-            lambda: super(RetryingSQLTrackerStore, self)._retrieve(sender_id, fetch_events_from_all_sessions),
+            lambda: super(RetryingSQLTrackerStore, self)._retrieve(
+                sender_id, fetch_events_from_all_sessions
+            ),
         )
 
     async def _with_retries(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
@@ -111,11 +125,20 @@ class RetryingSQLTrackerStore(SQLTrackerStore):
                 pause = PAUSES[min(attempt, len(PAUSES) - 1)]
                 attempt += 1
                 if time.monotonic() + pause > deadline:
-                    logger.error("tracker %s failed (%s) after %d attempts: not saved", what, failure_kind(error), attempt)
+                    logger.error(
+                        "tracker %s failed (%s) after %d attempts: not saved",
+                        what,
+                        failure_kind(error),
+                        attempt,
+                    )
                     storage = _turn.get()
                     if storage is not None:
                         storage.failed = True
                     # Not chained: SQLAlchemy's message carries the SQL parameters (message texts).
-                    raise TrackerStorageError(f"tracker {what} failed ({failure_kind(error)})") from None
-                logger.warning("tracker %s failed (%s), retry %d", what, failure_kind(error), attempt)
+                    raise TrackerStorageError(
+                        f"tracker {what} failed ({failure_kind(error)})"
+                    ) from None
+                logger.warning(
+                    "tracker %s failed (%s), retry %d", what, failure_kind(error), attempt
+                )
                 await asyncio.sleep(pause)

@@ -9,6 +9,7 @@ PTB documents `BaseRequest` as the way to bring another HTTP library; this is th
 Errors map to PTB's own: a timeout is `TimedOut`, anything else on the network `NetworkError`,
 so PTB's retry logic, the AIORateLimiter and our delivery code see what they see with httpx.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -13,6 +13,7 @@ Environment (see docs/telegram.md; parsed in bot/settings.py):
   SCROLLCHECK_ACTION_URL    the action server's webhook, default http://127.0.0.1:5055/webhook (or
                             --action-url; its /health tells the gateway when custom actions are down)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,12 @@ from bot import settings as env_settings
 from bot.gateway import DEFAULT_TIMEOUT_SECONDS, Gateway
 from bot.logformat import SafeFormatter
 from bot.logformat import configure as configure_root_logging
-from bot.privacy.pseudonym import DEFAULT_SECRETS_DIR, Pseudonymiser, SecretError, load_or_create_secret_file
+from bot.privacy.pseudonym import (
+    DEFAULT_SECRETS_DIR,
+    Pseudonymiser,
+    SecretError,
+    load_or_create_secret_file,
+)
 from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.handlers import TelegramFrontEnd
 from bot.telegram.inbox import INBOX_FILE, Inbox, InboxInUse, JournalingQueue, bot_key
@@ -42,17 +48,17 @@ DEFAULT_RASA_URL = env_settings.RASA_URL.default
 DEFAULT_WEBHOOK_LISTEN = env_settings.TELEGRAM_WEBHOOK_LISTEN.default
 DEFAULT_WEBHOOK_PORT = env_settings.TELEGRAM_WEBHOOK_PORT.default
 WEBHOOK_SECRET_FILE = DEFAULT_SECRETS_DIR / "telegram-webhook.secret"
-RATE_LIMIT_RETRIES = 3          # AIORateLimiter: retries after a 429, each after retry_after
+RATE_LIMIT_RETRIES = 3  # AIORateLimiter: retries after a 429, each after retry_after
 # No overall cap on our own sending. PTB's default (30 requests/s across all chats) is Telegram's
 # figure for *bulk notifications*; a bot that only answers users is not held to it (Bot FAQ; the
 # grammY flood-limit guide), and with ~2.5 calls per user message it capped the whole bot at
 # ~12 messages/s (benchmarks/full_path.py). Telegram's 429s are still honoured and retried, and
 # groups keep PTB's 20/min (we only send there to say we leave).
 OVERALL_MAX_RATE = 0
-TELEGRAM_READ_TIMEOUT = 10.0    # per Bot API call (getUpdates adds its long-poll time to this)
-BOT_API_CONNECTIONS = 256      # concurrent Bot API calls (replies to many chats at once)
-BOOTSTRAP_RETRIES = 10         # getMe/setWebhook at start: retried on network errors
-POLL_TIMEOUT_SECONDS = 30       # long-polling: how long Telegram may hold a getUpdates open
+TELEGRAM_READ_TIMEOUT = 10.0  # per Bot API call (getUpdates adds its long-poll time to this)
+BOT_API_CONNECTIONS = 256  # concurrent Bot API calls (replies to many chats at once)
+BOOTSTRAP_RETRIES = 10  # getMe/setWebhook at start: retried on network errors
+POLL_TIMEOUT_SECONDS = 30  # long-polling: how long Telegram may hold a getUpdates open
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 
@@ -75,17 +81,25 @@ class TelegramSettings:
     webhook_secret: Optional[str] = None
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]], *, secret_file: Path = WEBHOOK_SECRET_FILE) -> "TelegramSettings":
+    def from_env(
+        cls, environ: Optional[Mapping[str, str]], *, secret_file: Path = WEBHOOK_SECRET_FILE
+    ) -> "TelegramSettings":
         token = env_settings.TELEGRAM_BOT_TOKEN.get(environ)
         if not token:
-            raise ConfigError("TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather, see docs/telegram.md)")
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather, see docs/telegram.md)"
+            )
         webhook_url = env_settings.TELEGRAM_WEBHOOK_URL.get(environ) or None
         port = env_settings.TELEGRAM_WEBHOOK_PORT.get(environ)
         secret = None
         if webhook_url:
-            secret = env_settings.TELEGRAM_WEBHOOK_SECRET.get(environ) or load_or_create_secret_file(secret_file)
+            secret = env_settings.TELEGRAM_WEBHOOK_SECRET.get(
+                environ
+            ) or load_or_create_secret_file(secret_file)
             if not _SECRET_TOKEN.match(secret):  # a hand-edited secret file
-                raise ConfigError(f"the webhook secret in {secret_file} must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+                raise ConfigError(
+                    f"the webhook secret in {secret_file} must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+                )
         return cls(
             token=token,
             base_url=env_settings.TELEGRAM_API_BASE_URL.get(environ) or None,
@@ -105,7 +119,11 @@ class TelegramSettings:
 
 
 def build_application(
-    settings: TelegramSettings, gateway: Gateway, pseudonymiser: Pseudonymiser, *, inbox: Optional[Inbox] = None,
+    settings: TelegramSettings,
+    gateway: Gateway,
+    pseudonymiser: Pseudonymiser,
+    *,
+    inbox: Optional[Inbox] = None,
 ) -> Application:
     """The Application with our handlers; no JobQueue (the extra is not installed, nor needed).
 
@@ -116,11 +134,21 @@ def build_application(
         Application.builder()
         .token(settings.token)
         .job_queue(None)
-        .concurrent_updates(False)  # handlers only enqueue; bot.telegram.lanes gives the concurrency
-        .rate_limiter(AIORateLimiter(overall_max_rate=OVERALL_MAX_RATE, max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(
+            False
+        )  # handlers only enqueue; bot.telegram.lanes gives the concurrency
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=OVERALL_MAX_RATE, max_retries=RATE_LIMIT_RETRIES)
+        )
         # aiohttp rather than PTB's default httpx: a fraction of the CPU per Bot API call
-        .request(AiohttpRequest(connection_pool_size=BOT_API_CONNECTIONS, read_timeout=TELEGRAM_READ_TIMEOUT))
-        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1, read_timeout=TELEGRAM_READ_TIMEOUT))
+        .request(
+            AiohttpRequest(
+                connection_pool_size=BOT_API_CONNECTIONS, read_timeout=TELEGRAM_READ_TIMEOUT
+            )
+        )
+        .get_updates_request(
+            TolerantUpdatesRequest(connection_pool_size=1, read_timeout=TELEGRAM_READ_TIMEOUT)
+        )
         .post_init(front_end.post_init)
         .post_shutdown(front_end.post_shutdown)
     )
@@ -154,7 +182,11 @@ class TolerantUpdatesRequest(AiohttpRequest):
                 Update.de_json(update, None)
                 readable.append(update)
             except Exception as exc:
-                logger.warning("dropped an update that could not be read: %s", type(exc).__name__, exc_info=True)
+                logger.warning(
+                    "dropped an update that could not be read: %s",
+                    type(exc).__name__,
+                    exc_info=True,
+                )
                 update_id = update.get("update_id") if isinstance(update, dict) else None
                 if isinstance(update_id, int):
                     readable.append({"update_id": update_id})
@@ -174,13 +206,18 @@ def run(
     runs it in a thread passes False and stops it with `application.stop_running()`.
     """
     # Never drop pending updates: what users sent while the front end was down is answered on start.
-    common: dict = {"allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": BOOTSTRAP_RETRIES,
-                    "drop_pending_updates": False}
+    common: dict = {
+        "allowed_updates": ALLOWED_UPDATES,
+        "bootstrap_retries": BOOTSTRAP_RETRIES,
+        "drop_pending_updates": False,
+    }
     if not handle_signals:
         common["stop_signals"] = None
     if settings.webhook_url:
         logger.info(
-            "starting the Telegram front end (webhook on %s:%d)", settings.webhook_listen, settings.webhook_port
+            "starting the Telegram front end (webhook on %s:%d)",
+            settings.webhook_listen,
+            settings.webhook_port,
         )
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -213,7 +250,8 @@ class RedactingFormatter(SafeFormatter):
         if isinstance(record.args, tuple) and any(isinstance(arg, _RAW) for arg in record.args):
             record = logging.makeLogRecord(record.__dict__)
             record.args = tuple(
-                f"<{type(arg).__name__}>" if isinstance(arg, _RAW) else arg for arg in record.args or ()
+                f"<{type(arg).__name__}>" if isinstance(arg, _RAW) else arg
+                for arg in record.args or ()
             )
         return record
 
@@ -223,7 +261,9 @@ def quiet_third_party_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure_logging(secrets: Iterable[str] = (), level: int = logging.INFO, stream: Optional[TextIO] = None) -> None:
+def configure_logging(
+    secrets: Iterable[str] = (), level: int = logging.INFO, stream: Optional[TextIO] = None
+) -> None:
     formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     configure_root_logging(level, formatter=formatter, stream=stream)
     quiet_third_party_loggers()
@@ -231,8 +271,11 @@ def configure_logging(secrets: Iterable[str] = (), level: int = logging.INFO, st
 
 # --- entry point --------------------------------------------------------------------------------
 
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="scrollcheck telegram", description="Run the Telegram front end.")
+    parser = argparse.ArgumentParser(
+        prog="scrollcheck telegram", description="Run the Telegram front end."
+    )
     parser.add_argument(
         "--rasa-url",
         default=env_settings.RASA_URL.get(),
@@ -245,7 +288,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "('' to skip; default: $SCROLLCHECK_ACTION_URL or %(default)s)",
     )
     parser.add_argument(
-        "--rasa-timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
+        "--rasa-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
         help="total seconds to wait for Rasa per message before the fail-safe answers (default %(default)s)",
     )
     return parser.parse_args(list(argv))
@@ -261,12 +306,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"scrollcheck telegram: {exc}", file=sys.stderr)
         return 2
     configure_logging(secrets=(settings.token, settings.webhook_secret or ""))
-    gateway = Gateway(args.rasa_url, action_url=args.action_url or None, timeout=args.rasa_timeout,
-                      rasa_in_flight=in_flight)
+    gateway = Gateway(
+        args.rasa_url,
+        action_url=args.action_url or None,
+        timeout=args.rasa_timeout,
+        rasa_in_flight=in_flight,
+    )
     try:
-        inbox: Optional[Inbox] = Inbox(env_settings.VAR_DIR.get() / INBOX_FILE, bot_key(settings.token, settings.base_url or ""))
+        inbox: Optional[Inbox] = Inbox(
+            env_settings.VAR_DIR.get() / INBOX_FILE,
+            bot_key(settings.token, settings.base_url or ""),
+        )
     except InboxInUse:  # a second front end on the same var/ (docs/deploy.md: give each its own)
-        logger.warning("the inbox of unanswered updates is in use by another process: running without it")
+        logger.warning(
+            "the inbox of unanswered updates is in use by another process: running without it"
+        )
         inbox = None
     application = build_application(settings, gateway, pseudonymiser, inbox=inbox)
     run(application, settings)

@@ -5,6 +5,7 @@ A payload that fits is sent as is. A longer one (or one that starts with our mar
 same payload always gets the same short id. After a restart those ids are unknown: `resolve`
 returns None and the front end asks the user to type the answer instead.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,9 @@ class CallbackDataMap:
         self._max = max_entries
 
     def encode(self, payload: str) -> str:
-        if len(payload.encode("utf-8")) <= CALLBACK_DATA_MAX_BYTES and not payload.startswith(_MARKER):
+        if len(payload.encode("utf-8")) <= CALLBACK_DATA_MAX_BYTES and not payload.startswith(
+            _MARKER
+        ):
             return payload
         short = _MARKER + hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
         self._payloads[short] = payload

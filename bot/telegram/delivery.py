@@ -12,6 +12,7 @@
   keyboard is removed, and a press on an old one is refused (see KeyboardTracker). A turn without
   buttons leaves the open question's keyboard alone.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,8 +84,10 @@ def keyboard_for(reply: Reply, callback_data: CallbackDataMap) -> Optional[Inlin
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.title, callback_data=callback_data.encode(button.payload))]
-         for button in reply.buttons]
+        [
+            [InlineKeyboardButton(button.title, callback_data=callback_data.encode(button.payload))]
+            for button in reply.buttons
+        ]
     )
 
 
@@ -105,7 +108,12 @@ async def with_network_retries(
             if attempt == attempts:
                 raise
             delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-            logger.warning("telegram network error (%s), retry %d in %.1f s", type(exc).__name__, attempt, delay)
+            logger.warning(
+                "telegram network error (%s), retry %d in %.1f s",
+                type(exc).__name__,
+                attempt,
+                delay,
+            )
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -142,7 +150,9 @@ class KeyboardTracker:
 class ReplySender:
     """Sends gateway replies to one chat at a time (callers serialise per chat via the lanes)."""
 
-    def __init__(self, bot: Bot, callback_data: CallbackDataMap, keyboards: KeyboardTracker) -> None:
+    def __init__(
+        self, bot: Bot, callback_data: CallbackDataMap, keyboards: KeyboardTracker
+    ) -> None:
         self.bot = bot
         self.callback_data = callback_data
         self.keyboards = keyboards
@@ -166,7 +176,9 @@ class ReplySender:
         if previous is not None:
             await self.remove_keyboard(chat_id, previous)  # superseded by the newer question
 
-    async def send_text(self, chat_id: int, text: str, markup: Optional[InlineKeyboardMarkup] = None) -> Message:
+    async def send_text(
+        self, chat_id: int, text: str, markup: Optional[InlineKeyboardMarkup] = None
+    ) -> Message:
         return await with_network_retries(
             lambda: self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
         )
@@ -175,7 +187,9 @@ class ReplySender:
         """Best effort: "message is not modified" or a deleted message is not worth an error."""
         try:
             await with_network_retries(
-                lambda: self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=None
+                )
             )
         except BadRequest as exc:
             logger.debug("keyboard not removed: %s", type(exc).__name__, exc_info=True)

@@ -17,8 +17,10 @@ Decisions worth knowing:
 * Free text that starts with "/" but is not a command (e.g. "/ hi") loses its slashes, so a user can
   never inject a Rasa intent payload; known commands map to fixed payloads (texts.COMMAND_PAYLOADS).
 """
+
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from typing import Awaitable, Callable, List, Optional, Set
@@ -27,10 +29,10 @@ from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ApplicationHandlerStop,
     MessageHandler,
     TypeHandler,
     filters,
@@ -38,9 +40,9 @@ from telegram.ext import (
 
 from bot import gc_tuning
 from bot.gateway import Gateway, Reply
-from bot.privacy.pseudonym import Pseudonymiser
 from bot.gateway.text import normalise_whitespace, user_language
 from bot.languages import languages
+from bot.privacy.pseudonym import Pseudonymiser
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackDataMap
 from bot.telegram.delivery import KeyboardTracker, ReplySender, with_network_retries
@@ -58,13 +60,32 @@ def well_formed(update: Update) -> bool:
     """PTB does not check the types of what it parses: a text that is a number or a chat id that
     is a string would reach the handlers and fail there (tests/fuzz). The fields we read must
     have Telegram's types."""
-    chat, user, message, query = update.effective_chat, update.effective_user, update.effective_message, update.callback_query
+    chat, user, message, query = (
+        update.effective_chat,
+        update.effective_user,
+        update.effective_message,
+        update.callback_query,
+    )
     return (
         (chat is None or type(chat.id) is int)
-        and (user is None or (type(user.id) is int and isinstance(user.language_code, (str, type(None)))))
-        and (message is None or (message.chat is not None and type(message.message_id) is int
-                                 and all(isinstance(part, (str, type(None))) for part in (message.text, message.caption))))
-        and (query is None or (isinstance(query.id, str) and isinstance(query.data, (str, type(None)))))
+        and (
+            user is None
+            or (type(user.id) is int and isinstance(user.language_code, (str, type(None))))
+        )
+        and (
+            message is None
+            or (
+                message.chat is not None
+                and type(message.message_id) is int
+                and all(
+                    isinstance(part, (str, type(None))) for part in (message.text, message.caption)
+                )
+            )
+        )
+        and (
+            query is None
+            or (isinstance(query.id, str) and isinstance(query.data, (str, type(None))))
+        )
     )
 
 
@@ -97,21 +118,35 @@ class TelegramFrontEnd:
         self.application = application
         self.sender = ReplySender(application.bot, self.callback_data, self.keyboards)
         if self._lanes is None:
-            self._lanes = ChatLanes(spawn=lambda coro: application.create_task(coro, name="scrollcheck:lane"))
+            self._lanes = ChatLanes(
+                spawn=lambda coro: application.create_task(coro, name="scrollcheck:lane")
+            )
         for command in texts.COMMAND_PAYLOADS:
-            application.add_handler(CommandHandler(command, self.on_command, filters=PRIVATE_MESSAGE))
+            application.add_handler(
+                CommandHandler(command, self.on_command, filters=PRIVATE_MESSAGE)
+            )
         application.add_handler(CommandHandler("help", self.on_help, filters=PRIVATE_MESSAGE))
-        application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, self.on_unknown_command))
+        application.add_handler(
+            MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, self.on_unknown_command)
+        )
         application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.TEXT, self.on_text))
         application.add_handler(
-            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.on_edited)
+            MessageHandler(
+                filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.on_edited
+            )
         )
         application.add_handler(MessageHandler(PRIVATE_MESSAGE & USER_CONTENT, self.on_non_text))
-        application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, self.on_group))
+        application.add_handler(
+            MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, self.on_group)
+        )
         application.add_handler(CallbackQueryHandler(self.on_button))
-        application.add_handler(TypeHandler(Update, self.drop_malformed), group=-1)  # before all others
+        application.add_handler(
+            TypeHandler(Update, self.drop_malformed), group=-1
+        )  # before all others
         if self.inbox is not None:
-            application.add_handler(TypeHandler(Update, self.settle_unclaimed), group=1)  # after all others
+            application.add_handler(
+                TypeHandler(Update, self.settle_unclaimed), group=1
+            )  # after all others
         application.add_error_handler(self.on_error)
 
     @property
@@ -123,10 +158,13 @@ class TelegramFrontEnd:
         """Register the command menu and load the safety detector before the first message."""
         # The default menu, then one per language for users whose Telegram is set to it.
         for lang in (None, *languages().codes):
-            commands = [BotCommand(command, description) for command, description in texts.commands(lang)]
+            commands = [
+                BotCommand(command, description) for command, description in texts.commands(lang)
+            ]
             try:
                 await with_network_retries(
-                    lambda: application.bot.set_my_commands(commands, language_code=lang))  # noqa: B023
+                    functools.partial(application.bot.set_my_commands, commands, language_code=lang)
+                )
             except Exception as exc:  # the menu is a convenience; the bot works without it
                 logger.error("setMyCommands failed: %s", type(exc).__name__, exc_info=True)
         Gateway.warm_up_safety()
@@ -134,7 +172,9 @@ class TelegramFrontEnd:
         if isinstance(application.update_queue, JournalingQueue):
             replayed = await application.update_queue.replay(application.bot)
             if replayed:
-                logger.warning("answering %d updates a previous run had fetched but not answered", replayed)
+                logger.warning(
+                    "answering %d updates a previous run had fetched but not answered", replayed
+                )
 
     async def post_shutdown(self, application: Application) -> None:
         await self.gateway.aclose()
@@ -157,7 +197,9 @@ class TelegramFrontEnd:
     def _is_risk(self, update: Update, text: str) -> bool:
         """Only to decide whether an edit, a caption or a message in a flood is passed on at all;
         the turn itself detects once more, in order, with the chat's context."""
-        return self.gateway.is_risk(text, pseudonym=self._pseudonym(update), language_code=self._language_code(update))
+        return self.gateway.is_risk(
+            text, pseudonym=self._pseudonym(update), language_code=self._language_code(update)
+        )
 
     # -- handlers (each only enqueues; the work runs in the chat's lane)
 
@@ -166,11 +208,17 @@ class TelegramFrontEnd:
         assert message is not None and message.text is not None
         words = message.text.split()
         # The command as Telegram marked it (and CommandHandler matched it): "/stop!" is /stop.
-        command = message.text[1:message.entities[0].length].split("@")[0].lower()
+        command = message.text[1 : message.entities[0].length].split("@")[0].lower()
         if command == "language" and len(words) == 1:
-            self._offer_languages_later(update)  # a question of the front end's own: Rasa's form keeps waiting
+            self._offer_languages_later(
+                update
+            )  # a question of the front end's own: Rasa's form keeps waiting
             return
-        payload = texts.language_payload(words[1:]) if command == "language" else texts.COMMAND_PAYLOADS[command]
+        payload = (
+            texts.language_payload(words[1:])
+            if command == "language"
+            else texts.COMMAND_PAYLOADS[command]
+        )
         # /resources is the way to ask for help numbers: never dropped by flood control.
         self._converse_later(update, payload, always=command == "resources")
 
@@ -235,11 +283,20 @@ class TelegramFrontEnd:
         assert query is not None
         sender = self._send()
         if chat is None or chat.type != ChatType.PRIVATE:
-            self._spawn(sender.answer_callback(query.id, texts.text("group_refusal", user_language(self._language_code(update)))[:200]))
+            self._spawn(
+                sender.answer_callback(
+                    query.id,
+                    texts.text("group_refusal", user_language(self._language_code(update)))[:200],
+                )
+            )
             return
         pseudonym = self._pseudonym(update)
         if self.lanes.is_full(pseudonym):
-            self._spawn(sender.answer_callback(query.id, texts.text("flood_notice", self._lang(update))[:200]))
+            self._spawn(
+                sender.answer_callback(
+                    query.id, texts.text("flood_notice", self._lang(update))[:200]
+                )
+            )
             return
         chat_id = chat.id
         message_id = query.message.message_id if query.message is not None else None
@@ -247,19 +304,30 @@ class TelegramFrontEnd:
         # Telegram fills in the message with the keyboard it showed; the data comes from the user's
         # client, which can send anything: only the data of a button on that keyboard counts.
         markup = getattr(query.message, "reply_markup", None)
-        offered = {button.callback_data for row in (markup.inline_keyboard if markup else ()) for button in row}
+        offered = {
+            button.callback_data
+            for row in (markup.inline_keyboard if markup else ())
+            for button in row
+        }
         language_code, lang = self._language_code(update), self._lang(update)
 
         async def press() -> None:
             payload = self.callback_data.resolve(data) if data in offered else None
-            if payload is None or (message_id is not None and not self.keyboards.accepts(pseudonym, message_id)):
+            if payload is None or (
+                message_id is not None and not self.keyboards.accepts(pseudonym, message_id)
+            ):
                 await sender.answer_callback(
-                    query.id, texts.text("button_expired" if payload is None else "button_already_answered", lang)
+                    query.id,
+                    texts.text(
+                        "button_expired" if payload is None else "button_already_answered", lang
+                    ),
                 )
                 if message_id is not None:
                     await sender.remove_keyboard(chat_id, message_id)
                 return
-            self.keyboards.set(pseudonym, None)  # this keyboard is used up, even before Rasa answers
+            self.keyboards.set(
+                pseudonym, None
+            )  # this keyboard is used up, even before Rasa answers
             await sender.answer_callback(query.id)
             if message_id is not None:
                 await sender.remove_keyboard(chat_id, message_id)
@@ -291,7 +359,12 @@ class TelegramFrontEnd:
         pseudonym = "-"
         if isinstance(update, Update) and update.effective_chat is not None:
             pseudonym = self._pseudonym(update)
-        logger.error("telegram error for %s: %s", pseudonym, type(context.error).__name__, exc_info=context.error)
+        logger.error(
+            "telegram error for %s: %s",
+            pseudonym,
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
 
     # -- jobs
 
@@ -302,7 +375,9 @@ class TelegramFrontEnd:
         pseudonym = self._pseudonym(update)
         if self.lanes.is_full(pseudonym) and not always and not self._is_risk(update, text):
             if self.lanes.first_overflow(pseudonym):
-                self._spawn(self._send().send_text(chat.id, texts.text("flood_notice", self._lang(update))))
+                self._spawn(
+                    self._send().send_text(chat.id, texts.text("flood_notice", self._lang(update)))
+                )
             logger.info("flood: dropped a message from %s", pseudonym)
             return
         chat_id, language_code = chat.id, self._language_code(update)
@@ -312,7 +387,9 @@ class TelegramFrontEnd:
             ahead = self.gateway.crisis_ahead(pseudonym, text, language_code)
             if ahead:
                 self._spawn(self._send().send_replies(chat_id, pseudonym, ahead))
-        self._enqueue(update, pseudonym, lambda: self._converse(chat_id, pseudonym, text, language_code))
+        self._enqueue(
+            update, pseudonym, lambda: self._converse(chat_id, pseudonym, text, language_code)
+        )
 
     def _reply_later(self, update: Update, text: str) -> None:
         chat = update.effective_chat
@@ -330,12 +407,16 @@ class TelegramFrontEnd:
         assert chat is not None
         pseudonym, chat_id, lang = self._pseudonym(update), chat.id, self._lang(update)
         offer = Reply(texts.text("language_question", lang), buttons=texts.language_buttons())
-        self._enqueue(update, pseudonym, lambda: self._send().send_replies(chat_id, pseudonym, [offer]))
+        self._enqueue(
+            update, pseudonym, lambda: self._send().send_replies(chat_id, pseudonym, [offer])
+        )
 
     async def _send_plain(self, chat_id: int, text: str) -> None:
         await self._send().send_text(chat_id, text)
 
-    async def _converse(self, chat_id: int, pseudonym: str, text: str, language_code: Optional[str]) -> None:
+    async def _converse(
+        self, chat_id: int, pseudonym: str, text: str, language_code: Optional[str]
+    ) -> None:
         """One message through the gateway, in the chat's lane (so the chat's order holds).
 
         The gateway shows a safety reply through `show_now` the moment it has detected the risk,
@@ -347,7 +428,9 @@ class TelegramFrontEnd:
             await sender.send_replies(chat_id, pseudonym, replies)
 
         async with sender.typing(chat_id):
-            replies = await self.gateway.handle(pseudonym, text, language_code=language_code, send=show_now)
+            replies = await self.gateway.handle(
+                pseudonym, text, language_code=language_code, send=show_now
+            )
         await sender.send_replies(chat_id, pseudonym, replies)
 
     def _enqueue(self, update: Update, key: str, job: Callable[[], Awaitable[None]]) -> None:

@@ -20,6 +20,7 @@ are overwritten (secure_delete); rows older than MAX_AGE_SECONDS are dropped una
 One process per file (an exclusive lock; a second one gets `InboxInUse`), and rows are kept per
 bot (token and API URL), so a file never replays another bot's updates.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -71,7 +72,9 @@ class Inbox:
         self.path = path
         self.bot = bot
         self._lock = threading.Lock()
-        self._owner = open(path.with_name(path.name + ".lock"), "a")  # held while this process lives
+        self._owner = open(
+            path.with_name(path.name + ".lock"), "a"
+        )  # held while this process lives
         try:
             fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -92,20 +95,26 @@ class Inbox:
     def record(self, update: Update) -> None:
         data = json.dumps(_without_names(update.to_dict()))
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO pending_updates VALUES (?, ?, ?, ?)",
-                             (self.bot, update.update_id, time.time(), data))
+            self._db.execute(
+                "INSERT OR IGNORE INTO pending_updates VALUES (?, ?, ?, ?)",
+                (self.bot, update.update_id, time.time(), data),
+            )
 
     def done(self, update_id: int) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM pending_updates WHERE bot = ? AND update_id = ?", (self.bot, update_id))
+            self._db.execute(
+                "DELETE FROM pending_updates WHERE bot = ? AND update_id = ?", (self.bot, update_id)
+            )
 
     def pending(self) -> List[Dict[str, Any]]:
         """What a previous process left unanswered, oldest first (stale rows are dropped)."""
         with self._lock:
-            stale = self._db.execute("DELETE FROM pending_updates WHERE received < ?",
-                                     (time.time() - MAX_AGE_SECONDS,)).rowcount
-            rows = self._db.execute("SELECT data FROM pending_updates WHERE bot = ? ORDER BY update_id",
-                                    (self.bot,)).fetchall()
+            stale = self._db.execute(
+                "DELETE FROM pending_updates WHERE received < ?", (time.time() - MAX_AGE_SECONDS,)
+            ).rowcount
+            rows = self._db.execute(
+                "SELECT data FROM pending_updates WHERE bot = ? ORDER BY update_id", (self.bot,)
+            ).fetchall()
         if stale:
             logger.warning("dropped %d unanswered updates older than a day", stale)
         return [json.loads(data) for (data,) in rows]

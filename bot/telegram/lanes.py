@@ -15,6 +15,7 @@ Flood control, per lane: a token bucket (burst, then `per_second`) paces the job
 sends too fast, and at most `max_pending` jobs wait; the caller decides what to do with the rest
 (see `is_full`). Neither touches other chats' lanes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,7 +38,9 @@ DEFAULT_PER_SECOND = 1.0
 class TokenBucket:
     """`burst` tokens, refilled at `per_second`; `wait()` takes one, sleeping until there is one."""
 
-    def __init__(self, burst: float, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, burst: float, per_second: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.burst = burst
         self.per_second = per_second
         self._clock = clock
@@ -120,7 +123,9 @@ class ChatLanes:
                 try:
                     await lane.jobs[0]()
                 except Exception as exc:  # jobs report their own errors; this is the last net
-                    logger.error("chat job failed for %s: %s", key, type(exc).__name__, exc_info=True)
+                    logger.error(
+                        "chat job failed for %s: %s", key, type(exc).__name__, exc_info=True
+                    )
                 finally:
                     lane.jobs.popleft()
         finally:

@@ -4,6 +4,7 @@ The texts live in data/texts/telegram.yml, one section per language of data/lang
 module reads and checks them (`scrollcheck validate` names file and line of any gap). Plain text,
 no parse mode: nothing here (or in Rasa's texts) is interpreted as Markdown or HTML.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,10 +18,20 @@ from bot.languages import languages
 
 TEXTS_PATH = DATA_DIR / "texts" / "telegram.yml"
 KEYS = (
-    "help", "unknown_command", "non_text", "edited_ignored", "group_refusal", "flood_notice",
-    "button_already_answered", "button_expired", "language_question",
+    "help",
+    "unknown_command",
+    "non_text",
+    "edited_ignored",
+    "group_refusal",
+    "flood_notice",
+    "button_already_answered",
+    "button_expired",
+    "language_question",
 )
-TOAST_KEYS = ("button_already_answered", "button_expired")  # answerCallbackQuery: at most 200 characters
+TOAST_KEYS = (
+    "button_already_answered",
+    "button_expired",
+)  # answerCallbackQuery: at most 200 characters
 TOAST_LIMIT = 200
 
 # Commands that are messages to Rasa: the payload is what Rasa receives. /help is the front end's.
@@ -47,11 +58,15 @@ def language_payload(args: List[str]) -> str:
 
 def language_buttons() -> Tuple[Button, ...]:
     """One button per language of data/languages.yml, each named in its own language."""
-    return tuple(Button(language.name, f'/change_language{{"language":"{language.code}"}}')
-                 for language in languages().by_code.values())
+    return tuple(
+        Button(language.name, f'/change_language{{"language":"{language.code}"}}')
+        for language in languages().by_code.values()
+    )
 
 
-def read_texts(path: Optional[Path] = None) -> Tuple[Dict[str, Dict[str, object]], List[ContentError]]:
+def read_texts(
+    path: Optional[Path] = None,
+) -> Tuple[Dict[str, Dict[str, object]], List[ContentError]]:
     """{lang: {key: text, "commands": {command: description}}} and the problems found."""
     path = Path(path) if path else TEXTS_PATH
     errors: List[ContentError] = []
@@ -61,38 +76,75 @@ def read_texts(path: Optional[Path] = None) -> Tuple[Dict[str, Dict[str, object]
         return {}, [error]
     section = root.get("languages") if isinstance(root, LineDict) else None
     if not isinstance(section, LineDict):
-        return {}, [ContentError(path, 1, "the file needs `languages:` with one section per language")]
+        return {}, [
+            ContentError(path, 1, "the file needs `languages:` with one section per language")
+        ]
     texts: Dict[str, Dict[str, object]] = {}
     for code in languages().codes:
         node = section.get(code)
         if not isinstance(node, LineDict):
-            errors.append(ContentError(path, section.line, f"language `{code}` (data/languages.yml) has no section here"))
+            errors.append(
+                ContentError(
+                    path,
+                    section.line,
+                    f"language `{code}` (data/languages.yml) has no section here",
+                )
+            )
             continue
         entry: Dict[str, object] = {}
         for key in KEYS:
             value = node.get(key)
             if not isinstance(value, str) or not value.strip():
-                errors.append(ContentError(path, node.line_of(key) if key in node else node.line, f"[{code}] `{key}` is missing or empty"))
+                errors.append(
+                    ContentError(
+                        path,
+                        node.line_of(key) if key in node else node.line,
+                        f"[{code}] `{key}` is missing or empty",
+                    )
+                )
                 continue
             if key in TOAST_KEYS and len(value) > TOAST_LIMIT:
-                errors.append(ContentError(path, node.line_of(key), f"[{code}] `{key}` is {len(value)} characters; Telegram shows at most {TOAST_LIMIT}"))
+                errors.append(
+                    ContentError(
+                        path,
+                        node.line_of(key),
+                        f"[{code}] `{key}` is {len(value)} characters; Telegram shows at most {TOAST_LIMIT}",
+                    )
+                )
             entry[key] = value.strip()
         commands = node.get("commands")
         if not isinstance(commands, LineDict):
-            errors.append(ContentError(path, node.line, f"[{code}] `commands` (the menu) is missing"))
+            errors.append(
+                ContentError(path, node.line, f"[{code}] `commands` (the menu) is missing")
+            )
             commands = LineDict()
         for command in MENU:
             if not isinstance(commands.get(command), str) or not commands[command].strip():
-                errors.append(ContentError(path, commands.line_of(command) if command in commands else node.line,
-                                           f"[{code}] `commands.{command}` is missing or empty"))
+                errors.append(
+                    ContentError(
+                        path,
+                        commands.line_of(command) if command in commands else node.line,
+                        f"[{code}] `commands.{command}` is missing or empty",
+                    )
+                )
         for command in commands:
             if command not in MENU:
-                errors.append(ContentError(path, commands.line_of(command), f"[{code}] unknown command `{command}` (known: {', '.join(MENU)})"))
+                errors.append(
+                    ContentError(
+                        path,
+                        commands.line_of(command),
+                        f"[{code}] unknown command `{command}` (known: {', '.join(MENU)})",
+                    )
+                )
         entry["commands"] = {c: str(commands.get(c, "")).strip() for c in MENU}
         texts[code] = entry
     for code in section:
         if code not in languages().codes:
-            errors.append(ContentError(path, section.line_of(code), f"language `{code}` is not in data/languages.yml"))
+            errors.append(
+                ContentError(
+                    path, section.line_of(code), f"language `{code}` is not in data/languages.yml"
+                )
+            )
     return texts, errors
 
 

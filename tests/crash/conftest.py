@@ -1,6 +1,7 @@
 """One real stack for the whole package (started once: model loading is the slow part), the
 stand-in Bot API, and the Telegram front end as a process. Each test kills what it kills and
 leaves everything running again for the next one."""
+
 from __future__ import annotations
 
 import time

@@ -8,6 +8,7 @@ process against the stand-in Bot API, and ways to kill (SIGKILL), stop, freeze a
 * `FrontEndProcess`: `python -m bot.cli telegram` (long polling) against the stand-in Bot API.
 * `Chat`: one Telegram user, driven through the stand-in API; waits for what the user should see.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,7 +77,9 @@ class CrashStack(RasaStack):
         """Start `name` again as it was started; returns the seconds until it was healthy."""
         started = time.monotonic()
         process = super()._spawn(name, self.args[name])
-        url = self.rasa_url + "/" if name == "rasa" else f"http://127.0.0.1:{self.action_port}/health"
+        url = (
+            self.rasa_url + "/" if name == "rasa" else f"http://127.0.0.1:{self.action_port}/health"
+        )
         while http_status(url) != 200:
             if process.poll() is not None or time.monotonic() - started > timeout:
                 log = (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
@@ -89,7 +92,8 @@ class CrashStack(RasaStack):
         slots: Dict[str, Any] = {}
         with sqlite3.connect(self.db_path) as connection:
             rows = connection.execute(
-                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id", (pseudonym,)
+                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id",
+                (pseudonym,),
             ).fetchall()
         for (data,) in rows:
             event = json.loads(data)
@@ -99,14 +103,16 @@ class CrashStack(RasaStack):
     def user_messages_stored(self, pseudonym: str) -> int:
         with sqlite3.connect(self.db_path) as connection:
             return connection.execute(
-                "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (pseudonym,)
+                "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
+                (pseudonym,),
             ).fetchone()[0]
 
     def item_answers(self, pseudonym: str, topic: str) -> Dict[str, Optional[int]]:
         with sqlite3.connect(self.db_path) as connection:
             rows = connection.execute(
                 "SELECT a.item_id, a.value FROM item_answers a JOIN topic_summaries t ON a.summary_pk = t.id "
-                "JOIN checkins c ON t.checkin_pk = c.id WHERE c.pseudonym = ? AND t.topic = ?", (pseudonym, topic)
+                "JOIN checkins c ON t.checkin_pk = c.id WHERE c.pseudonym = ? AND t.topic = ?",
+                (pseudonym, topic),
             ).fetchall()
         return dict(rows)
 
@@ -125,9 +131,12 @@ class FrontEndProcess:
     def env(self) -> Dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
         env.update(
-            TELEGRAM_BOT_TOKEN=self.api.token, TELEGRAM_API_BASE_URL=self.api.base_url,
-            DATABASE_URL=self.stack.database_url, PYTHONPATH=str(PROJECT_ROOT),
-            RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore::DeprecationWarning",
+            TELEGRAM_BOT_TOKEN=self.api.token,
+            TELEGRAM_API_BASE_URL=self.api.base_url,
+            DATABASE_URL=self.stack.database_url,
+            PYTHONPATH=str(PROJECT_ROOT),
+            RASA_TELEMETRY_ENABLED="false",
+            PYTHONWARNINGS="ignore::DeprecationWarning",
             SCROLLCHECK_VAR_DIR=str(self.var_dir),  # the front end's inbox of unanswered updates
         )
         env[ENV_SECRET] = SECRET
@@ -139,16 +148,34 @@ class FrontEndProcess:
         polls = len(self.api.calls("getUpdates"))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "telegram", "--rasa-url", self.stack.rasa_url,
-                 "--action-url", self.stack.action_url, "--rasa-timeout", str(RASA_TIMEOUT)],
-                cwd=PROJECT_ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "telegram",
+                    "--rasa-url",
+                    self.stack.rasa_url,
+                    "--action-url",
+                    self.stack.action_url,
+                    "--rasa-timeout",
+                    str(RASA_TIMEOUT),
+                ],
+                cwd=PROJECT_ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.starts += 1
         process = self.process
-        self.api.wait_for(lambda: process.poll() is not None or len(self.api.calls("getUpdates")) > polls, timeout)
+        self.api.wait_for(
+            lambda: process.poll() is not None or len(self.api.calls("getUpdates")) > polls, timeout
+        )
         if process.poll() is not None:
-            raise RuntimeError("the front end exited:\n" + self.log.read_text(errors="replace")[-3000:])
+            raise RuntimeError(
+                "the front end exited:\n" + self.log.read_text(errors="replace")[-3000:]
+            )
         return time.monotonic() - started
 
     def unanswered(self) -> int:
@@ -176,6 +203,7 @@ class FrontEndProcess:
 
 
 # --- one user ---------------------------------------------------------------------------------------
+
 
 def is_busy_note(text: str) -> bool:
     return text in (busy_note("en"), busy_note("nl"))
@@ -215,12 +243,21 @@ class Chat:
         self.api.press(self.user, with_buttons[-1], title)
         return before
 
-    def wait(self, since: int, done: Callable[[List[str]], Any], *, timeout: float = 60.0, quiet: float = 0.5) -> List[str]:
+    def wait(
+        self,
+        since: int,
+        done: Callable[[List[str]], Any],
+        *,
+        timeout: float = 60.0,
+        quiet: float = 0.5,
+    ) -> List[str]:
         """Wait until `done(texts since)` holds, then for `quiet` seconds of silence; the texts."""
         deadline = time.monotonic() + timeout
         while not done(self.texts(since)):
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s; the user saw: {self.texts(since)}")
+                raise AssertionError(
+                    f"timed out after {timeout} s; the user saw: {self.texts(since)}"
+                )
             time.sleep(0.05)
         count, calm_since = len(self.messages()), time.monotonic()
         while time.monotonic() - calm_since < quiet:
@@ -233,8 +270,13 @@ class Chat:
         return self.wait(since, lambda texts: any(needle in t for t in texts), **kwargs)
 
     def wait_for_button(self, since: int, title: str, **kwargs: Any) -> List[str]:
-        return self.wait(since, lambda texts: any(
-            title == b["text"] for m in self.messages()[since:] for b in buttons_of(m)), **kwargs)
+        return self.wait(
+            since,
+            lambda texts: any(
+                title == b["text"] for m in self.messages()[since:] for b in buttons_of(m)
+            ),
+            **kwargs,
+        )
 
     def wait_for_replies(self, since: int, count: int, **kwargs: Any) -> List[str]:
         return self.wait(since, lambda texts: len(texts) >= count, **kwargs)
@@ -252,7 +294,11 @@ def start_comparison_checkin(chat: Chat, answers: List[str]) -> None:
     question after the last answer is then the one open."""
     since = chat.send("/start")
     chat.wait_for_button(since, "Yes, that's OK")
-    for title, next_button in (("Yes, that's OK", "16–17"), ("16–17", "UK"), ("UK", "Comparing myself to others")):
+    for title, next_button in (
+        ("Yes, that's OK", "16–17"),
+        ("16–17", "UK"),
+        ("UK", "Comparing myself to others"),
+    ):
         since = chat.press(title)
         chat.wait_for_button(since, next_button)
     since = chat.press("Comparing myself to others")

@@ -9,6 +9,7 @@
   database is full still gets the crisis numbers.
 At the end the topic summary holds all five answers.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -39,7 +40,9 @@ def log_count(stack: CrashStack, needle: str) -> int:
     return (stack.workdir / "rasa.log").read_text(errors="replace").count(needle)
 
 
-def test_locked_and_full_database_answers_are_retried_or_refused_never_lost(crash_stack: CrashStack, chat: Chat) -> None:
+def test_locked_and_full_database_answers_are_retried_or_refused_never_lost(
+    crash_stack: CrashStack, chat: Chat
+) -> None:
     start_comparison_checkin(chat, [])  # question 1 is open
     pseudonym = chat.pseudonym
 
@@ -97,11 +100,18 @@ def test_locked_and_full_database_answers_are_retried_or_refused_never_lost(cras
             chat.wait_for_text(since, question(5))
         else:
             chat.wait_for_button(since, "Yes, share it")
-    answers = {"comparison_1": 4, "comparison_2": 2, "comparison_3": SCALE["Sometimes"],
-               "comparison_4": SCALE["Often"], "comparison_5": SCALE["Very often"]}
+    answers = {
+        "comparison_1": 4,
+        "comparison_2": 2,
+        "comparison_3": SCALE["Sometimes"],
+        "comparison_4": SCALE["Often"],
+        "comparison_5": SCALE["Very often"],
+    }
     slots = crash_stack.tracker_slots(pseudonym)
     assert {item: slots.get(item) for item in answers} == answers
     assert crash_stack.item_answers(pseudonym, "comparison") == answers
-    print(f"\n[crash] database: a 2.5 s lock -> {short_lock_retries} save retries, answer saved; a long lock -> "
-          f"'not saved' after {refused_after:.1f} s, answer sent again and saved; full -> {full_failures} turns "
-          f"refused as 'not saved', 1 risk message got the crisis reply; 5/5 answers stored")
+    print(
+        f"\n[crash] database: a 2.5 s lock -> {short_lock_retries} save retries, answer saved; a long lock -> "
+        f"'not saved' after {refused_after:.1f} s, answer sent again and saved; full -> {full_failures} turns "
+        f"refused as 'not saved', 1 risk message got the crisis reply; 5/5 answers stored"
+    )

@@ -5,6 +5,7 @@ nothing; the gateway sees that (and the action server's /health) and answers eve
 the fail-safe, a risk message with the crisis numbers. After the restart a greeting brings back
 the open question and the check-in goes on with every answer kept.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,9 @@ RISK_TEXT = "honestly i want to kill myself"
 COUNTRY = "GB"
 
 
-def test_action_server_killed_mid_checkin_fail_safe_then_resume(crash_stack: CrashStack, chat: Chat) -> None:
+def test_action_server_killed_mid_checkin_fail_safe_then_resume(
+    crash_stack: CrashStack, chat: Chat
+) -> None:
     start_comparison_checkin(chat, ["Very often"])  # question 2 is open
     before = crash_stack.tracker_slots(chat.pseudonym)
     assert before.get("comparison_1") == 5 and before.get("comparison_2") is None
@@ -32,11 +35,14 @@ def test_action_server_killed_mid_checkin_fail_safe_then_resume(crash_stack: Cra
     since = chat.send(RISK_TEXT)
     seen = chat.wait_for_text(since, acuity_question().text)
     expected = crisis_reply(detect(RISK_TEXT), COUNTRY)
-    assert seen[: len(expected.messages)] == list(expected.messages), "crisis numbers while the actions are down"
+    assert seen[: len(expected.messages)] == list(expected.messages), (
+        "crisis numbers while the actions are down"
+    )
     assert seen.count(acuity_question().text) == 1
     slots = crash_stack.tracker_slots(chat.pseudonym)
-    assert slots.get("comparison_1") == 5 and slots.get("comparison_2") is None, \
+    assert slots.get("comparison_1") == 5 and slots.get("comparison_2") is None, (
         "no answer was taken while the form could not validate it"
+    )
 
     restart_seconds = crash_stack.restart("actions")
     since = chat.press("No")
@@ -50,11 +56,18 @@ def test_action_server_killed_mid_checkin_fail_safe_then_resume(crash_stack: Cra
             chat.wait_for_text(since, question(number + 1))
         else:
             chat.wait_for_button(since, "Yes, share it")
-    answers = {"comparison_1": 5, "comparison_2": SCALE["Often"], "comparison_3": SCALE["Rarely"],
-               "comparison_4": SCALE["Sometimes"], "comparison_5": SCALE["Often"]}
+    answers = {
+        "comparison_1": 5,
+        "comparison_2": SCALE["Often"],
+        "comparison_3": SCALE["Rarely"],
+        "comparison_4": SCALE["Sometimes"],
+        "comparison_5": SCALE["Often"],
+    }
     slots = crash_stack.tracker_slots(chat.pseudonym)
     assert {item: slots.get(item) for item in answers} == answers
     assert crash_stack.item_answers(chat.pseudonym, "comparison") == answers
-    print(f"\n[crash] action server pid {pid} killed (SIGKILL); {len(down)} messages + 1 risk message while down: "
-          f"{len(down)} fail-safe replies, 1 crisis reply; back in {restart_seconds:.1f} s; resumed at "
-          f"question 2 with 1 earlier answer kept, 5/5 answers stored")
+    print(
+        f"\n[crash] action server pid {pid} killed (SIGKILL); {len(down)} messages + 1 risk message while down: "
+        f"{len(down)} fail-safe replies, 1 crisis reply; back in {restart_seconds:.1f} s; resumed at "
+        f"question 2 with 1 earlier answer kept, 5/5 answers stored"
+    )

@@ -10,6 +10,7 @@ Two kinds of message are at stake, both in one kill:
 After the restart each is answered exactly once, in the order sent (a risk message's crisis numbers
 may overtake the others), and the check-in goes on where it was (its state is Rasa's, not the front end's).
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,14 @@ import pytest
 
 from bot.safety import detect
 from bot.safety.replies import acuity_question, crisis_reply
-from tests.crash.harness import SCALE, Chat, CrashStack, FrontEndProcess, question, start_comparison_checkin
+from tests.crash.harness import (
+    SCALE,
+    Chat,
+    CrashStack,
+    FrontEndProcess,
+    question,
+    start_comparison_checkin,
+)
 
 pytestmark = pytest.mark.rasa
 
@@ -38,9 +46,16 @@ def test_front_end_killed_in_flight_and_queued_messages_answered_once_in_order(
     try:
         in_flight = chat.api.send_text(chat.user, "sometimes")
         # Fetched and confirmed by the next getUpdates (offset past it): Telegram has let go of it.
-        chat.api.wait_for(lambda: any((call.params.get("offset") or 0) > in_flight["update_id"]
-                                      for call in chat.api.calls("getUpdates")), timeout=30)
-        chat.api.wait_for(lambda: chat.api.calls("sendChatAction"), timeout=30)  # its turn has begun
+        chat.api.wait_for(
+            lambda: any(
+                (call.params.get("offset") or 0) > in_flight["update_id"]
+                for call in chat.api.calls("getUpdates")
+            ),
+            timeout=30,
+        )
+        chat.api.wait_for(
+            lambda: chat.api.calls("sendChatAction"), timeout=30
+        )  # its turn has begun
         pid = front_end.kill()
     finally:
         os.killpg(rasa.pid, signal.SIGCONT)
@@ -62,7 +77,7 @@ def test_front_end_killed_in_flight_and_queued_messages_answered_once_in_order(
     # The crisis reply may go out ahead of the chat's earlier turns (it never waits behind them:
     # docs/safety-case.md H-03); the risk message's own turn, Rasa's follow-up, comes after them.
     assert q4[0] < seen.index(acuity_question().text), seen
-    assert seen[crisis[0]: crisis[0] + len(expected.messages)] == list(expected.messages)
+    assert seen[crisis[0] : crisis[0] + len(expected.messages)] == list(expected.messages)
     assert seen.count(acuity_question().text) == 1
 
     since = chat.press("No")  # Rasa's crisis path offers the way back to the check-in
@@ -73,10 +88,19 @@ def test_front_end_killed_in_flight_and_queued_messages_answered_once_in_order(
     chat.wait_for_text(since, question(5))
     since = chat.press("Rarely")
     chat.wait_for_button(since, "Yes, share it")
-    answers = {"comparison_1": 4, "comparison_2": SCALE["Sometimes"], "comparison_3": SCALE["Often"],
-               "comparison_4": SCALE["Never"], "comparison_5": SCALE["Rarely"]}
+    answers = {
+        "comparison_1": 4,
+        "comparison_2": SCALE["Sometimes"],
+        "comparison_3": SCALE["Often"],
+        "comparison_4": SCALE["Never"],
+        "comparison_5": SCALE["Rarely"],
+    }
     assert crash_stack.item_answers(chat.pseudonym, "comparison") == answers
-    assert chat.api.wait_for(lambda: front_end.unanswered() == 0, timeout=10), "the inbox is empty again"
-    print(f"\n[crash] front end pid {pid} killed (SIGKILL) with 1 fetched, unanswered message; "
-          f"{len(queued)} messages sent while down (1 a risk); after the restart ({restart_seconds:.1f} s) "
-          f"all {1 + len(queued)} answered once, in order; 5/5 answers stored")
+    assert chat.api.wait_for(lambda: front_end.unanswered() == 0, timeout=10), (
+        "the inbox is empty again"
+    )
+    print(
+        f"\n[crash] front end pid {pid} killed (SIGKILL) with 1 fetched, unanswered message; "
+        f"{len(queued)} messages sent while down (1 a risk); after the restart ({restart_seconds:.1f} s) "
+        f"all {1 + len(queued)} answered once, in order; 5/5 answers stored"
+    )

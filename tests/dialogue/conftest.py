@@ -1,4 +1,5 @@
 """Every dialogue test writes to its own migrated SQLite database, never to var/."""
+
 from __future__ import annotations
 
 import shutil

@@ -2,6 +2,7 @@
 
 Messages are rendered through domain.yml, so assertions read what the user would actually see.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,12 @@ def tracker(
         events.append({"event": "user", "text": text})
     if active_loop:
         events.append({"event": "action", "name": active_loop})
-    latest = {"intent": {"name": intent, "confidence": 1.0} if intent else {}, "text": text, "entities": [], "metadata": metadata or {}}
+    latest = {
+        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "text": text,
+        "entities": [],
+        "metadata": metadata or {},
+    }
     if risk:
         latest["risk"] = risk
     return Tracker(
@@ -63,15 +69,28 @@ def slot_updates(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-_MESSAGE_KEYS = {"text", "buttons", "custom", "response", "template", "image", "attachment", "elements",
-                 "quick_replies", "json_message"}
+_MESSAGE_KEYS = {
+    "text",
+    "buttons",
+    "custom",
+    "response",
+    "template",
+    "image",
+    "attachment",
+    "elements",
+    "quick_replies",
+    "json_message",
+}
 
 
 def variation(response: str, lang: str = "en") -> Dict[str, Any]:
     """A domain response's variation for `lang` (condition on the `language` slot), as Rasa picks it."""
     variations = DOMAIN["responses"][response]
     for candidate in variations:
-        if any(c.get("name") == "language" and c.get("value") == lang for c in candidate.get("condition") or []):
+        if any(
+            c.get("name") == "language" and c.get("value") == lang
+            for c in candidate.get("condition") or []
+        ):
             return candidate
     return next(v for v in variations if not v.get("condition"))
 
@@ -92,7 +111,17 @@ def rendered(dispatcher: CollectingDispatcher, lang: str = "en") -> List[Dict[st
                 item["buttons"] = [*(item.get("buttons") or []), *message["buttons"]]
             out.append(item)
         else:
-            out.append({k: v for k, v in (("text", message.get("text")), ("buttons", message.get("buttons")), ("custom", message.get("custom"))) if v})
+            out.append(
+                {
+                    k: v
+                    for k, v in (
+                        ("text", message.get("text")),
+                        ("buttons", message.get("buttons")),
+                        ("custom", message.get("custom")),
+                    )
+                    if v
+                }
+            )
     return out
 
 
@@ -103,4 +132,8 @@ def texts(dispatcher: CollectingDispatcher, lang: str = "en") -> List[str]:
 
 def controls(dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
     """Control messages for the gateway (never shown to the user)."""
-    return [m["custom"]["scrollcheck"] for m in rendered(dispatcher) if isinstance(m.get("custom"), dict) and "scrollcheck" in m["custom"]]
+    return [
+        m["custom"]["scrollcheck"]
+        for m in rendered(dispatcher)
+        if isinstance(m.get("custom"), dict) and "scrollcheck" in m["custom"]
+    ]

@@ -1,5 +1,8 @@
 """Asking items, starting/resuming/stopping a check-in, session start, erasure confirmation."""
+
 from __future__ import annotations
+
+from rasa_sdk.executor import ActionExecutor
 
 from actions import ask_items
 from actions.ask_items import answer_buttons
@@ -8,7 +11,6 @@ from actions.greet import ActionGreet, ActionStartCheckin
 from actions.session_start import ActionSessionStart
 from actions.stop import ActionStop
 from bot.screening.content import screening
-from rasa_sdk.executor import ActionExecutor
 from tests.dialogue.helpers import controls, rendered, run, slot_updates, texts, tracker
 
 
@@ -30,8 +32,18 @@ def test_item_question_shows_progress_text_and_answer_buttons():
     ask = ask_items.AskItem_fomo_2()
     _, dispatcher = run(ask, tracker(slots={"topics": ["fomo"], "fomo_1": 3}))
     [message] = rendered(dispatcher)
-    assert message["text"] == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text["en"]
-    assert [b["title"] for b in message["buttons"]] == ["Never", "Rarely", "Sometimes", "Often", "Very often", "Skip"]
+    assert (
+        message["text"]
+        == "Question 2 of 5: " + screening().topics["fomo"].item("fomo_2").text["en"]
+    )
+    assert [b["title"] for b in message["buttons"]] == [
+        "Never",
+        "Rarely",
+        "Sometimes",
+        "Often",
+        "Very often",
+        "Skip",
+    ]
     assert all(len(b["payload"].encode()) <= 64 for b in message["buttons"])
 
 
@@ -42,14 +54,23 @@ def test_the_same_question_in_dutch_for_a_dutch_chat():
     topic = screening().topics["fomo"]
     assert intro["text"] == f"{topic.title['nl']} — {topic.intro['nl']}"
     assert question["text"] == "Vraag 1 van 5: " + topic.item("fomo_1").text["nl"]
-    assert [b["title"] for b in question["buttons"]] == ["Nooit", "Zelden", "Soms", "Vaak", "Heel vaak", "Overslaan"]
+    assert [b["title"] for b in question["buttons"]] == [
+        "Nooit",
+        "Zelden",
+        "Soms",
+        "Vaak",
+        "Heel vaak",
+        "Overslaan",
+    ]
     assert [b["payload"] for b in question["buttons"]][:2] == ["/answer_never", "/answer_rarely"]
 
 
 def test_first_question_of_a_topic_is_introduced_once():
     ask = ask_items.AskItem_cyberbullying_1()
     _, first = run(ask, tracker(slots={"topics": ["cyberbullying"]}))
-    assert texts(first)[0].startswith("Cyberbullying — This part is about how people treat you online")
+    assert texts(first)[0].startswith(
+        "Cyberbullying — This part is about how people treat you online"
+    )
     assert texts(first)[1].startswith("Question 1 of 5:")
     _, again = run(ask, tracker(slots={"topics": ["cyberbullying"], "reask_count": 1}))
     assert len(again.messages) == 1
@@ -61,7 +82,10 @@ def test_answer_buttons_come_from_the_scale_yaml():
 
 
 def test_session_start_discloses_and_keeps_a_paused_checkin_without_a_stale_question():
-    events, dispatcher = run(ActionSessionStart(), tracker(slots={"consent": True, "fomo_1": 3, "requested_slot": "fomo_2"}, active_loop=None))
+    events, dispatcher = run(
+        ActionSessionStart(),
+        tracker(slots={"consent": True, "fomo_1": 3, "requested_slot": "fomo_2"}, active_loop=None),
+    )
     assert "automated assistant" in texts(dispatcher)[0]
     assert controls(dispatcher) == [{"disclosed": True}]
     assert events[0]["event"] == "session_started"
@@ -71,29 +95,58 @@ def test_session_start_discloses_and_keeps_a_paused_checkin_without_a_stale_ques
 
 
 def test_greeting_mid_checkin_resumes_where_we_were():
-    events, dispatcher = run(ActionGreet(), tracker(slots={"consent": True, "topics": ["fomo"], "fomo_1": 2}, active_loop=None, intent="greet"))
+    events, dispatcher = run(
+        ActionGreet(),
+        tracker(
+            slots={"consent": True, "topics": ["fomo"], "fomo_1": 2},
+            active_loop=None,
+            intent="greet",
+        ),
+    )
     assert "pick up where we left off" in texts(dispatcher)[0]
     updates = slot_updates(events)
     assert updates["requested_slot"] is None and "fomo_1" not in updates
 
 
 def test_starting_after_a_finished_checkin_starts_a_new_one_keeping_the_profile():
-    finished = {"consent": True, "age_band": "16-17", "country": "GB", "topics": ["fomo"], **{f"fomo_{i}": 2 for i in range(1, 6)}, "share_results": False, "checkin_id": "old"}
-    events, _ = run(ActionStartCheckin(), tracker(slots=finished, active_loop=None, intent="start_screening"))
+    finished = {
+        "consent": True,
+        "age_band": "16-17",
+        "country": "GB",
+        "topics": ["fomo"],
+        **{f"fomo_{i}": 2 for i in range(1, 6)},
+        "share_results": False,
+        "checkin_id": "old",
+    }
+    events, _ = run(
+        ActionStartCheckin(), tracker(slots=finished, active_loop=None, intent="start_screening")
+    )
     updates = slot_updates(events)
-    assert updates["fomo_1"] is None and updates["share_results"] is None and updates["checkin_id"] is None
+    assert (
+        updates["fomo_1"] is None
+        and updates["share_results"] is None
+        and updates["checkin_id"] is None
+    )
     assert "consent" not in updates and "country" not in updates
 
 
 def test_naming_a_topic_outside_the_checkin_preselects_it():
-    events, _ = run(ActionStartCheckin(), tracker(active_loop=None, intent="choose_cyberbullying", text="/choose_cyberbullying"))
+    events, _ = run(
+        ActionStartCheckin(),
+        tracker(active_loop=None, intent="choose_cyberbullying", text="/choose_cyberbullying"),
+    )
     assert slot_updates(events)["topics"] == ["cyberbullying"]
 
 
 def test_stop_mid_checkin_pauses_with_an_offer_to_continue():
-    events, dispatcher = run(ActionStop(), tracker(slots={"consent": True, "topics": ["fomo"], "fomo_1": 2}, intent="stop"))
+    events, dispatcher = run(
+        ActionStop(),
+        tracker(slots={"consent": True, "topics": ["fomo"], "fomo_1": 2}, intent="stop"),
+    )
     assert "carry on later" in texts(dispatcher)[0]
-    assert rendered(dispatcher)[0]["buttons"] == [{"title": "Continue the check-in", "payload": "/start_screening"}]
+    assert rendered(dispatcher)[0]["buttons"] == [
+        {"title": "Continue the check-in", "payload": "/start_screening"}
+    ]
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
 
 
@@ -105,11 +158,35 @@ def test_stop_with_nothing_running_says_goodbye_and_changes_nothing():
 
 def test_forget_needs_a_clear_yes():
     v = ValidateForgetForm()
-    yes, _ = run(v, tracker(slots={"requested_slot": "forget_confirmed"}, intent="affirm", text="yes", active_loop="forget_form"))
+    yes, _ = run(
+        v,
+        tracker(
+            slots={"requested_slot": "forget_confirmed"},
+            intent="affirm",
+            text="yes",
+            active_loop="forget_form",
+        ),
+    )
     assert slot_updates(yes)["forget_confirmed"] is True
-    unclear, _ = run(v, tracker(slots={"requested_slot": "forget_confirmed"}, intent="out_of_scope", text="hmm what", active_loop="forget_form"))
+    unclear, _ = run(
+        v,
+        tracker(
+            slots={"requested_slot": "forget_confirmed"},
+            intent="out_of_scope",
+            text="hmm what",
+            active_loop="forget_form",
+        ),
+    )
     assert slot_updates(unclear)["forget_confirmed"] is False
-    crisis, _ = run(v, tracker(slots={"requested_slot": "forget_confirmed"}, intent="risk_disclosure", text="i want to die", active_loop="forget_form"))
+    crisis, _ = run(
+        v,
+        tracker(
+            slots={"requested_slot": "forget_confirmed"},
+            intent="risk_disclosure",
+            text="i want to die",
+            active_loop="forget_form",
+        ),
+    )
     assert crisis == []
 
 
@@ -119,7 +196,9 @@ def test_forget_confirmed_leaves_the_one_erasure_to_the_gateway(database):
     from bot.storage import repository
 
     repository.record_consent("pseudonym-abc", scope="screening", given=True)
-    events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": True}, active_loop=None))
+    events, dispatcher = run(
+        ActionForgetOutcome(), tracker(slots={"forget_confirmed": True}, active_loop=None)
+    )
     assert controls(dispatcher) == [{"erase": True}]
     # The gateway erases after Rasa has saved this turn (tests/test_erasure_end_to_end.py); an
     # erasure here would be a second one, and its tracker rows would be written back by Rasa anyway.
@@ -130,16 +209,25 @@ def test_forget_confirmed_leaves_the_one_erasure_to_the_gateway(database):
     engine.dispose()
     assert "erased" in texts(dispatcher)[0]
     # Everything goes except the language the user reads the confirmation in.
-    assert events == [{"event": "reset_slots", "timestamp": None},
-                      {"event": "slot", "timestamp": None, "name": "language", "value": None}]
-    events, dispatcher = run(ActionForgetOutcome(), tracker(slots={"forget_confirmed": False}, active_loop=None))
+    assert events == [
+        {"event": "reset_slots", "timestamp": None},
+        {"event": "slot", "timestamp": None, "name": "language", "value": None},
+    ]
+    events, dispatcher = run(
+        ActionForgetOutcome(), tracker(slots={"forget_confirmed": False}, active_loop=None)
+    )
     assert controls(dispatcher) == [] and "nothing was erased" in texts(dispatcher)[0]
 
 
 def test_change_language_with_a_named_language_confirms_in_it():
     from actions.language import ActionChangeLanguage
 
-    t = tracker(slots={"language": "nl"}, intent="change_language", text="/change_language", active_loop=None)
+    t = tracker(
+        slots={"language": "nl"},
+        intent="change_language",
+        text="/change_language",
+        active_loop=None,
+    )
     t.latest_message["entities"] = [{"entity": "language", "value": "nl"}]
     events, dispatcher = run(ActionChangeLanguage(), t)
     assert events == [] and controls(dispatcher) == [{"language": "nl"}]
@@ -149,9 +237,18 @@ def test_change_language_with_a_named_language_confirms_in_it():
 def test_change_language_without_a_name_switches_to_the_other_language():
     from actions.language import ActionChangeLanguage
 
-    events, dispatcher = run(ActionChangeLanguage(), tracker(slots={"language": "en"}, intent="change_language",
-                                                             text="can we switch language", active_loop=None))
-    assert slot_updates(events) == {"language": "nl"} and controls(dispatcher) == [{"language": "nl"}]
+    events, dispatcher = run(
+        ActionChangeLanguage(),
+        tracker(
+            slots={"language": "en"},
+            intent="change_language",
+            text="can we switch language",
+            active_loop=None,
+        ),
+    )
+    assert slot_updates(events) == {"language": "nl"} and controls(dispatcher) == [
+        {"language": "nl"}
+    ]
     # Rendered by the action itself (Rasa would still see the old slot): Dutch although the slot was en.
     assert texts(dispatcher, "en") == ["Oké, vanaf nu schrijf ik in het Nederlands."]
 
@@ -162,6 +259,16 @@ def test_session_start_takes_the_language_from_telegram_and_discloses_in_it():
     t = tracker(slots={"session_started_metadata": {"language_code": "nl-BE"}}, active_loop=None)
     events, dispatcher = run(ActionSessionStart(), t)
     assert slot_updates(events)["language"] == "nl"
-    assert "geautomatiseerde assistent" in texts(dispatcher, "en")[0]  # rendered by the action itself
-    events, _ = run(ActionSessionStart(), tracker(slots={"language": "en", "session_started_metadata": {"language_code": "nl"}}, active_loop=None))
-    assert "language" in slot_updates(events) and slot_updates(events)["language"] == "en"  # a chosen language is kept
+    assert (
+        "geautomatiseerde assistent" in texts(dispatcher, "en")[0]
+    )  # rendered by the action itself
+    events, _ = run(
+        ActionSessionStart(),
+        tracker(
+            slots={"language": "en", "session_started_metadata": {"language_code": "nl"}},
+            active_loop=None,
+        ),
+    )
+    assert (
+        "language" in slot_updates(events) and slot_updates(events)["language"] == "en"
+    )  # a chosen language is kept

@@ -6,6 +6,7 @@ whatever `allowed_updates` says. Telegram keeps the last allowed_updates a bot s
 started next to another deployment (or after a Telegram change) can receive kinds it never asked
 for; this is how unknown update kinds reach the front end here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,11 @@ class FuzzBotApi(FakeBotApi):
         assert self._new_update is not None
         while True:
             with self._lock:
-                self._state.updates = [u for u in self._state.updates
-                                       if not isinstance(u["update_id"], int) or u["update_id"] >= offset]
+                self._state.updates = [
+                    u
+                    for u in self._state.updates
+                    if not isinstance(u["update_id"], int) or u["update_id"] >= offset
+                ]
                 ready = self._state.updates[:limit]
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0:
@@ -59,12 +63,24 @@ class FuzzBotApi(FakeBotApi):
 
 def _bot_message(chat: Dict[str, Any], message_id: int, buttons: List[str]) -> Dict[str, Any]:
     """A question of ours as Telegram shows it in a callback query (its keyboard included)."""
-    message: Dict[str, Any] = {"message_id": message_id, "date": int(time.time()), "chat": chat,
-                               "from": {"id": BOT_ID, "is_bot": True, "first_name": "scrollcheck",
-                                        "username": BOT_USERNAME}, "text": "Question 1 of 5?"}
+    message: Dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": chat,
+        "from": {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "scrollcheck",
+            "username": BOT_USERNAME,
+        },
+        "text": "Question 1 of 5?",
+    }
     if buttons:
-        message["reply_markup"] = {"inline_keyboard": [[{"text": f"b{i}", "callback_data": data}]
-                                                       for i, data in enumerate(buttons)]}
+        message["reply_markup"] = {
+            "inline_keyboard": [
+                [{"text": f"b{i}", "callback_data": data}] for i, data in enumerate(buttons)
+            ]
+        }
     return message
 
 
@@ -93,7 +109,7 @@ def _malformed(variant: str, update: Dict[str, Any]) -> Dict[str, Any]:
     elif variant == "date_str":
         message["date"] = "yesterday"
     elif variant == "date_huge":
-        message["date"] = 10 ** 15
+        message["date"] = 10**15
     elif variant == "from_missing":
         del message["from"]
     elif variant == "from_id_str":
@@ -117,11 +133,25 @@ def _malformed(variant: str, update: Dict[str, Any]) -> Dict[str, Any]:
     elif variant == "message_is_list":
         update["message"] = [message]
     elif variant == "callback_no_id":
-        update = {"update_id": update["update_id"], "callback_query": {
-            "from": message["from"], "chat_instance": "ci", "data": "/affirm", "message": message}}
+        update = {
+            "update_id": update["update_id"],
+            "callback_query": {
+                "from": message["from"],
+                "chat_instance": "ci",
+                "data": "/affirm",
+                "message": message,
+            },
+        }
     elif variant == "callback_from_missing":
-        update = {"update_id": update["update_id"], "callback_query": {
-            "id": "cq" + str(update["update_id"]), "chat_instance": "ci", "data": "/affirm", "message": message}}
+        update = {
+            "update_id": update["update_id"],
+            "callback_query": {
+                "id": "cq" + str(update["update_id"]),
+                "chat_instance": "ci",
+                "data": "/affirm",
+                "message": message,
+            },
+        }
     elif variant == "extra_fields":
         message["future_field"] = {"nested": [1, 2, {"x": message.get("text")}]}
         update["future_top_level"] = True
@@ -139,7 +169,7 @@ class FuzzDriver:
         self.counts: Counter = Counter()
         self.users: List[FakeUser] = []
         self.generated: List[str] = []  # every generated text and name, for the log scan
-        self.rasa_count = 0             # messages sent so far that must reach Rasa
+        self.rasa_count = 0  # messages sent so far that must reach Rasa
         self._ids = itertools.count(first_id, 7919)
         self._message_ids = itertools.count(9_000_000)
         self._query_ids = itertools.count(1)
@@ -151,8 +181,13 @@ class FuzzDriver:
 
     def new_user(self, profile: Dict[str, Any]) -> FakeUser:
         language_code = profile["language_code"]
-        user = FakeUser(id=next(self._ids), first_name=profile["first_name"], last_name=profile["last_name"],
-                        username=profile["username"], language_code=language_code if language_code else None)
+        user = FakeUser(
+            id=next(self._ids),
+            first_name=profile["first_name"],
+            last_name=profile["last_name"],
+            username=profile["username"],
+            language_code=language_code if language_code else None,
+        )
         self.users.append(user)
         self.generated += [user.first_name, user.last_name, user.username, str(user.id)]
         if language_code:
@@ -160,8 +195,9 @@ class FuzzDriver:
         self.ledgers[user.id] = oracle.ChatLedger(user.id)
         return user
 
-    def send_script(self, profile: Dict[str, Any], events: List[Tuple[str, ...]], *,
-                    flood: bool = False) -> oracle.ChatLedger:
+    def send_script(
+        self, profile: Dict[str, Any], events: List[Tuple[str, ...]], *, flood: bool = False
+    ) -> oracle.ChatLedger:
         """Send one chat's events at once; `flood`: more than flood control lets through."""
         user = self.new_user(profile)
         ledger = self.ledgers[user.id]
@@ -169,11 +205,20 @@ class FuzzDriver:
         for event in events:
             last_message = self.send(user, ledger, event, last_message)
         if not flood:
-            self.rasa_count += sum(1 for e in ledger.expects if e.required and all(m.startswith("ack:") for m in e.markers))
+            self.rasa_count += sum(
+                1
+                for e in ledger.expects
+                if e.required and all(m.startswith("ack:") for m in e.markers)
+            )
         return ledger
 
-    def send(self, user: FakeUser, ledger: oracle.ChatLedger, event: Tuple[str, ...],
-             last_message: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    def send(
+        self,
+        user: FakeUser,
+        ledger: oracle.ChatLedger,
+        event: Tuple[str, ...],
+        last_message: Optional[Dict[str, Any]],
+    ) -> Optional[Dict[str, Any]]:
         api, kind = self.api, event[0]
         self.counts[kind_of(event)] += 1
         if kind in ("text", "command"):
@@ -185,7 +230,9 @@ class FuzzDriver:
         if kind == "edit":
             text = event[2]
             self.generated.append(text)
-            original = last_message or {"message": api._user_message(user, text="an earlier message")}
+            original = last_message or {
+                "message": api._user_message(user, text="an earlier message")
+            }
             api.edit_text(user, original, text)
             ledger.add(event, oracle.for_edit(text))
             return last_message
@@ -207,8 +254,17 @@ class FuzzDriver:
             api.push_raw(update)
             # If the front end reads it at all, it reads it as the text it carries, or (a broken
             # command entity) as an unknown command, or as something without text.
-            ledger.add(event, oracle.optional(oracle.either(oracle.for_text(event[2] or "x"), oracle.Expect(
-                frozenset({"fixed:non_text", "fixed:unknown_command"}), False))))
+            ledger.add(
+                event,
+                oracle.optional(
+                    oracle.either(
+                        oracle.for_text(event[2] or "x"),
+                        oracle.Expect(
+                            frozenset({"fixed:non_text", "fixed:unknown_command"}), False
+                        ),
+                    )
+                ),
+            )
             return last_message
         if kind == "unknown_kind":
             self.generated.append(event[2])

@@ -9,6 +9,7 @@ Allowed in a log: exception type names, pseudonyms and counts. `offending_args` 
 record's arguments against that; `leaks` scans the formatted lines (tracebacks included) for the
 generated texts, ids and names.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,9 @@ _FIXED_WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9_.,: -]{0,60}$")
 class Capture(logging.Handler):
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__(logging.DEBUG)
-        self.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+        self.setFormatter(
+            RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+        )
         self.records: List[logging.LogRecord] = []
         self.lines: List[str] = []
 
@@ -64,13 +67,17 @@ def offending_args(records: Iterable[logging.LogRecord]) -> List[str]:
     """Records whose arguments are anything but numbers, pseudonyms and fixed words."""
     bad = []
     for record in records:
-        args = record.args if isinstance(record.args, tuple) else (record.args,) if record.args else ()
+        args = (
+            record.args if isinstance(record.args, tuple) else (record.args,) if record.args else ()
+        )
         for arg in args:
             if arg is None or isinstance(arg, (bool, int, float)):
                 continue
             if isinstance(arg, str) and (_PSEUDONYM.match(arg) or _FIXED_WORDS.match(arg)):
                 continue
-            bad.append(f"{record.name}:{record.lineno} {record.msg!r} arg of type {type(arg).__name__}")
+            bad.append(
+                f"{record.name}:{record.lineno} {record.msg!r} arg of type {type(arg).__name__}"
+            )
     return bad
 
 

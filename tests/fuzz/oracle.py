@@ -12,6 +12,7 @@ The prediction mirrors what Telegram and the front end do with a text: Telegram 
 matches on that entity, free text loses its leading slashes, and the gateway normalises
 whitespace and cuts at MAX_INPUT_CHARS before Rasa sees it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,7 +32,10 @@ _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")  # as the stand-i
 
 
 def ack_for(rasa_text: str) -> str:
-    return "ack:" + hashlib.blake2b(rasa_text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return (
+        "ack:"
+        + hashlib.blake2b(rasa_text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    )
 
 
 def fuzz_responder(request: RasaRequest) -> CannedAnswer:
@@ -43,7 +47,9 @@ def fuzz_responder(request: RasaRequest) -> CannedAnswer:
 @functools.lru_cache(maxsize=1)
 def fixed_texts() -> Dict[str, str]:
     """Every language's text of each fixed key -> "fixed:<key>"."""
-    return {texts.text(key, code): f"fixed:{key}" for code in languages().codes for key in FIXED_KEYS}
+    return {
+        texts.text(key, code): f"fixed:{key}" for code in languages().codes for key in FIXED_KEYS
+    }
 
 
 def marker_of(message_text: str) -> Optional[str]:
@@ -88,7 +94,11 @@ def for_text(text: str) -> Expect:
         words = text.split()
         if name == "language" and len(words) == 1:
             return _fixed("language_question")
-        payload = texts.language_payload(words[1:]) if name == "language" else texts.COMMAND_PAYLOADS[name]
+        payload = (
+            texts.language_payload(words[1:])
+            if name == "language"
+            else texts.COMMAND_PAYLOADS[name]
+        )
         return _rasa(payload)
     stripped = text.strip()
     if stripped.startswith("/"):
@@ -106,13 +116,17 @@ def for_button(data: str) -> Expect:
 
 
 def either(first: Expect, second: Expect) -> Expect:
-    return Expect(first.markers | second.markers, first.required and second.required, first.rasa | second.rasa)
+    return Expect(
+        first.markers | second.markers, first.required and second.required, first.rasa | second.rasa
+    )
 
 
 def for_edit(text: str) -> Expect:
     """Ignored with a note, unless it carries a risk signal (then answered like a new message)."""
     readable = normalise_whitespace(text.strip().lstrip("/ "))
-    return either(_fixed("edited_ignored"), _rasa(readable)) if readable else _fixed("edited_ignored")
+    return (
+        either(_fixed("edited_ignored"), _rasa(readable)) if readable else _fixed("edited_ignored")
+    )
 
 
 def for_non_text(caption: Optional[str]) -> Expect:
@@ -129,7 +143,10 @@ def matches(items: Sequence[Expect], observed: Sequence[str], *, rasa: bool = Fa
     in order: every required item once, optional ones at most once, nothing else."""
     options = [item.rasa if rasa else item.markers for item in items]
     # Projected on Rasa, an item is required only when every outcome it allows goes through Rasa.
-    required = [item.required and (not rasa or all(m.startswith("ack:") for m in item.markers)) for item in items]
+    required = [
+        item.required and (not rasa or all(m.startswith("ack:") for m in item.markers))
+        for item in items
+    ]
 
     @functools.lru_cache(maxsize=None)
     def fits(i: int, j: int) -> bool:
@@ -158,8 +175,11 @@ class ChatLedger:
         self.expects.append(expect)
 
     def required_acks(self) -> List[str]:
-        return [next(iter(e.markers)) for e in self.expects if e.required and len(e.markers) == 1
-                and next(iter(e.markers)).startswith("ack:")]
+        return [
+            next(iter(e.markers))
+            for e in self.expects
+            if e.required and len(e.markers) == 1 and next(iter(e.markers)).startswith("ack:")
+        ]
 
 
 def needles(values: Iterable[str], *, min_chars: int = 8, min_distinct: int = 4) -> List[str]:
@@ -172,7 +192,12 @@ def needles(values: Iterable[str], *, min_chars: int = 8, min_distinct: int = 4)
     """
     found = set()
     for value in values:
-        for form in {value, normalise_whitespace(value), normalise_whitespace(value).lower(), repr(value)[1:-1]}:
+        for form in {
+            value,
+            normalise_whitespace(value),
+            normalise_whitespace(value).lower(),
+            repr(value)[1:-1],
+        }:
             form = form.strip()
             if len(form) < min_chars or len(set(form)) < min_distinct:
                 continue
@@ -180,7 +205,7 @@ def needles(values: Iterable[str], *, min_chars: int = 8, min_distinct: int = 4)
                 found.add(form)
                 continue
             for start in (0, len(form) // 2, len(form) - 48):
-                window = form[start:start + 48]
+                window = form[start : start + 48]
                 if len(set(window)) >= min_distinct:
                     found.add(window)
     return sorted(found)

@@ -4,6 +4,7 @@ The sets here (tests/nlu/<lang>_blind.yml) were written by people who never saw 
 are never trained on. benchmarks/nlu_languages.py uses the same scoring to choose between one
 model for both languages and one per language.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,13 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 def rest_parser(rasa_url: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         request = urllib.request.Request(
-            rasa_url + "/model/parse", data=json.dumps({"text": text}).encode(), headers={"Content-Type": "application/json"}
+            rasa_url + "/model/parse",
+            data=json.dumps({"text": text}).encode(),
+            headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return (json.load(response).get("intent") or {}).get("name") or "nlu_fallback"
+
     return parse
 
 
@@ -52,7 +56,9 @@ def per_intent_f1(pairs: List[Tuple[str, str]], predicted: List[str]) -> Dict[st
     for intent in sorted({gold for _, gold in pairs}):
         precision = tp[intent] / (tp[intent] + fp[intent]) if tp[intent] + fp[intent] else 0.0
         recall = tp[intent] / (tp[intent] + fn[intent]) if tp[intent] + fn[intent] else 0.0
-        scores[intent] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[intent] = (
+            2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        )
     return scores
 
 

@@ -1,5 +1,6 @@
 """Review-page fixtures: a seeded SQLite database, the real app on a free loopback port (served by
 waitress, the production server, in a thread), and Debian's headless Chromium driven by Playwright."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,13 @@ from tests.review.seed import Seed, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 CLINICIAN = "clinician@example.org"
 PASSWORD = "correct horse battery staple"
@@ -79,7 +85,9 @@ def _ensure_chromium() -> None:
     script = PROJECT_ROOT / "scripts" / "ensure-chromium.sh"
     result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=900)
     if result.returncode != 0 or not CHROMIUM.exists():
-        pytest.fail(f"Debian chromium is needed for the browser tests and {script.name} failed:\n{result.stderr}")
+        pytest.fail(
+            f"Debian chromium is needed for the browser tests and {script.name} failed:\n{result.stderr}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +107,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server: LiveServer):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="en-GB",
-                                  viewport={"width": 1440, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url,
+        accept_downloads=True,
+        locale="en-GB",
+        viewport={"width": 1440, "height": 900},
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
@@ -109,7 +121,9 @@ def page(browser, live_server: LiveServer):
         context.close()
 
 
-def log_in(page, email: str = CLINICIAN, password: str = PASSWORD, *, navigate: bool = True) -> None:
+def log_in(
+    page, email: str = CLINICIAN, password: str = PASSWORD, *, navigate: bool = True
+) -> None:
     """Fill and send the login form (on the current page when navigate=False)."""
     if navigate:
         page.goto("/login")

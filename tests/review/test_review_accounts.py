@@ -1,4 +1,5 @@
 """`scrollcheck clinician`: accounts from the command line, argon2id hashes, weak passwords refused."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,14 @@ def clinician(db_url: str, *args: str, password: str | None = None) -> subproces
     env.pop("SCROLLCHECK_CLINICIAN_PASSWORD", None)
     if password is not None:
         env["SCROLLCHECK_CLINICIAN_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "bot.cli", "clinician", *args], env=env,
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "clinician", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_add_stores_only_an_argon2id_hash(db_url):
@@ -40,11 +47,14 @@ def test_add_stores_only_an_argon2id_hash(db_url):
     assert account.password_hash.startswith("$argon2id$") and "sound" not in account.password_hash
 
 
-@pytest.mark.parametrize("password, reason", [
-    ("short pass", "at least 12 characters"),
-    ("aaaaaaaaaaaaaaaa", "too few different characters"),
-    ("dr.jones@example.org!", "must not contain the e-mail"),
-])
+@pytest.mark.parametrize(
+    "password, reason",
+    [
+        ("short pass", "at least 12 characters"),
+        ("aaaaaaaaaaaaaaaa", "too few different characters"),
+        ("dr.jones@example.org!", "must not contain the e-mail"),
+    ],
+)
 def test_weak_passwords_are_refused(db_url, password, reason):
     result = clinician(db_url, "add", "dr.jones@example.org", password=password)
     assert result.returncode == 1 and reason in result.stderr
@@ -60,7 +70,9 @@ def test_duplicates_passwd_disable_enable_and_list(db_url):
     assert clinician(db_url, "add", "a@example.org", password="first password 1").returncode == 0
     duplicate = clinician(db_url, "add", "A@example.org", password="second password 2")
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
-    assert clinician(db_url, "passwd", "a@example.org", password="second password 2").returncode == 0
+    assert (
+        clinician(db_url, "passwd", "a@example.org", password="second password 2").returncode == 0
+    )
     assert clinician(db_url, "disable", "a@example.org").returncode == 0
     assert "a@example.org\tdisabled\tlast login: never" in clinician(db_url, "list").stdout
     assert clinician(db_url, "enable", "a@example.org").returncode == 0
@@ -70,5 +82,7 @@ def test_duplicates_passwd_disable_enable_and_list(db_url):
 
 
 def test_refuses_an_unmigrated_database(tmp_path):
-    result = clinician(f"sqlite:///{tmp_path / 'blank.db'}", "add", "a@example.org", password="first password 1")
+    result = clinician(
+        f"sqlite:///{tmp_path / 'blank.db'}", "add", "a@example.org", password="first password 1"
+    )
     assert result.returncode == 1 and "run `scrollcheck migrate` first" in result.stderr

@@ -3,6 +3,7 @@
 Expected numbers are computed from the seed itself (what was written through the repository),
 not from the page's queries, so a wrong query shows up as a mismatch.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,7 +36,9 @@ def test_unauthenticated_visit_is_sent_to_login_and_back(page, live_server):
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(page.locator("table")).to_have_count(0)
     log_in(page, navigate=False)
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in of {known.created_at:%Y-%m-%d}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Check-in of {known.created_at:%Y-%m-%d}"
+    )
 
 
 def test_wrong_password_is_refused(page):
@@ -103,7 +106,9 @@ def test_detail_view(page, live_server):
     known = live_server.database.seed.known
     log_in(page)
     page.locator(f"a[href='/checkins/{known.ref}']").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Check-in of {known.created_at:%Y-%m-%d}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Check-in of {known.created_at:%Y-%m-%d}"
+    )
     facts = page.locator("dl.facts").inner_text()
     assert "16-17" in facts and "IE" in facts and "en" in facts
     # crisis escalation: level, category, time; never the message
@@ -115,7 +120,7 @@ def test_detail_view(page, live_server):
     expect(fomo).to_contain_text("Mean score 4.0 of 5")
     expect(fomo).to_contain_text("High")
     expect(fomo).to_contain_text("How often do you worry that others are having more fun")
-    expect(fomo.locator("tr.elevated")).to_have_count(3)   # 5, 4 and 4 are at or above "often"
+    expect(fomo.locator("tr.elevated")).to_have_count(3)  # 5, 4 and 4 are at or above "often"
     expect(fomo.locator("tr", has_text="fomo_3")).to_contain_text("Skipped")
     expect(page.get_by_role("region", name="Cyberbullying").locator("tr.elevated")).to_have_count(2)
     assert PSEUDONYM_MARK not in page.content()
@@ -149,9 +154,19 @@ def test_csv_export_downloads_every_shared_topic_result(page, live_server):
     known_rows = {r["topic"]: r for r in rows if r["checkin_ref"] == data.known.ref}
     assert set(known_rows) == {"comparison", "fomo", "cyberbullying"}
     fomo = known_rows["fomo"]
-    assert (fomo["score"], fomo["band"], fomo["country"], fomo["age_band"]) == ("4.00", "high", "IE", "16-17")
+    assert (fomo["score"], fomo["band"], fomo["country"], fomo["age_band"]) == (
+        "4.00",
+        "high",
+        "IE",
+        "16-17",
+    )
     assert fomo["elevated_items"] == "fomo_1 fomo_2 fomo_5" and fomo["skipped_items"] == "fomo_3"
-    assert (fomo["fomo_1"], fomo["fomo_3"], fomo["escalation"], fomo["escalation_levels"]) == ("5", "", "yes", "urgent")
+    assert (fomo["fomo_1"], fomo["fomo_3"], fomo["escalation"], fomo["escalation_levels"]) == (
+        "5",
+        "",
+        "yes",
+        "urgent",
+    )
 
 
 def test_fhir_export_follows_the_filters(page, live_server):
@@ -167,9 +182,14 @@ def test_fhir_export_follows_the_filters(page, live_server):
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
     matching = [c for c in data.shared if c.bands.get("fomo") == "high"]
     resources = [e["resource"] for e in bundle["entry"]]
-    assert len(resources) == sum(len(c.bands) for c in matching)  # every topic of each matching check-in
+    assert len(resources) == sum(
+        len(c.bands) for c in matching
+    )  # every topic of each matching check-in
     for resource in resources:
-        assert resource["resourceType"] == "QuestionnaireResponse" and resource["status"] == "completed"
+        assert (
+            resource["resourceType"] == "QuestionnaireResponse"
+            and resource["status"] == "completed"
+        )
         assert not {"id", "identifier", "subject", "author", "source"} & set(resource)
         for item in resource["item"]:
             if item["linkId"].endswith(("_score", "_band")):
@@ -177,11 +197,16 @@ def test_fhir_export_follows_the_filters(page, live_server):
             assert re.fullmatch(r"(comparison|fomo|cyberbullying)_\d", item["linkId"])
             assert isinstance(item["answer"][0]["valueInteger"], int)
     known_fomo = next(
-        r for r in resources
-        if r["questionnaire"].endswith(":fomo") and {i["linkId"]: i for i in r["item"]}.get("fomo_1", {}).get("answer") == [{"valueInteger": 5}]
+        r
+        for r in resources
+        if r["questionnaire"].endswith(":fomo")
+        and {i["linkId"]: i for i in r["item"]}.get("fomo_1", {}).get("answer")
+        == [{"valueInteger": 5}]
         and "fomo_3" not in {i["linkId"] for i in r["item"]}
     )
-    assert {i["linkId"]: i["answer"][0] for i in known_fomo["item"]}["fomo_band"] == {"valueString": "high"}
+    assert {i["linkId"]: i["answer"][0] for i in known_fomo["item"]}["fomo_band"] == {
+        "valueString": "high"
+    }
 
 
 def test_logout_ends_the_session_on_the_server(page, browser, live_server):
@@ -223,15 +248,27 @@ def test_charts_are_server_rendered_svg(page, live_server):
     charts = page.locator("svg.chart[role=img]")
     expect(charts).to_have_count(3)
     titles = page.locator("svg.chart > title").all_text_contents()
-    assert titles == ["Bands per topic (shared check-ins)", "Crisis escalations per week", "Shared check-ins per week"]
+    assert titles == [
+        "Bands per topic (shared check-ins)",
+        "Crisis escalations per week",
+        "Shared check-ins per week",
+    ]
     # the weekly check-in numbers add up to the shared check-ins of the (default 12-week) range
     page.get_by_text("Show the numbers").nth(2).click()
-    weekly = page.get_by_role("region", name="Shared check-ins per week").locator("tbody td").all_inner_texts()
+    weekly = (
+        page.get_by_role("region", name="Shared check-ins per week")
+        .locator("tbody td")
+        .all_inner_texts()
+    )
     assert sum(int(n) for n in weekly) == len(live_server.database.seed.shared)
     data = live_server.database.seed
     escalations = sum(len(c.escalations) for c in data.checkins) + data.anonymous_escalations
     page.get_by_text("Show the numbers").nth(1).click()
-    cells = page.get_by_role("region", name="Crisis escalations per week").locator("tbody td").all_inner_texts()
+    cells = (
+        page.get_by_role("region", name="Crisis escalations per week")
+        .locator("tbody td")
+        .all_inner_texts()
+    )
     assert sum(int(n) for n in cells) == escalations
     assert page.evaluate("document.scripts.length") == 0  # no JavaScript at all
     page.screenshot(path=str(SCREENSHOTS / "review-charts.png"), full_page=True)

@@ -1,4 +1,5 @@
 """The review app over real HTTP on loopback: cookies, headers, throttling, audit log, access rules."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,9 +30,13 @@ def csrf(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def login(client: httpx.Client, email: str = CLINICIAN, password: str = PASSWORD, **headers) -> httpx.Response:
+def login(
+    client: httpx.Client, email: str = CLINICIAN, password: str = PASSWORD, **headers
+) -> httpx.Response:
     token = csrf(client.get("/login").text)
-    return client.post("/login", data={"csrf_token": token, "email": email, "password": password}, headers=headers)
+    return client.post(
+        "/login", data={"csrf_token": token, "email": email, "password": password}, headers=headers
+    )
 
 
 @pytest.fixture
@@ -43,7 +48,9 @@ def client(live_server):
 def audit_rows(url: str, actor: str):
     with session_scope(url) as session:
         return session.execute(
-            select(AuditEntry.action, AuditEntry.target).where(AuditEntry.actor == actor).order_by(AuditEntry.id)
+            select(AuditEntry.action, AuditEntry.target)
+            .where(AuditEntry.actor == actor)
+            .order_by(AuditEntry.id)
         ).all()
 
 
@@ -55,13 +62,22 @@ def test_session_cookie_flags_and_security_headers(client):
     page = client.get("/")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none' forbids scripts
+    assert (
+        "script-src" not in page.headers["content-security-policy"]
+    )  # default-src 'none' forbids scripts
     assert "default-src 'none'" in page.headers["content-security-policy"]
-    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+    assert (
+        page.headers["x-frame-options"] == "DENY"
+        and page.headers["x-content-type-options"] == "nosniff"
+    )
 
 
 def test_secure_cookie_when_https_is_configured_or_forwarded(seeded_db):
-    cases = (({"https": True}, {}), ({"trust_proxy": True}, {"X-Forwarded-Proto": "https"}), ({}, {"X-Forwarded-Proto": "https"}))
+    cases = (
+        ({"https": True}, {}),
+        ({"trust_proxy": True}, {"X-Forwarded-Proto": "https"}),
+        ({}, {"X-Forwarded-Proto": "https"}),
+    )
     for app_kwargs, headers in cases:
         app = create_app(seeded_db.url, secret_key=os.urandom(32), **app_kwargs)
         base, server = serve(app)
@@ -81,17 +97,25 @@ def test_login_is_throttled_after_five_failures(client, seeded_db):
     add_clinician(email, "a long enough password", url=seeded_db.url)
     for _ in range(4):
         wrong = login(client, email, "wrong password here")
-        assert wrong.status_code == 401 and "The e-mail address or password is not right." in wrong.text
+        assert (
+            wrong.status_code == 401
+            and "The e-mail address or password is not right." in wrong.text
+        )
     fifth = login(client, email, "wrong password here")
     assert fifth.status_code == 429 and 800 < int(fifth.headers["retry-after"]) <= 900
     assert "This account is locked for 15 minutes after 5 failed logins." in fifth.text
     refused = login(client, email, "a long enough password")  # even the right password must wait
     assert refused.status_code == 429
-    assert "Please try again in 15 minutes, or ask your operator to check the account." in refused.text
+    assert (
+        "Please try again in 15 minutes, or ask your operator to check the account." in refused.text
+    )
     # another account from the same address is not locked out
     assert login(client, CLINICIAN, PASSWORD).status_code == 302
     actions = [action for action, _ in audit_rows(seeded_db.url, email)]
-    assert actions == ["account_created"] + ["login_failed"] * 5 + ["account_locked", "login_throttled"]
+    assert actions == ["account_created"] + ["login_failed"] * 5 + [
+        "account_locked",
+        "login_throttled",
+    ]
 
 
 def test_audit_log_records_login_views_and_exports(client, live_server, seeded_db):
@@ -114,13 +138,28 @@ def test_audit_log_records_login_views_and_exports(client, live_server, seeded_d
 
     with session_scope(seeded_db.url) as session:
         account = session.execute(select(Clinician).where(Clinician.email == email)).scalar_one()
-        entries = session.execute(
-            select(AuditEntry).where(AuditEntry.actor == email).order_by(AuditEntry.id)
-        ).scalars().all()
+        entries = (
+            session.execute(
+                select(AuditEntry).where(AuditEntry.actor == email).order_by(AuditEntry.id)
+            )
+            .scalars()
+            .all()
+        )
         rows = [(e.action, e.target) for e in entries]
-        who_when = [(e.clinician_pk, e.ip, started <= e.at <= finished) for e in entries if e.action != "account_created"]
+        who_when = [
+            (e.clinician_pk, e.ip, started <= e.at <= finished)
+            for e in entries
+            if e.action != "account_created"
+        ]
     assert [a for a, _ in rows] == [
-        "account_created", "login", "view_list", "view_detail", "view_charts", "export_fhir", "export_csv", "logout",
+        "account_created",
+        "login",
+        "view_list",
+        "view_detail",
+        "view_charts",
+        "export_fhir",
+        "export_csv",
+        "logout",
     ]
     # who (the account and its address) and when (during this test), for every row of the session
     assert who_when == [(account.id, "127.0.0.1", True)] * 7
@@ -142,17 +181,26 @@ def test_unauthenticated_requests_are_refused(client, live_server):
     known = live_server.database.seed.known
     for path in ("/", f"/checkins/{known.ref}", "/charts"):
         response = client.get(path)
-        assert response.status_code == 302 and response.headers["location"].startswith("/login?next=")
+        assert response.status_code == 302 and response.headers["location"].startswith(
+            "/login?next="
+        )
     token = csrf(client.get("/login").text)
     export = client.post("/export/csv", data={"csrf_token": token})
-    assert export.status_code == 401 and PSEUDONYM_MARK not in export.text and "checkin_ref" not in export.text
+    assert (
+        export.status_code == 401
+        and PSEUDONYM_MARK not in export.text
+        and "checkin_ref" not in export.text
+    )
     assert client.get("/healthz").text == "ok\n"
 
 
 def test_login_never_redirects_off_site(client):
     token = csrf(client.get("/login").text)
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        response = client.post("/login", data={"csrf_token": token, "email": CLINICIAN, "password": PASSWORD, "next": target})
+        response = client.post(
+            "/login",
+            data={"csrf_token": token, "email": CLINICIAN, "password": PASSWORD, "next": target},
+        )
         assert response.headers["location"] == "/"
         client.cookies.clear()
         token = csrf(client.get("/login").text)
@@ -174,7 +222,10 @@ def test_no_page_or_export_shows_a_pseudonym(client, live_server):
     token = csrf(client.get("/").text)
     bodies = [client.get(path).text for path in ("/", "/charts", "/?escalation=yes", "/?band=none")]
     bodies += [client.get(f"/checkins/{c.ref}").text for c in live_server.database.seed.shared[:10]]
-    bodies += [client.post(path, data={"csrf_token": token}).text for path in ("/export/csv", "/export/fhir")]
+    bodies += [
+        client.post(path, data={"csrf_token": token}).text
+        for path in ("/export/csv", "/export/fhir")
+    ]
     for body in bodies:
         assert PSEUDONYM_MARK not in body
 
@@ -187,9 +238,18 @@ def _free_port() -> int:
 
 def test_review_command_serves_on_loopback(seeded_db, tmp_path):
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_db.url, "SCROLLCHECK_REVIEW_SECRET_KEY": "test-key-" + "x" * 32}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "review", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": seeded_db.url,
+        "SCROLLCHECK_REVIEW_SECRET_KEY": "test-key-" + "x" * 32,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "review", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -210,6 +270,11 @@ def test_review_command_serves_on_loopback(seeded_db, tmp_path):
 
 def test_review_command_refuses_an_unmigrated_database(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "review", "--port", "1"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "review", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "run `scrollcheck migrate` first" in result.stderr

@@ -1,6 +1,7 @@
 """The review page's security over real HTTP (waitress on loopback, real SQLite): the production
 server, session renewal at login, CSRF on every POST route, lockout and throttling, HSTS, disabled
 accounts. The login helpers and the seeded database come from test_review_http / conftest."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,7 +65,9 @@ def _age_audit(url: str, minutes: int, **match: str) -> None:
         query = select(AuditEntry)
         for column, value in match.items():
             query = query.where(getattr(AuditEntry, column) == value)
-        for entry in session.execute(query).scalars():   # in Python: SQLite has no datetime arithmetic
+        for entry in session.execute(
+            query
+        ).scalars():  # in Python: SQLite has no datetime arithmetic
             entry.at -= dt.timedelta(minutes=minutes)
 
 
@@ -75,10 +78,19 @@ def _scrollcheck() -> list:
 
 def _start_review(env_extra: dict, seeded_db) -> tuple:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_db.url, "SCROLLCHECK_REVIEW_SECRET_KEY": "test-key-" + "y" * 32,
-           **env_extra}
-    process = subprocess.Popen([*_scrollcheck(), "review", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": seeded_db.url,
+        "SCROLLCHECK_REVIEW_SECRET_KEY": "test-key-" + "y" * 32,
+        **env_extra,
+    }
+    process = subprocess.Popen(
+        [*_scrollcheck(), "review", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -87,7 +99,9 @@ def _start_review(env_extra: dict, seeded_db) -> tuple:
             return process, base
         except httpx.TransportError:
             if process.poll() is not None:
-                pytest.fail(f"scrollcheck review exited {process.returncode}: {process.stderr.read()}")
+                pytest.fail(
+                    f"scrollcheck review exited {process.returncode}: {process.stderr.read()}"
+                )
             if time.monotonic() > deadline:
                 process.kill()
                 pytest.fail("scrollcheck review did not answer within 60 s")
@@ -109,7 +123,10 @@ def test_scrollcheck_review_is_served_by_waitress_and_sends_hsts_behind_a_truste
             assert page.status_code == 200 and "<h1>Log in</h1>" in page.text
             assert page.headers["server"] == "waitress" and "werkzeug" not in page.text.lower()
             # plain HTTP: no HSTS, no Secure cookie
-            assert "strict-transport-security" not in page.headers and "; Secure" not in page.headers["set-cookie"]
+            assert (
+                "strict-transport-security" not in page.headers
+                and "; Secure" not in page.headers["set-cookie"]
+            )
             assert http.get("/").headers["location"].startswith("/login")
             assert login(http, CLINICIAN, PASSWORD).status_code == 302
             listing = http.get("/")
@@ -125,17 +142,32 @@ def test_scrollcheck_review_is_served_by_waitress_and_sends_hsts_behind_a_truste
 
 
 def test_scrollcheck_review_refuses_a_bad_lockout_setting(seeded_db):
-    env = {**os.environ, "DATABASE_URL": seeded_db.url, "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES": "a quarter of an hour"}
-    result = subprocess.run([*_scrollcheck(), "review", "--port", "1"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    env = {
+        **os.environ,
+        "DATABASE_URL": seeded_db.url,
+        "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES": "a quarter of an hour",
+    }
+    result = subprocess.run(
+        [*_scrollcheck(), "review", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES" in result.stderr
 
 
 def test_login_limits_come_from_the_environment():
-    assert review_settings({}).limits == LoginLimits(account_failures=5, ip_failures=20,
-                                                     lockout=dt.timedelta(minutes=15))
-    limits = review_settings({"SCROLLCHECK_REVIEW_LOCKOUT_FAILURES": "3", "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES": "60",
-                              "SCROLLCHECK_REVIEW_IP_FAILURES": "50"}).limits
+    assert review_settings({}).limits == LoginLimits(
+        account_failures=5, ip_failures=20, lockout=dt.timedelta(minutes=15)
+    )
+    limits = review_settings(
+        {
+            "SCROLLCHECK_REVIEW_LOCKOUT_FAILURES": "3",
+            "SCROLLCHECK_REVIEW_LOCKOUT_MINUTES": "60",
+            "SCROLLCHECK_REVIEW_IP_FAILURES": "50",
+        }
+    ).limits
     assert limits == LoginLimits(account_failures=3, ip_failures=50, lockout=dt.timedelta(hours=1))
     with pytest.raises(settings.SettingError, match="SCROLLCHECK_REVIEW_LOCKOUT_FAILURES"):
         review_settings({"SCROLLCHECK_REVIEW_LOCKOUT_FAILURES": "0"})
@@ -147,14 +179,18 @@ def test_the_session_is_renewed_at_login(client, seeded_db):
     add_clinician(email, "fixation password 1", url=seeded_db.url)
     before_page = client.get("/login")
     before_cookie, before_token = before_page.cookies[COOKIE], csrf(before_page.text)
-    logged_in = client.post("/login", data={"csrf_token": before_token, "email": email,
-                                            "password": "fixation password 1"})
+    logged_in = client.post(
+        "/login",
+        data={"csrf_token": before_token, "email": email, "password": "fixation password 1"},
+    )
     assert logged_in.status_code == 302
     after_cookie = logged_in.cookies[COOKIE]
     assert after_cookie != before_cookie
 
     # Whoever holds the cookie from before the login (planted or seen) is not logged in by it.
-    with httpx.Client(base_url=client.base_url, cookies={COOKIE: before_cookie}, follow_redirects=False) as other:
+    with httpx.Client(
+        base_url=client.base_url, cookies={COOKIE: before_cookie}, follow_redirects=False
+    ) as other:
         assert other.get("/").headers["location"].startswith("/login")
     assert client.get("/").status_code == 200
     # The CSRF token from before the login is void too: logging out with it is refused.
@@ -164,16 +200,25 @@ def test_the_session_is_renewed_at_login(client, seeded_db):
 
     # Logging in again from a logged-in session ends the old server-side session.
     token = csrf(client.get("/").text)
-    again = client.post("/login", data={"csrf_token": token, "email": email, "password": "fixation password 1"})
+    again = client.post(
+        "/login", data={"csrf_token": token, "email": email, "password": "fixation password 1"}
+    )
     assert again.status_code == 302 and again.cookies[COOKIE] not in (after_cookie, before_cookie)
-    with httpx.Client(base_url=client.base_url, cookies={COOKIE: after_cookie}, follow_redirects=False) as old:
+    with httpx.Client(
+        base_url=client.base_url, cookies={COOKIE: after_cookie}, follow_redirects=False
+    ) as old:
         assert old.get("/").headers["location"].startswith("/login")
     assert client.get("/").status_code == 200
     with session_scope(seeded_db.url) as session:
-        sessions = session.execute(
-            select(ClinicianSession).join(Clinician, ClinicianSession.clinician_pk == Clinician.id)
-            .where(Clinician.email == email)
-        ).scalars().all()
+        sessions = (
+            session.execute(
+                select(ClinicianSession)
+                .join(Clinician, ClinicianSession.clinician_pk == Clinician.id)
+                .where(Clinician.email == email)
+            )
+            .scalars()
+            .all()
+        )
     assert len(sessions) == 1
 
 
@@ -183,7 +228,9 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(client, live_ser
     csrf_extension = app.extensions["csrf"]
     assert not csrf_extension._exempt_views and not csrf_extension._exempt_blueprints
     post_rules = [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())]
-    assert {"login", "logout", "export_csv", "export_fhir"} <= {rule.endpoint for rule in post_rules}
+    assert {"login", "logout", "export_csv", "export_fhir"} <= {
+        rule.endpoint for rule in post_rules
+    }
 
     email = "csrf@example.org"
     add_clinician(email, "csrf check password", url=seeded_db.url)
@@ -196,14 +243,21 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(client, live_ser
         for argument in rule.arguments:
             path = path.replace(f"<{argument}>", "x").replace(f"<string:{argument}>", "x")
         for data in ({}, {"csrf_token": "not-a-token"}, {"csrf_token": foreign}):
-            response = client.post(path, data={**data, "email": email, "password": "csrf check password"})
+            response = client.post(
+                path, data={**data, "email": email, "password": "csrf check password"}
+            )
             assert response.status_code == 400, (path, data, response.status_code)
             assert "This form has expired or was not sent from this site." in response.text, path
     # A right token does not help a form sent from another site (or a sibling subdomain).
     token = csrf(client.get("/").text)
     for site in ("cross-site", "same-site"):
-        response = client.post("/export/csv", data={"csrf_token": token}, headers={"Sec-Fetch-Site": site})
-        assert response.status_code == 400 and "This form has expired or was not sent from this site." in response.text
+        response = client.post(
+            "/export/csv", data={"csrf_token": token}, headers={"Sec-Fetch-Site": site}
+        )
+        assert (
+            response.status_code == 400
+            and "This form has expired or was not sent from this site." in response.text
+        )
     # None of them did anything: still logged in, nothing exported, no second login.
     assert client.get("/").status_code == 200
     actions = [action for action, _ in _audit(seeded_db.url, actor=email)]
@@ -214,7 +268,12 @@ def test_every_post_form_on_every_page_carries_a_csrf_token(client, live_server)
     pages = ["/login"]
     assert "csrf_token" in client.get("/login").text
     assert login(client).status_code == 302
-    pages += ["/", "/charts", "/?escalation=yes", f"/checkins/{live_server.database.seed.known.ref}"]
+    pages += [
+        "/",
+        "/charts",
+        "/?escalation=yes",
+        f"/checkins/{live_server.database.seed.known.ref}",
+    ]
     forms = 0
     for path in pages:
         if path == "/login":
@@ -229,52 +288,80 @@ def test_every_post_form_on_every_page_carries_a_csrf_token(client, live_server)
 
 
 # --- lockout and throttling ----------------------------------------------------------------------
-def test_an_account_is_locked_after_five_failures_from_anywhere_for_fifteen_minutes(proxied, seeded_db):
+def test_an_account_is_locked_after_five_failures_from_anywhere_for_fifteen_minutes(
+    proxied, seeded_db
+):
     email = "lockme@example.org"
     add_clinician(email, "the right password", url=seeded_db.url)
     with httpx.Client(base_url=proxied, follow_redirects=False, timeout=10) as http:
         # five different addresses: the lock is on the account, not on an address
-        codes = [login(http, email, "a wrong password", **{"X-Forwarded-For": f"192.0.2.{n}"}).status_code
-                 for n in range(1, 6)]
+        codes = [
+            login(
+                http, email, "a wrong password", **{"X-Forwarded-For": f"192.0.2.{n}"}
+            ).status_code
+            for n in range(1, 6)
+        ]
         assert codes == [401, 401, 401, 401, 429]
         refused = login(http, email, "the right password", **{"X-Forwarded-For": "192.0.2.99"})
         assert refused.status_code == 429
         assert "This account is locked for 15 minutes after 5 failed logins." in refused.text
         assert "Please try again in 15 minutes" in refused.text
         # other accounts from the same address are not affected
-        assert login(http, CLINICIAN, PASSWORD, **{"X-Forwarded-For": "192.0.2.99"}).status_code == 302
+        assert (
+            login(http, CLINICIAN, PASSWORD, **{"X-Forwarded-For": "192.0.2.99"}).status_code == 302
+        )
         http.cookies.clear()
         # unknown addresses are locked the same way: the answers do not tell which accounts exist
-        ghost = [login(http, "nobody@example.org", "a wrong password", **{"X-Forwarded-For": "192.0.2.50"}).status_code
-                 for _ in range(5)]
+        ghost = [
+            login(
+                http, "nobody@example.org", "a wrong password", **{"X-Forwarded-For": "192.0.2.50"}
+            ).status_code
+            for _ in range(5)
+        ]
         assert ghost == [401, 401, 401, 401, 429]
 
         _age_audit(seeded_db.url, 10, actor=email)
         still = login(http, email, "the right password", **{"X-Forwarded-For": "192.0.2.99"})
         assert still.status_code == 429 and "Please try again in 5 minutes" in still.text
-        _age_audit(seeded_db.url, 6, actor=email)   # 16 minutes after the lock: it has ended
-        assert login(http, email, "the right password", **{"X-Forwarded-For": "192.0.2.99"}).status_code == 302
+        _age_audit(seeded_db.url, 6, actor=email)  # 16 minutes after the lock: it has ended
+        assert (
+            login(
+                http, email, "the right password", **{"X-Forwarded-For": "192.0.2.99"}
+            ).status_code
+            == 302
+        )
 
     rows = _audit(seeded_db.url, actor=email)
     assert [action for action, _ in rows] == (
-        ["account_created"] + ["login_failed"] * 5 + ["account_locked", "login_throttled", "login_throttled", "login"]
+        ["account_created"]
+        + ["login_failed"] * 5
+        + ["account_locked", "login_throttled", "login_throttled", "login"]
     )
     assert ("account_locked", "5 failed logins") in rows and ("login_throttled", "account") in rows
 
 
 def test_an_address_is_throttled_after_many_failures_on_any_accounts(seeded_db):
     limits = LoginLimits(account_failures=5, ip_failures=6, lockout=dt.timedelta(minutes=15))
-    app = create_app(seeded_db.url, secret_key=os.urandom(32), config=ReviewSettings(trust_proxy=True, limits=limits))
+    app = create_app(
+        seeded_db.url,
+        secret_key=os.urandom(32),
+        config=ReviewSettings(trust_proxy=True, limits=limits),
+    )
     base, server = serve(app)
     attacker, colleague = {"X-Forwarded-For": "198.51.100.7"}, {"X-Forwarded-For": "198.51.100.8"}
     try:
         with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as http:
-            codes = [login(http, f"guess{n}@example.org", "a wrong password", **attacker).status_code for n in range(6)]
+            codes = [
+                login(http, f"guess{n}@example.org", "a wrong password", **attacker).status_code
+                for n in range(6)
+            ]
             assert codes == [401] * 5 + [429]
             refused = login(http, CLINICIAN, PASSWORD, **attacker)
             assert refused.status_code == 429
-            assert "Too many failed logins from your network. Please wait 15 minutes and try again." in \
-                " ".join(refused.text.split())
+            assert (
+                "Too many failed logins from your network. Please wait 15 minutes and try again."
+                in " ".join(refused.text.split())
+            )
             assert login(http, CLINICIAN, PASSWORD, **colleague).status_code == 302
             http.cookies.clear()
             _age_audit(seeded_db.url, 16, ip="198.51.100.7")
@@ -287,8 +374,13 @@ def test_an_address_is_throttled_after_many_failures_on_any_accounts(seeded_db):
 
 # --- security headers ----------------------------------------------------------------------------
 def _headers_of_every_kind(base: str, headers: Optional[dict] = None) -> list:
-    with httpx.Client(base_url=base, follow_redirects=False, timeout=10, headers=headers or {}) as http:
-        return [http.get(path) for path in ("/login", "/", "/static/review.css", "/no-such-page", "/healthz")]
+    with httpx.Client(
+        base_url=base, follow_redirects=False, timeout=10, headers=headers or {}
+    ) as http:
+        return [
+            http.get(path)
+            for path in ("/login", "/", "/static/review.css", "/no-such-page", "/healthz")
+        ]
 
 
 def test_security_headers_over_http_and_hsts_only_over_https(live_server, seeded_db):
@@ -300,10 +392,14 @@ def test_security_headers_over_http_and_hsts_only_over_https(live_server, seeded
         assert "strict-transport-security" not in response.headers, response.url
 
     cases = (
-        ({"https": True}, None, True),                                      # configured as HTTPS
-        ({"trust_proxy": True}, {"X-Forwarded-Proto": "https"}, True),      # TLS ends at a trusted proxy
-        ({"trust_proxy": True}, None, False),                               # the same proxy, plain HTTP
-        ({}, {"X-Forwarded-Proto": "https"}, False),                        # a forged header is ignored
+        ({"https": True}, None, True),  # configured as HTTPS
+        (
+            {"trust_proxy": True},
+            {"X-Forwarded-Proto": "https"},
+            True,
+        ),  # TLS ends at a trusted proxy
+        ({"trust_proxy": True}, None, False),  # the same proxy, plain HTTP
+        ({}, {"X-Forwarded-Proto": "https"}, False),  # a forged header is ignored
     )
     for app_kwargs, headers, hsts in cases:
         base, server = _app_server(seeded_db, **app_kwargs)
@@ -311,8 +407,9 @@ def test_security_headers_over_http_and_hsts_only_over_https(live_server, seeded
             for response in _headers_of_every_kind(base, headers):
                 assert response.headers["content-security-policy"] == CSP
                 assert response.headers["x-frame-options"] == "DENY"
-                assert response.headers.get("strict-transport-security") == ("max-age=31536000" if hsts else None), \
-                    (app_kwargs, headers, response.url)
+                assert response.headers.get("strict-transport-security") == (
+                    "max-age=31536000" if hsts else None
+                ), (app_kwargs, headers, response.url)
         finally:
             server.stop()
 
@@ -320,11 +417,19 @@ def test_security_headers_over_http_and_hsts_only_over_https(live_server, seeded
 # --- disabled accounts ---------------------------------------------------------------------------
 def _clinician_cli(seeded_db, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": seeded_db.url}
-    return subprocess.run([*_scrollcheck(), "clinician", *args], env=env, capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*_scrollcheck(), "clinician", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
-def test_a_disabled_account_keeps_its_audit_but_cannot_log_in_or_go_on(client, live_server, seeded_db):
+def test_a_disabled_account_keeps_its_audit_but_cannot_log_in_or_go_on(
+    client, live_server, seeded_db
+):
     email = "disabled@example.org"
     add_clinician(email, "soon to be disabled", url=seeded_db.url)
     assert login(client, email, "soon to be disabled").status_code == 302
@@ -342,18 +447,25 @@ def test_a_disabled_account_keeps_its_audit_but_cannot_log_in_or_go_on(client, l
     assert client.post("/export/csv", data={"csrf_token": token}).status_code == 401
     refused = login(client, email, "soon to be disabled")
     assert refused.status_code == 403
-    assert "This account has been disabled. Ask your operator if you need access again." in refused.text
+    assert (
+        "This account has been disabled. Ask your operator if you need access again."
+        in refused.text
+    )
     assert client.get("/").headers["location"].startswith("/login")
 
     after = _audit(seeded_db.url, actor=email)
-    assert after[:len(before)] == before   # nothing of the audit was deleted
-    assert [action for action, _ in after[len(before):]] == ["account_disabled", "login_disabled"]
+    assert after[: len(before)] == before  # nothing of the audit was deleted
+    assert [action for action, _ in after[len(before) :]] == ["account_disabled", "login_disabled"]
     exported = f"all rows={len(live_server.database.seed.shared)}"
     assert ("view_detail", known.ref) in after and ("export_csv", exported) in after
     with session_scope(seeded_db.url) as session:
         account = session.execute(select(Clinician).where(Clinician.email == email)).scalar_one()
-        linked = session.execute(select(AuditEntry.action).where(AuditEntry.clinician_pk == account.id)).scalars().all()
+        linked = (
+            session.execute(select(AuditEntry.action).where(AuditEntry.clinician_pk == account.id))
+            .scalars()
+            .all()
+        )
     assert account.active is False and len(linked) == len(after)
 
-    set_active(email, True, url=seeded_db.url)   # `scrollcheck clinician enable`
+    set_active(email, True, url=seeded_db.url)  # `scrollcheck clinician enable`
     assert login(client, email, "soon to be disabled").status_code == 302

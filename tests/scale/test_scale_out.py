@@ -11,6 +11,7 @@ Asserted: every chat reaches the end of its check-in (no conversation lost), eve
 answer, and each chat's messages reached Rasa in the order they were sent (read back from the
 PostgreSQL tracker store).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.timeout(1200)]
 
 CHATS = 200
 THINK_MEAN_SECONDS = 6.0
-KILL_AT = 0.4          # share of the expected messages sent before a Rasa replica is killed
+KILL_AT = 0.4  # share of the expected messages sent before a Rasa replica is killed
 USER_BASE = 7_100_000_000
 
 
@@ -49,7 +50,14 @@ def expected_messages(chats: int) -> int:
 async def drive(stack: ScaleOutStack, api: TimedBotApi) -> Dict[str, object]:
     from bot.safety.replies import busy_note, unavailable_reply
 
-    load = Load(api, unavailable_reply(None, "en")[:40], busy_note("en")[:40], THINK_MEAN_SECONDS, seed=11, retries=5)
+    load = Load(
+        api,
+        unavailable_reply(None, "en")[:40],
+        busy_note("en")[:40],
+        THINK_MEAN_SECONDS,
+        seed=11,
+        retries=5,
+    )
     for index in range(CHATS):
         user = make_user(USER_BASE + index)
         load.chats[user.id] = Chat(user=user, script=script_for(index)[1])
@@ -76,9 +84,9 @@ def user_texts_in_trackers(database_url: str) -> Dict[str, List[str]]:
     engine = create_engine(database_url, future=True)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text(
-                "SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id"
-            )).all()
+            rows = connection.execute(
+                text("SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id")
+            ).all()
     finally:
         engine.dispose()
     texts: Dict[str, List[str]] = defaultdict(list)
@@ -89,8 +97,10 @@ def user_texts_in_trackers(database_url: str) -> Dict[str, List[str]]:
 
 def transcript(api: TimedBotApi, chat: Chat) -> str:
     """What a stuck chat sent and was shown, for the failure message (simulated users only)."""
-    shown = [f"  bot: {m.get('text', '')[:60]!r} {[b['text'] for row in (m.get('reply_markup') or {}).get('inline_keyboard', []) for b in row]}"
-             for m in api.bot_messages(chat.user.id)[-8:]]
+    shown = [
+        f"  bot: {m.get('text', '')[:60]!r} {[b['text'] for row in (m.get('reply_markup') or {}).get('inline_keyboard', []) for b in row]}"
+        for m in api.bot_messages(chat.user.id)[-8:]
+    ]
     return f"chat {chat.user.id} ({chat.stuck}); sent {chat.sent[-6:]}\n" + "\n".join(shown)
 
 
@@ -99,8 +109,12 @@ def is_subsequence(items: List[str], of: List[str]) -> bool:
     return all(any(item == candidate for candidate in remaining) for item in items)
 
 
-def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(tmp_path: Path) -> None:
-    assert shutil.which(NGINX) or Path(NGINX).exists(), "nginx is missing: scripts/ensure-nginx.sh installs Debian's package"
+def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(
+    tmp_path: Path,
+) -> None:
+    assert shutil.which(NGINX) or Path(NGINX).exists(), (
+        "nginx is missing: scripts/ensure-nginx.sh installs Debian's package"
+    )
     model = newest_model()
     assert model is not None, "no trained Rasa model in models/: run `make train`"
     from bot.privacy.pseudonym import Pseudonymiser
@@ -125,9 +139,11 @@ def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(tm
         chats = list(load.chats.values())
         turns = [turn for chat in chats for turn in chat.turns]
         unavailable = sum(1 for turn in turns if turn.unavailable)
-        print(f"\nscale-out: {len(turns)} messages from {CHATS} chats in {outcome['seconds']:.0f} s "
-              f"({len(turns) / outcome['seconds']:.1f} msg/s), {unavailable} fail-safe answers after killing one Rasa, "
-              f"{api.webhook_deliveries} webhook deliveries, {api.webhook_retries} redelivered")
+        print(
+            f"\nscale-out: {len(turns)} messages from {CHATS} chats in {outcome['seconds']:.0f} s "
+            f"({len(turns) / outcome['seconds']:.1f} msg/s), {unavailable} fail-safe answers after killing one Rasa, "
+            f"{api.webhook_deliveries} webhook deliveries, {api.webhook_retries} redelivered"
+        )
 
         assert outcome["killed"], "the run ended before a Rasa replica was killed"
         stuck = {chat.user.id: chat.stuck for chat in chats if chat.stuck}
@@ -136,7 +152,9 @@ def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(tm
             + "\n".join(transcript(api, chat) for chat in chats if chat.stuck)
         )
         assert all(turn.first is not None for turn in turns), "a message got no answer"
-        assert unavailable <= 0.05 * len(turns), f"{unavailable} fail-safe answers for one replica killed"
+        assert unavailable <= 0.05 * len(turns), (
+            f"{unavailable} fail-safe answers for one replica killed"
+        )
 
         # Order within each chat, as Rasa stored it: the typed messages (button payloads are
         # Rasa's own intents) appear in the tracker in the order the user sent them.
@@ -145,7 +163,11 @@ def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(tm
         out_of_order = []
         for chat in chats:
             typed = [value for kind, value in chat.script if kind == "say"]
-            in_tracker = [t for t in stored.get(pseudonymiser.pseudonym(chat.user.id), []) if t in typed]
-            if not is_subsequence(in_tracker, [value for kind, value in chat.sent if kind == "say"]):
+            in_tracker = [
+                t for t in stored.get(pseudonymiser.pseudonym(chat.user.id), []) if t in typed
+            ]
+            if not is_subsequence(
+                in_tracker, [value for kind, value in chat.sent if kind == "say"]
+            ):
                 out_of_order.append(chat.user.id)
         assert not out_of_order, f"{len(out_of_order)} chats reached Rasa out of order"

@@ -1,4 +1,5 @@
 """Storage tests run twice: on SQLite and on PostgreSQL (a throwaway database per test run)."""
+
 from __future__ import annotations
 
 from typing import Iterator

@@ -1,5 +1,6 @@
 """Throwaway databases for storage tests: a SQLite file per test, and one PostgreSQL database per
 test run (`scrollcheck_test_<random>` on 127.0.0.1:5432, dropped at the end) reset per test."""
+
 from __future__ import annotations
 
 import secrets
@@ -19,12 +20,16 @@ def _admin_connection():
     last_error: Optional[Exception] = None
     for name in PG_ADMIN_DATABASES:
         try:
-            connection = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=name, connect_timeout=3)
+            connection = psycopg2.connect(
+                host="127.0.0.1", port=5432, user="postgres", dbname=name, connect_timeout=3
+            )
             connection.autocommit = True
             return connection
         except psycopg2.OperationalError as error:
             last_error = error
-    raise ConnectionError(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {type(last_error).__name__}: {last_error}".strip())
+    raise ConnectionError(
+        f"PostgreSQL at 127.0.0.1:5432 is unreachable: {type(last_error).__name__}: {last_error}".strip()
+    )
 
 
 @contextmanager
@@ -69,7 +74,7 @@ def unreachable_reason() -> Optional[str]:
         return None
     except ConnectionError as error:
         reason = f"{error} -- PostgreSQL storage tests SKIPPED"
-        warnings.warn(reason)
+        warnings.warn(reason, stacklevel=2)
         return reason
 
 

@@ -1,4 +1,5 @@
 """Realistic Rasa `events` rows, written by Rasa's own SQLTrackerStore through our endpoints.yml."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,16 +19,28 @@ def rasa_sql_store(url: str, workdir: Path):
     from rasa.utils.endpoints import read_endpoint_config
 
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump({"tracker_store": tracker_store_endpoint(url)}), encoding="utf-8")
+    endpoints.write_text(
+        yaml.safe_dump({"tracker_store": tracker_store_endpoint(url)}), encoding="utf-8"
+    )
     config = read_endpoint_config(str(endpoints), "tracker_store")
     store = _create_from_endpoint_config(config, Domain.empty())
-    assert isinstance(store, SQLTrackerStore), f"Rasa built {type(store).__name__}, not SQLTrackerStore"
+    assert isinstance(store, SQLTrackerStore), (
+        f"Rasa built {type(store).__name__}, not SQLTrackerStore"
+    )
     return store
 
 
-def save_conversation(store, sender_id: str, *, age_seconds: float = 0.0, text: str = "hi there") -> int:
+def save_conversation(
+    store, sender_id: str, *, age_seconds: float = 0.0, text: str = "hi there"
+) -> int:
     """Save a short conversation for `sender_id`, its events dated `age_seconds` ago; returns #events."""
-    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     start = time.time() - age_seconds
@@ -35,8 +48,16 @@ def save_conversation(store, sender_id: str, *, age_seconds: float = 0.0, text: 
         ActionExecuted("action_session_start", timestamp=start),
         SessionStarted(timestamp=start + 0.1),
         ActionExecuted("action_listen", timestamp=start + 0.2),
-        UserUttered(text, intent={"name": "greet", "confidence": 0.98}, timestamp=start + 1,
-                    parse_data={"text": text, "intent": {"name": "greet", "confidence": 0.98}, "entities": []}),
+        UserUttered(
+            text,
+            intent={"name": "greet", "confidence": 0.98},
+            timestamp=start + 1,
+            parse_data={
+                "text": text,
+                "intent": {"name": "greet", "confidence": 0.98},
+                "entities": [],
+            },
+        ),
         SlotSet("age_band", "16-17", timestamp=start + 2),
         BotUttered("Hi! I'm an automated assistant.", timestamp=start + 3),
         ActionExecuted("action_listen", timestamp=start + 4),

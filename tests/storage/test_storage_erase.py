@@ -1,5 +1,6 @@
 """/forget: erase_pseudonym leaves nothing for that pseudonym in ANY table (checked by SQL over every
 text column of the live schema), keeps other people's data, and logs only that an erasure happened."""
+
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,9 @@ def occurrences(url: str, needle: str) -> dict:
                     if not isinstance(column["type"], (String, Text)):
                         continue
                     count = connection.execute(
-                        text(f'SELECT count(*) FROM "{table}" WHERE "{column["name"]}" LIKE :needle'),
+                        text(
+                            f'SELECT count(*) FROM "{table}" WHERE "{column["name"]}" LIKE :needle'
+                        ),
                         {"needle": f"%{needle}%"},
                     ).scalar_one()
                     if count:
@@ -42,9 +45,17 @@ def _person(pseudonym: str) -> None:
     repository.record_consent(pseudonym, scope="screening", given=True)
     for checkin in ("c-1", "c-2"):
         repository.record_topic_summary(
-            pseudonym, checkin_id=checkin, topic="fomo", score=4.2, band="high",
-            answers={"fomo_1": 5, "fomo_2": 4, "fomo_3": None}, elevated=["fomo_1", "fomo_2"], skipped=["fomo_3"],
-            age_band="13-15", country="NL", language="nl",
+            pseudonym,
+            checkin_id=checkin,
+            topic="fomo",
+            score=4.2,
+            band="high",
+            answers={"fomo_1": 5, "fomo_2": 4, "fomo_3": None},
+            elevated=["fomo_1", "fomo_2"],
+            skipped=["fomo_3"],
+            age_band="13-15",
+            country="NL",
+            language="nl",
         )
     repository.record_consent(pseudonym, scope="share", given=True)
     repository.set_sharing(pseudonym, checkin_id="c-1", shared=True)
@@ -58,8 +69,12 @@ def test_forget_leaves_nothing_for_that_pseudonym(db, tmp_path, caplog):
     dispose(store)
     _person(ERASED)
     _person(KEPT)
-    assert set(occurrences(db, ERASED)) >= {"checkins.pseudonym", "consent_records.pseudonym",
-                                             "escalation_events.pseudonym", "events.sender_id"}
+    assert set(occurrences(db, ERASED)) >= {
+        "checkins.pseudonym",
+        "consent_records.pseudonym",
+        "escalation_events.pseudonym",
+        "events.sender_id",
+    }
     kept_before = occurrences(db, KEPT)
 
     with caplog.at_level(logging.DEBUG, logger="bot"):
@@ -70,8 +85,14 @@ def test_forget_leaves_nothing_for_that_pseudonym(db, tmp_path, caplog):
     [line] = [r.getMessage() for r in caplog.records if r.name == "bot.storage.erase"]
     assert "'checkins': 2" in line and "'events': 7" in line
     assert ERASED not in caplog.text
-    assert counts == {"checkins": 2, "topic_summaries": 2, "item_answers": 6, "consent_records": 2,
-                      "escalation_events_anonymised": 1, "events": 7}
+    assert counts == {
+        "checkins": 2,
+        "topic_summaries": 2,
+        "item_answers": 6,
+        "consent_records": 2,
+        "escalation_events_anonymised": 1,
+        "events": 7,
+    }
     assert occurrences(db, KEPT) == kept_before  # nobody else lost anything
     assert count_events(db, KEPT) == 7
     with session_scope(db) as session:
@@ -81,7 +102,9 @@ def test_forget_leaves_nothing_for_that_pseudonym(db, tmp_path, caplog):
         # the erasure log holds a time and nothing else
         [entry] = session.execute(select(ErasureEntry)).scalars().all()
         assert entry.erased_at is not None
-    assert [c["name"] for c in inspect(create_engine(db, future=True)).get_columns("erasure_log")] == ["id", "erased_at"]
+    assert [
+        c["name"] for c in inspect(create_engine(db, future=True)).get_columns("erasure_log")
+    ] == ["id", "erased_at"]
 
 
 def test_forget_without_a_rasa_table_or_any_data(db):

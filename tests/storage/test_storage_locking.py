@@ -1,4 +1,5 @@
 """SQLite shared by several processes: a locked database waits, and fails clearly after the bound."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -71,9 +72,17 @@ def test_concurrent_writers_from_threads_all_succeed(sqlite_url):
     def write(i: int) -> None:
         try:
             repository.record_topic_summary(
-                "p-many", checkin_id=f"c-{i % 3}", topic="fomo", score=2.0, band="some",
-                answers={"fomo_1": 2, "fomo_2": 2, "fomo_3": 2}, elevated=[], skipped=[],
-                age_band=None, country=None, language=None,
+                "p-many",
+                checkin_id=f"c-{i % 3}",
+                topic="fomo",
+                score=2.0,
+                band="some",
+                answers={"fomo_1": 2, "fomo_2": 2, "fomo_3": 2},
+                elevated=[],
+                skipped=[],
+                age_band=None,
+                country=None,
+                language=None,
             )
         except Exception as error:  # collected and asserted below
             errors.append(error)
@@ -87,4 +96,8 @@ def test_concurrent_writers_from_threads_all_succeed(sqlite_url):
     from bot.storage.models import CheckIn
 
     with session_scope(url) as session:
-        assert sorted(session.execute(select(CheckIn.checkin_id)).scalars()) == ["c-0", "c-1", "c-2"]
+        assert sorted(session.execute(select(CheckIn.checkin_id)).scalars()) == [
+            "c-0",
+            "c-1",
+            "c-2",
+        ]

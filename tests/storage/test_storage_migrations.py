@@ -1,4 +1,5 @@
 """Migrations on SQLite and PostgreSQL: create every table, are idempotent, match the models."""
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,11 @@ def test_models_and_migrations_agree(db):
 
 
 def _is_rasa(change) -> bool:
-    return isinstance(change, tuple) and len(change) > 1 and getattr(change[1], "name", None) == "events"
+    return (
+        isinstance(change, tuple)
+        and len(change) > 1
+        and getattr(change[1], "name", None) == "events"
+    )
 
 
 def test_migrations_leave_rasas_events_table_alone(empty_db, tmp_path):
@@ -81,14 +86,22 @@ def test_migrate_command_applies_and_reports(empty_db):
     assert "schema at revision 0001" in first.stdout
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    check = subprocess.run(command + ["--check"], env=env, capture_output=True, text=True, timeout=120)
+    check = subprocess.run(
+        command + ["--check"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert check.returncode == 0 and "at 0001, newest 0001" in check.stdout
     assert set(OUR_TABLES) <= set(inspect(get_engine(empty_db)).get_table_names())
 
 
 def test_migrate_command_fails_clearly_on_an_unreachable_database():
     env = {**os.environ, "DATABASE_URL": "postgresql://nobody:secret-pw@127.0.0.1:1/none"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "scrollcheck migrate: failed" in result.stderr and "OperationalError" in result.stderr
     assert "secret-pw" not in result.stderr + result.stdout

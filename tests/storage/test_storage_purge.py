@@ -1,4 +1,5 @@
 """Retention: purge_trackers deletes Rasa events older than the retention, nothing newer."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,11 @@ def test_purge_command_with_a_retention_in_hours(db, tmp_path):
     dispose(store)
     env = {**os.environ, "DATABASE_URL": db}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "purge", "--older-than", "12h"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bot.cli", "purge", "--older-than", "12h"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("deleted 7 tracker event(s) older than 12h")
@@ -46,10 +51,16 @@ def test_purge_without_rasa_table_is_a_no_op(db):
     assert purge_trackers(dt.timedelta(minutes=45)) == 0
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("30d", dt.timedelta(days=30)), ("12h", dt.timedelta(hours=12)), ("45m", dt.timedelta(minutes=45)),
-    ("2w", dt.timedelta(weeks=2)), (" 7D ", dt.timedelta(days=7)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("30d", dt.timedelta(days=30)),
+        ("12h", dt.timedelta(hours=12)),
+        ("45m", dt.timedelta(minutes=45)),
+        ("2w", dt.timedelta(weeks=2)),
+        (" 7D ", dt.timedelta(days=7)),
+    ],
+)
 def test_durations(text, expected):
     assert parse_duration(text) == expected
 
@@ -61,6 +72,10 @@ def test_bad_durations_are_refused(text):
 
 
 def test_purge_command_refuses_a_bad_duration():
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "purge", "--older-than", "forever"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "purge", "--older-than", "forever"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "invalid duration" in result.stderr

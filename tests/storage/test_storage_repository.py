@@ -1,4 +1,5 @@
 """The repository the Rasa actions call, exactly as in the contracts (DATABASE_URL, no url argument)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,15 @@ from bot.storage.db import session_scope
 from bot.storage.models import CheckIn, ConsentRecord, EscalationEvent, ItemAnswer, TopicSummary
 
 FOMO = dict(
-    topic="fomo", score=3.6, band="high",
+    topic="fomo",
+    score=3.6,
+    band="high",
     answers={"fomo_1": 3, "fomo_2": 4, "fomo_3": None, "fomo_4": 4, "fomo_5": 3},
-    elevated=["fomo_2", "fomo_4"], skipped=["fomo_3"], age_band="16-17", country="GB", language="en",
+    elevated=["fomo_2", "fomo_4"],
+    skipped=["fomo_3"],
+    age_band="16-17",
+    country="GB",
+    language="en",
 )
 
 
@@ -25,21 +32,31 @@ def test_consent_given_stores_the_summary_with_item_ids_and_values(db):
     assert repository.record_topic_summary("p-1", checkin_id="c-1", **FOMO) is True
 
     [checkin] = _rows(db, CheckIn)
-    assert (checkin.age_band, checkin.country, checkin.language, checkin.shared) == ("16-17", "GB", "en", False)
+    assert (checkin.age_band, checkin.country, checkin.language, checkin.shared) == (
+        "16-17",
+        "GB",
+        "en",
+        False,
+    )
     assert len(checkin.ref) == 16 and "p-1" not in checkin.ref
     [summary] = _rows(db, TopicSummary)
     assert (summary.topic, summary.score, summary.band) == ("fomo", 3.6, "high")
     answers = {a.item_id: (a.value, a.elevated, a.skipped) for a in _rows(db, ItemAnswer)}
     assert answers == {
-        "fomo_1": (3, False, False), "fomo_2": (4, True, False), "fomo_3": (None, False, True),
-        "fomo_4": (4, True, False), "fomo_5": (3, False, False),
+        "fomo_1": (3, False, False),
+        "fomo_2": (4, True, False),
+        "fomo_3": (None, False, True),
+        "fomo_4": (4, True, False),
+        "fomo_5": (3, False, False),
     }
 
 
 def test_consent_refused_stores_nothing(db):
     repository.record_consent("p-2", scope="screening", given=False)
     assert repository.record_topic_summary("p-2", checkin_id="c-1", **FOMO) is False
-    assert _rows(db, CheckIn) == [] and _rows(db, TopicSummary) == [] and _rows(db, ItemAnswer) == []
+    assert (
+        _rows(db, CheckIn) == [] and _rows(db, TopicSummary) == [] and _rows(db, ItemAnswer) == []
+    )
     assert [(c.scope, c.given) for c in _rows(db, ConsentRecord)] == [("screening", False)]
 
 
@@ -61,22 +78,42 @@ def test_upsert_per_topic_and_half_finished_checkin_keeps_earlier_topics(db):
     repository.record_topic_summary("p-4", checkin_id="c-1", **FOMO)
     # the same topic again (e.g. re-answered): replaced, not duplicated
     repository.record_topic_summary(
-        "p-4", checkin_id="c-1", topic="fomo", score=2.0, band="low",
-        answers={"fomo_1": 2, "fomo_2": 2, "fomo_3": 2}, elevated=[], skipped=[],
-        age_band=None, country=None, language=None,
+        "p-4",
+        checkin_id="c-1",
+        topic="fomo",
+        score=2.0,
+        band="low",
+        answers={"fomo_1": 2, "fomo_2": 2, "fomo_3": 2},
+        elevated=[],
+        skipped=[],
+        age_band=None,
+        country=None,
+        language=None,
     )
     # a second topic; the person then stops (no third topic): both topics are kept
     repository.record_topic_summary(
-        "p-4", checkin_id="c-1", topic="comparison", score=None, band=None,
-        answers={"comparison_1": 5, "comparison_2": None}, elevated=["comparison_1"], skipped=["comparison_2"],
-        age_band=None, country=None, language=None,
+        "p-4",
+        checkin_id="c-1",
+        topic="comparison",
+        score=None,
+        band=None,
+        answers={"comparison_1": 5, "comparison_2": None},
+        elevated=["comparison_1"],
+        skipped=["comparison_2"],
+        age_band=None,
+        country=None,
+        language=None,
     )
     summaries = {s.topic: (s.score, s.band) for s in _rows(db, TopicSummary)}
     assert summaries == {"fomo": (2.0, "low"), "comparison": (None, None)}
     [checkin] = _rows(db, CheckIn)
     assert (checkin.age_band, checkin.country) == ("16-17", "GB")  # None did not overwrite
     assert sorted((a.item_id, a.value) for a in _rows(db, ItemAnswer)) == [
-        ("comparison_1", 5), ("comparison_2", None), ("fomo_1", 2), ("fomo_2", 2), ("fomo_3", 2),
+        ("comparison_1", 5),
+        ("comparison_2", None),
+        ("fomo_1", 2),
+        ("fomo_2", 2),
+        ("fomo_3", 2),
     ]
 
 
@@ -95,19 +132,25 @@ def test_escalation_without_consent_is_a_bare_count(db):
     repository.record_escalation(level="concern", category="abuse", pseudonym=None)
     events = _rows(db, EscalationEvent)
     assert [(e.level, e.category, e.pseudonym, e.checkin_pk) for e in events] == [
-        ("urgent", "self_harm", None, None), ("concern", "abuse", None, None),
+        ("urgent", "self_harm", None, None),
+        ("concern", "abuse", None, None),
     ]
 
 
 def test_escalation_with_consent_is_linked_to_the_running_checkin(db):
     repository.record_consent("p-6", scope="screening", given=True)
-    repository.record_escalation(level="concern", category="self_harm", pseudonym="p-6")  # before any summary
+    repository.record_escalation(
+        level="concern", category="self_harm", pseudonym="p-6"
+    )  # before any summary
     repository.record_topic_summary("p-6", checkin_id="c-1", **FOMO)
-    repository.record_escalation(level="urgent", category="self_harm", pseudonym="p-6")  # during the check-in
+    repository.record_escalation(
+        level="urgent", category="self_harm", pseudonym="p-6"
+    )  # during the check-in
     [checkin] = _rows(db, CheckIn)
     events = _rows(db, EscalationEvent)
     assert [(e.level, e.pseudonym, e.checkin_pk) for e in events] == [
-        ("concern", "p-6", checkin.id), ("urgent", "p-6", checkin.id),
+        ("concern", "p-6", checkin.id),
+        ("urgent", "p-6", checkin.id),
     ]
 
 
@@ -122,9 +165,17 @@ def test_item_ids_must_be_codes_not_text(db):
     repository.record_consent("p-7", scope="screening", given=True)
     with pytest.raises(ValueError):
         repository.record_topic_summary(
-            "p-7", checkin_id="c-1", topic="fomo", score=1.0, band="low",
-            answers={"How often do you feel bad?": 1}, elevated=[], skipped=[],
-            age_band=None, country=None, language=None,
+            "p-7",
+            checkin_id="c-1",
+            topic="fomo",
+            score=1.0,
+            band="low",
+            answers={"How often do you feel bad?": 1},
+            elevated=[],
+            skipped=[],
+            age_band=None,
+            country=None,
+            language=None,
         )
 
 
@@ -138,6 +189,15 @@ def test_no_message_text_column_exists(db):
     from bot.storage.models import Base
 
     names = {c.name for t in Base.metadata.tables.values() for c in t.columns}
-    assert not names & {"text", "message", "message_text", "content", "body", "name", "first_name", "username"}
+    assert not names & {
+        "text",
+        "message",
+        "message_text",
+        "content",
+        "body",
+        "name",
+        "first_name",
+        "username",
+    }
     with session_scope(db) as session:
         assert session.execute(text("SELECT count(*) FROM checkins")).scalar_one() == 0

@@ -1,4 +1,5 @@
 """The review page's queries on SQLite and PostgreSQL: only shared check-ins, filters, chart counts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +7,13 @@ import datetime as dt
 from sqlalchemy import update
 
 from bot.review.queries import (
-    NOT_SCORED, Filters, band_distribution, checkins_per_week, escalations_per_week, get_checkin, list_checkins,
+    NOT_SCORED,
+    Filters,
+    band_distribution,
+    checkins_per_week,
+    escalations_per_week,
+    get_checkin,
+    list_checkins,
 )
 from bot.storage import repository
 from bot.storage.db import session_scope
@@ -16,8 +23,17 @@ from bot.storage.models import CheckIn, utcnow
 def _checkin(pseudonym: str, band: str | None, *, shared: bool, escalate: bool = False) -> None:
     repository.record_consent(pseudonym, scope="screening", given=True)
     repository.record_topic_summary(
-        pseudonym, checkin_id="c", topic="fomo", score=None if band is None else 3.0, band=band,
-        answers={"fomo_1": 3}, elevated=[], skipped=[], age_band="18-21", country="NL", language="nl",
+        pseudonym,
+        checkin_id="c",
+        topic="fomo",
+        score=None if band is None else 3.0,
+        band=band,
+        answers={"fomo_1": 3},
+        elevated=[],
+        skipped=[],
+        age_band="18-21",
+        country="NL",
+        language="nl",
     )
     if escalate:
         repository.record_escalation(level="urgent", category="abuse", pseudonym=pseudonym)
@@ -31,7 +47,11 @@ def test_list_filters_and_charts(db):
     _checkin("p-private", "high", shared=False, escalate=True)
     repository.record_escalation(level="concern", category="self_harm", pseudonym=None)
     with session_scope(db, write=True) as session:  # one shared check-in is from last month
-        session.execute(update(CheckIn).where(CheckIn.pseudonym == "p-low").values(created_at=utcnow() - dt.timedelta(days=30)))
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.pseudonym == "p-low")
+            .values(created_at=utcnow() - dt.timedelta(days=30))
+        )
 
     today = utcnow().date()
     with session_scope(db) as session:
@@ -49,9 +69,11 @@ def test_list_filters_and_charts(db):
         page, total = list_checkins(session, Filters(), limit=2, offset=2)
         assert total == 3 and len(page) == 1
 
-        private_ref = session.execute(
-            CheckIn.__table__.select().where(CheckIn.pseudonym == "p-private")
-        ).mappings().one()["ref"]
+        private_ref = (
+            session.execute(CheckIn.__table__.select().where(CheckIn.pseudonym == "p-private"))
+            .mappings()
+            .one()["ref"]
+        )
         assert get_checkin(session, private_ref) is None
         assert get_checkin(session, rows[0].ref).ref == rows[0].ref
 

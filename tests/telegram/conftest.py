@@ -1,4 +1,5 @@
 """Fixtures for the Telegram tests: the stand-in Bot API and the real front end in a thread."""
+
 from __future__ import annotations
 
 import logging
@@ -6,8 +7,8 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
-from bot.gateway.core import BUSY_NOTE_SECONDS
 from bot.gateway import Gateway
+from bot.gateway.core import BUSY_NOTE_SECONDS
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.telegram.app import QUIET_LOGGERS, TelegramSettings, quiet_third_party_loggers
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -47,11 +48,19 @@ def start_front_end(fake_api: FakeBotApi, pseudonymiser: Pseudonymiser) -> Itera
     Rasa that assert whole turns on a machine whose speed they do not control."""
     running: List[FrontEndThread] = []
 
-    def start(rasa_url: str, *, action_url: Optional[str] = None, timeout: float = 10.0,
-              gateway: Optional[Gateway] = None, settings: Optional[TelegramSettings] = None,
-              busy_after: Optional[float] = BUSY_NOTE_SECONDS) -> FrontEndThread:
+    def start(
+        rasa_url: str,
+        *,
+        action_url: Optional[str] = None,
+        timeout: float = 10.0,
+        gateway: Optional[Gateway] = None,
+        settings: Optional[TelegramSettings] = None,
+        busy_after: Optional[float] = BUSY_NOTE_SECONDS,
+    ) -> FrontEndThread:
         settings = settings or TelegramSettings(token=fake_api.token, base_url=fake_api.base_url)
-        gateway = gateway or Gateway(rasa_url, action_url=action_url, timeout=timeout, busy_after=busy_after)
+        gateway = gateway or Gateway(
+            rasa_url, action_url=action_url, timeout=timeout, busy_after=busy_after
+        )
         front_end = FrontEndThread(settings, gateway, pseudonymiser).start()
         running.append(front_end)
         if settings.webhook_url:

@@ -14,6 +14,7 @@ a failed delivery retried after a pause; getUpdates then answers 409, as Telegra
 
 Runs its own event loop in a thread; every public method is thread-safe and synchronous.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Deque, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 from aiohttp import web
 
@@ -33,7 +34,14 @@ BOT_USERNAME = "scrollcheck_test_bot"
 # Deliberately not shaped like a real BotFather token (digits:35 characters), so no secret
 # scanner mistakes it for one; PTB only needs it non-empty.
 DEFAULT_TOKEN = "0:stand-in-not-a-real-token"
-JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "scope", "link_preview_options", "entities"}
+JSON_FIELDS = {
+    "reply_markup",
+    "commands",
+    "allowed_updates",
+    "scope",
+    "link_preview_options",
+    "entities",
+}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
 
 
@@ -48,15 +56,25 @@ class FakeUser:
     language_code: Optional[str] = "en"
 
     def as_user(self) -> Dict[str, Any]:
-        user = {"id": self.id, "is_bot": False, "first_name": self.first_name,
-                "last_name": self.last_name, "username": self.username}
+        user = {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "username": self.username,
+        }
         if self.language_code:
             user["language_code"] = self.language_code
         return user
 
     def as_private_chat(self) -> Dict[str, Any]:
-        return {"id": self.id, "type": "private", "first_name": self.first_name,
-                "last_name": self.last_name, "username": self.username}
+        return {
+            "id": self.id,
+            "type": "private",
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "username": self.username,
+        }
 
 
 @dataclass
@@ -79,7 +97,9 @@ class _State:
     updates: List[Dict[str, Any]] = field(default_factory=list)
     calls: List[ApiCall] = field(default_factory=list)
     chats: Dict[int, Dict[str, Any]] = field(default_factory=dict)
-    messages: Dict[int, Dict[int, Dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    messages: Dict[int, Dict[int, Dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     sent: Dict[int, List[int]] = field(default_factory=lambda: defaultdict(list))
     open_queries: Dict[str, int] = field(default_factory=dict)
     answered_queries: Dict[str, Optional[str]] = field(default_factory=dict)
@@ -101,8 +121,8 @@ class FakeBotApi:
         self._new_update: Optional[asyncio.Event] = None
         self._thread: Optional[threading.Thread] = None
         self._delivery: Optional["asyncio.Task[None]"] = None
-        self.webhook_deliveries = 0   # updates delivered to a webhook with a 2xx (for tests)
-        self.webhook_retries = 0      # deliveries that failed and were tried again
+        self.webhook_deliveries = 0  # updates delivered to a webhook with a 2xx (for tests)
+        self.webhook_retries = 0  # deliveries that failed and were tried again
         self.port = 0
 
     # -- lifecycle
@@ -149,9 +169,14 @@ class FakeBotApi:
 
     # -- test controls
 
-    def fail_next(self, method: str, *, status: int = 429, retry_after: Optional[int] = None, times: int = 1) -> None:
-        descriptions = {429: f"Too Many Requests: retry after {retry_after}", 502: "Bad Gateway",
-                        500: "Internal Server Error"}
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: Optional[int] = None, times: int = 1
+    ) -> None:
+        descriptions = {
+            429: f"Too Many Requests: retry after {retry_after}",
+            502: "Bad Gateway",
+            500: "Internal Server Error",
+        }
         with self._lock:
             for _ in range(times):
                 self._state.faults[method].append(
@@ -198,7 +223,9 @@ class FakeBotApi:
         with self._lock:
             return self._state.answered_queries[query_id] or ""
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02) -> Any:
+    def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
@@ -208,10 +235,16 @@ class FakeBotApi:
                 raise AssertionError(f"timed out after {timeout} s waiting for the bot")
             time.sleep(interval)
 
-    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> List[Dict[str, Any]]:
-        return self.wait_for(lambda: len(self.bot_messages(chat_id)) >= count and self.bot_messages(chat_id), timeout)
+    def wait_for_messages(
+        self, chat_id: int, count: int, timeout: float = 15.0
+    ) -> List[Dict[str, Any]]:
+        return self.wait_for(
+            lambda: len(self.bot_messages(chat_id)) >= count and self.bot_messages(chat_id), timeout
+        )
 
-    def wait_for_turn(self, chat_id: int, already: int, *, timeout: float = 20.0, quiet: float = 0.4) -> List[Dict[str, Any]]:
+    def wait_for_turn(
+        self, chat_id: int, already: int, *, timeout: float = 20.0, quiet: float = 0.4
+    ) -> List[Dict[str, Any]]:
         """The bot's new messages after `already`: waits for the first, then for `quiet` seconds of silence."""
         self.wait_for(lambda: len(self.bot_messages(chat_id)) > already, timeout)
         count, since = len(self.bot_messages(chat_id)), time.monotonic()
@@ -237,18 +270,32 @@ class FakeBotApi:
         self._loop.call_soon_threadsafe(self._new_update.set)
         return update
 
-    def _user_message(self, user: FakeUser, chat: Optional[Dict[str, Any]] = None, **content: Any) -> Dict[str, Any]:
+    def _user_message(
+        self, user: FakeUser, chat: Optional[Dict[str, Any]] = None, **content: Any
+    ) -> Dict[str, Any]:
         chat = chat or user.as_private_chat()
         with self._lock:
             self._state.chats[chat["id"]] = chat
-        return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "from": user.as_user(), **content}
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user.as_user(),
+            **content,
+        }
 
     def send_text(self, user: FakeUser, text: str) -> Dict[str, Any]:
         content: Dict[str, Any] = {"text": text}
         command_match = re.match(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?", text)
         if command_match:  # Telegram marks a leading /command as a bot_command entity
             command = command_match.group(0)
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}]
+            content["entities"] = [
+                {
+                    "type": "bot_command",
+                    "offset": 0,
+                    "length": len(command.encode("utf-16-le")) // 2,
+                }
+            ]
         return self._push({"message": self._user_message(user, **content)})
 
     def send_command(self, user: FakeUser, command: str) -> Dict[str, Any]:
@@ -264,18 +311,35 @@ class FakeBotApi:
         message.update(text=new_text, edit_date=int(time.time()))
         return self._push({"edited_message": message})
 
-    def send_non_text(self, user: FakeUser, kind: str, caption: Optional[str] = None) -> Dict[str, Any]:
+    def send_non_text(
+        self, user: FakeUser, kind: str, caption: Optional[str] = None
+    ) -> Dict[str, Any]:
         file_id = {"file_id": f"file-{next(self._ids)}", "file_unique_id": f"u{next(self._ids)}"}
         contents: Dict[str, Dict[str, Any]] = {
-            "sticker": {"sticker": {**file_id, "width": 512, "height": 512, "is_animated": False,
-                                    "is_video": False, "type": "regular", "emoji": "😀"}},
+            "sticker": {
+                "sticker": {
+                    **file_id,
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                    "emoji": "😀",
+                }
+            },
             "photo": {"photo": [{**file_id, "width": 90, "height": 90}]},
             "voice": {"voice": {**file_id, "duration": 3}},
             "video": {"video": {**file_id, "width": 640, "height": 360, "duration": 4}},
             "document": {"document": {**file_id, "file_name": "notes.pdf"}},
             "location": {"location": {"latitude": 52.37, "longitude": 4.89}},
-            "contact": {"contact": {"phone_number": "+31612345678", "first_name": "Contactina",
-                                    "last_name": "Friendly", "user_id": 4242424242}},
+            "contact": {
+                "contact": {
+                    "phone_number": "+31612345678",
+                    "first_name": "Contactina",
+                    "last_name": "Friendly",
+                    "user_id": 4242424242,
+                }
+            },
         }
         content = dict(contents[kind])
         if caption is not None:
@@ -285,9 +349,15 @@ class FakeBotApi:
     def press(self, user: FakeUser, message: Dict[str, Any], title: str) -> str:
         """Press the button titled `title` on one of the bot's messages; returns the query id."""
         current = self.message(message["chat"]["id"], message["message_id"])
-        buttons = [b for row in (current.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+        buttons = [
+            b for row in (current.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+        ]
         if not buttons:  # the keyboard was removed: Telegram would not let the user press it
-            buttons = [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+            buttons = [
+                b
+                for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row
+            ]
         matches = [b for b in buttons if b["text"] == title]
         if not matches:
             raise AssertionError(f"no button {title!r} in {[b['text'] for b in buttons]}")
@@ -297,8 +367,17 @@ class FakeBotApi:
         query_id = str(next(self._ids) * 7919)
         with self._lock:
             self._state.open_queries[query_id] = message["chat"]["id"]
-        self._push({"callback_query": {"id": query_id, "from": user.as_user(), "message": message,
-                                       "chat_instance": "ci-1", "data": data}})
+        self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.as_user(),
+                    "message": message,
+                    "chat_instance": "ci-1",
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     # -- the HTTP side
@@ -328,13 +407,23 @@ class FakeBotApi:
         return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, params: Dict[str, Any]) -> Dict[str, Any]:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "scrollcheck", "username": BOT_USERNAME,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "scrollcheck",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _api_getUpdates(self, params: Dict[str, Any]) -> List[Dict[str, Any]]:
         with self._lock:
             if self._state.webhook.get("url"):
-                raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+                raise _ApiError(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                )
         offset, limit = params.get("offset") or 0, params.get("limit") or 100
         timeout = min(float(params.get("timeout") or 0), 10.0)
         allowed = params.get("allowed_updates") or None
@@ -343,7 +432,11 @@ class FakeBotApi:
         while True:
             with self._lock:
                 self._state.updates = [u for u in self._state.updates if u["update_id"] >= offset]
-                ready = [u for u in self._state.updates if allowed is None or (set(u) - {"update_id"}) & set(allowed)]
+                ready = [
+                    u
+                    for u in self._state.updates
+                    if allowed is None or (set(u) - {"update_id"}) & set(allowed)
+                ]
                 ready = ready[:limit]
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0:
@@ -366,8 +459,13 @@ class FakeBotApi:
             raise _ApiError(400, "Bad Request: message is too long")
         markup = params.get("reply_markup")
         _check_markup(markup)
-        message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
-                   "from": await self._api_getMe({}), "text": text}
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": await self._api_getMe({}),
+            "text": text,
+        }
         if markup:
             message["reply_markup"] = markup
         with self._lock:
@@ -384,9 +482,12 @@ class FakeBotApi:
             if message is None:
                 raise _ApiError(400, "Bad Request: message to edit not found")
             if (message.get("reply_markup") or None) == markup:
-                raise _ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                     "and reply markup are exactly the same as a current content and reply "
-                                     "markup of the message")
+                raise _ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content "
+                    "and reply markup are exactly the same as a current content and reply "
+                    "markup of the message",
+                )
             if markup:
                 message["reply_markup"] = markup
             else:
@@ -397,7 +498,10 @@ class FakeBotApi:
         query_id = str(params.get("callback_query_id"))
         with self._lock:
             if query_id not in self._state.open_queries:
-                raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+                raise _ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID is invalid",
+                )
             del self._state.open_queries[query_id]
             self._state.answered_queries[query_id] = params.get("text")
         return True
@@ -445,11 +549,15 @@ class FakeBotApi:
 
         assert self._new_update is not None
         queues: Dict[Any, Deque[Dict[str, Any]]] = {}
+        senders: Set["asyncio.Future[None]"] = set()
         with self._lock:
             limit = int(self._state.webhook.get("max_connections") or 40)
         slots = asyncio.Semaphore(limit)
-        connector = aiohttp.TCPConnector(ssl=False, limit=limit)  # the test's proxy has a self-signed certificate
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        # The test's proxy has a self-signed certificate.
+        connector = aiohttp.TCPConnector(ssl=False, limit=limit)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+        ) as session:
             while True:
                 self._new_update.clear()
                 with self._lock:
@@ -460,10 +568,19 @@ class FakeBotApi:
                         queues[key].append(update)
                     else:
                         queues[key] = deque([update])
-                        asyncio.ensure_future(self._send_chat(session, slots, queues, key))
+                        # Kept until done: the loop holds tasks only weakly.
+                        sender = asyncio.ensure_future(self._send_chat(session, slots, queues, key))
+                        senders.add(sender)
+                        sender.add_done_callback(senders.discard)
                 await self._new_update.wait()
 
-    async def _send_chat(self, session: Any, slots: asyncio.Semaphore, queues: Dict[Any, Deque[Dict[str, Any]]], key: Any) -> None:
+    async def _send_chat(
+        self,
+        session: Any,
+        slots: asyncio.Semaphore,
+        queues: Dict[Any, Deque[Dict[str, Any]]],
+        key: Any,
+    ) -> None:
         queue = queues[key]
         try:
             while queue:
@@ -476,7 +593,9 @@ class FakeBotApi:
         finally:
             del queues[key]
 
-    async def _post_update(self, session: Any, slots: asyncio.Semaphore, update: Dict[str, Any]) -> bool:
+    async def _post_update(
+        self, session: Any, slots: asyncio.Semaphore, update: Dict[str, Any]
+    ) -> bool:
         with self._lock:
             url = self._state.webhook.get("url")
             secret = self._state.webhook.get("secret_token")
@@ -518,7 +637,9 @@ class _ApiError(Exception):
         self.description = description
 
 
-def _error(status: int, description: str, parameters: Optional[Dict[str, Any]] = None) -> web.Response:
+def _error(
+    status: int, description: str, parameters: Optional[Dict[str, Any]] = None
+) -> web.Response:
     body: Dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
         body["parameters"] = parameters
@@ -527,7 +648,7 @@ def _error(status: int, description: str, parameters: Optional[Dict[str, Any]] =
 
 def _chat_key(update: Dict[str, Any]) -> Any:
     """The chat an update belongs to (its sender for one without a chat)."""
-    for kind, body in update.items():
+    for body in update.values():
         if isinstance(body, dict):
             chat = body.get("chat") or (body.get("message") or {}).get("chat")
             if isinstance(chat, dict) and "id" in chat:
@@ -544,7 +665,9 @@ def _check_markup(markup: Optional[Dict[str, Any]]) -> None:
             if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
                 raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
             if not button.get("text"):
-                raise _ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+                raise _ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
 
 
 async def _params(request: web.Request) -> Dict[str, Any]:

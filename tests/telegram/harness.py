@@ -1,6 +1,7 @@
 """Runs the real Telegram front end (build_application + run, as `scrollcheck telegram` does) in a
 thread with its own event loop, against the stand-in Bot API. Tests drive it only through the
 stand-in, exactly as Telegram users would."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,9 @@ from tests.telegram.fake_bot_api import FakeBotApi, FakeUser
 
 
 class FrontEndThread:
-    def __init__(self, settings: TelegramSettings, gateway: Gateway, pseudonymiser: Pseudonymiser) -> None:
+    def __init__(
+        self, settings: TelegramSettings, gateway: Gateway, pseudonymiser: Pseudonymiser
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.pseudonymiser = pseudonymiser
@@ -41,7 +44,9 @@ class FrontEndThread:
             self.loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self.loop)
             try:
-                self.application = build_application(self.settings, self.gateway, self.pseudonymiser)
+                self.application = build_application(
+                    self.settings, self.gateway, self.pseudonymiser
+                )
                 built.set()
                 run(self.application, self.settings, handle_signals=False, poll_timeout=1)
             except BaseException as exc:  # surfaced by stop()
@@ -99,28 +104,42 @@ class Conversation:
     def messages(self) -> List[Dict[str, Any]]:
         return self.api.bot_messages(self.chat_id)
 
-    def say(self, text: str, *, quiet: float = 0.4, timeout: float = 30.0,
-            until: Optional[str] = None) -> List[Dict[str, Any]]:
+    def say(
+        self, text: str, *, quiet: float = 0.4, timeout: float = 30.0, until: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
         """Send `text`; the bot's messages of that turn. A safety reply comes before Rasa's part
         of the turn, so `until` (a text) waits for that later part too."""
         before = len(self.messages())
         self.api.send_text(self.user, text)
         return self._turn(before, quiet, timeout, until)
 
-    def press(self, message: Dict[str, Any], title: str, *, quiet: float = 0.4, timeout: float = 30.0,
-              until: Optional[str] = None) -> List[Dict[str, Any]]:
+    def press(
+        self,
+        message: Dict[str, Any],
+        title: str,
+        *,
+        quiet: float = 0.4,
+        timeout: float = 30.0,
+        until: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
         before = len(self.messages())
         self.api.press(self.user, message, title)
         return self._turn(before, quiet, timeout, until)
 
-    def _turn(self, before: int, quiet: float, timeout: float, until: Optional[str]) -> List[Dict[str, Any]]:
+    def _turn(
+        self, before: int, quiet: float, timeout: float, until: Optional[str]
+    ) -> List[Dict[str, Any]]:
         if until is not None:
-            wait_until(lambda: until in [m["text"] for m in self.messages()[before:]], timeout=timeout)
+            wait_until(
+                lambda: until in [m["text"] for m in self.messages()[before:]], timeout=timeout
+            )
         return self.api.wait_for_turn(self.chat_id, before, quiet=quiet, timeout=timeout)
 
 
 def buttons_of(message: Dict[str, Any]) -> List[Dict[str, str]]:
-    return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+    return [
+        b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row
+    ]
 
 
 def last_with_buttons(messages: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:

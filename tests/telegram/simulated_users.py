@@ -8,6 +8,7 @@ a think time drawn from an exponential distribution. `Load` records, per turn, w
 reply arrived, whether it was the fail-safe ("briefly unavailable") or a busy note, and which
 chats got stuck (no answer in time, or no button to press: the conversation took a wrong turn).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,28 +19,73 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from tests.telegram.fake_bot_api import FakeBotApi, FakeUser
 
-REPLY_TIMEOUT = 30.0      # a message with no answer in this long counts as lost
-QUIET = 1.0               # a turn without a question (buttons) ends after this much silence
+REPLY_TIMEOUT = 30.0  # a message with no answer in this long counts as lost
+QUIET = 1.0  # a turn without a question (buttons) ends after this much silence
 RISK_TEXT = "honestly i just want to die"
 
 # Scripts: ("say", text) or ("press", button title). All English, all ending the check-in.
 ANSWERS = ["Often", "Sometimes", "Very often", "Rarely", "Never"]
-BUTTONS = [("say", "/start"), ("press", "Yes, that's OK"), ("press", "16–17"), ("press", "UK"),
-           ("press", "Fear of missing out"), *[("press", a) for a in ANSWERS], ("press", "Yes, share it")]
-FREE_TEXT = [("say", "/start"), ("say", "yeah sure"), ("say", "im 16"), ("say", "ireland"), ("say", "comparing myself to others"),
-             ("say", "sometimes"), ("say", "a lot"), ("say", "hardly ever"), ("say", "all the time tbh"), ("say", "never"),
-             ("say", "no")]
-INTERRUPTED = [("say", "/start"), ("say", "yes"), ("say", "why do you even ask that"), ("say", "17"), ("say", "uk"),
-               ("say", "cyberbullying"), ("say", "never"), ("say", "what happens to my answers?"), ("say", "rarely"),
-               ("say", "sometimes"), ("say", "never"), ("say", "rarely"), ("say", "yes")]
-RISKY = [("say", "/start"), ("press", "Yes, that's OK"), ("press", "18–25"), ("press", "UK"),
-         ("press", "Fear of missing out"), ("press", "Often"), ("say", RISK_TEXT), ("press", "No"), ("press", "Back to the check-in"),
-         *[("press", a) for a in ANSWERS[1:]], ("press", "No, keep it private")]
+BUTTONS = [
+    ("say", "/start"),
+    ("press", "Yes, that's OK"),
+    ("press", "16–17"),
+    ("press", "UK"),
+    ("press", "Fear of missing out"),
+    *[("press", a) for a in ANSWERS],
+    ("press", "Yes, share it"),
+]
+FREE_TEXT = [
+    ("say", "/start"),
+    ("say", "yeah sure"),
+    ("say", "im 16"),
+    ("say", "ireland"),
+    ("say", "comparing myself to others"),
+    ("say", "sometimes"),
+    ("say", "a lot"),
+    ("say", "hardly ever"),
+    ("say", "all the time tbh"),
+    ("say", "never"),
+    ("say", "no"),
+]
+INTERRUPTED = [
+    ("say", "/start"),
+    ("say", "yes"),
+    ("say", "why do you even ask that"),
+    ("say", "17"),
+    ("say", "uk"),
+    ("say", "cyberbullying"),
+    ("say", "never"),
+    ("say", "what happens to my answers?"),
+    ("say", "rarely"),
+    ("say", "sometimes"),
+    ("say", "never"),
+    ("say", "rarely"),
+    ("say", "yes"),
+]
+RISKY = [
+    ("say", "/start"),
+    ("press", "Yes, that's OK"),
+    ("press", "18–25"),
+    ("press", "UK"),
+    ("press", "Fear of missing out"),
+    ("press", "Often"),
+    ("say", RISK_TEXT),
+    ("press", "No"),
+    ("press", "Back to the check-in"),
+    *[("press", a) for a in ANSWERS[1:]],
+    ("press", "No, keep it private"),
+]
 SCRIPTS = {"buttons": BUTTONS, "free text": FREE_TEXT, "interruptions": INTERRUPTED}
 
 
 def make_user(user_id: int) -> FakeUser:
-    return FakeUser(id=user_id, first_name=f"Bench{user_id}", last_name="Load", username=f"bench_{user_id}", language_code="en-GB")
+    return FakeUser(
+        id=user_id,
+        first_name=f"Bench{user_id}",
+        last_name="Load",
+        username=f"bench_{user_id}",
+        language_code="en-GB",
+    )
 
 
 def script_for(index: int) -> Tuple[str, List[Tuple[str, str]]]:
@@ -51,13 +97,14 @@ def script_for(index: int) -> Tuple[str, List[Tuple[str, str]]]:
 
 # --- the stand-in Bot API, with the arrival time of every bot message ------------------------------
 
+
 class TimedBotApi(FakeBotApi):
     """The tests' stand-in Bot API that also tells the benchmark when each bot message arrives."""
 
     def __init__(self) -> None:
         super().__init__()
         self.listener: Optional[Any] = None
-        self.typing: Dict[Any, List[float]] = {}   # chat id -> when "typing…" was shown
+        self.typing: Dict[Any, List[float]] = {}  # chat id -> when "typing…" was shown
 
     async def _api_sendMessage(self, params: Dict[str, Any]) -> Dict[str, Any]:
         message = await super()._api_sendMessage(params)
@@ -74,12 +121,12 @@ class TimedBotApi(FakeBotApi):
 @dataclass
 class Turn:
     sent: float
-    first: Optional[float] = None     # the first message of the answer (a "busy" note is not one)
+    first: Optional[float] = None  # the first message of the answer (a "busy" note is not one)
     unavailable: bool = False
     busy: bool = False
-    busy_at: Optional[float] = None   # when the "lots of people are chatting" note came
+    busy_at: Optional[float] = None  # when the "lots of people are chatting" note came
     risk: bool = False
-    last: bool = False                # the script's last step: its answer has no buttons
+    last: bool = False  # the script's last step: its answer has no buttons
 
 
 @dataclass
@@ -88,7 +135,7 @@ class Chat:
     script: List[Tuple[str, str]]
     arrivals: "asyncio.Queue[Tuple[Dict[str, Any], float]]" = field(default_factory=asyncio.Queue)
     turns: List[Turn] = field(default_factory=list)
-    sent: List[Tuple[str, str]] = field(default_factory=list)   # the steps sent, retries included
+    sent: List[Tuple[str, str]] = field(default_factory=list)  # the steps sent, retries included
     last_with_buttons: Optional[Dict[str, Any]] = None
     stuck: Optional[str] = None
 
@@ -102,8 +149,14 @@ def announced_within(api: TimedBotApi, chat: "Chat", turn: Turn, seconds: float)
 
 class Load:
     def __init__(
-        self, api: TimedBotApi, unavailable_prefix: str, busy_prefix: str, think_mean: float, seed: int,
-        *, retries: int = 0,
+        self,
+        api: TimedBotApi,
+        unavailable_prefix: str,
+        busy_prefix: str,
+        think_mean: float,
+        seed: int,
+        *,
+        retries: int = 0,
     ) -> None:
         self.api, self.unavailable_prefix, self.think_mean = api, unavailable_prefix, think_mean
         self.busy_prefix = busy_prefix
@@ -113,7 +166,9 @@ class Load:
         self.rng = random.Random(seed)
         self.chats: Dict[int, Chat] = {}
         self.loop = asyncio.get_running_loop()
-        api.listener = lambda message, at: self.loop.call_soon_threadsafe(self._arrived, message, at)
+        api.listener = lambda message, at: self.loop.call_soon_threadsafe(
+            self._arrived, message, at
+        )
 
     def _arrived(self, message: Dict[str, Any], at: float) -> None:
         chat = self.chats.get(message["chat"]["id"])
@@ -141,7 +196,9 @@ class Load:
             await asyncio.sleep(self.rng.expovariate(1 / self.think_mean))
         while not chat.arrivals.empty():  # late messages of an earlier turn
             chat.arrivals.get_nowait()
-        turn = Turn(sent=time.monotonic(), risk=value == RISK_TEXT, last=step == len(chat.script) - 1)
+        turn = Turn(
+            sent=time.monotonic(), risk=value == RISK_TEXT, last=step == len(chat.script) - 1
+        )
         if kind == "say":
             self.api.send_text(chat.user, value)
         else:
@@ -162,7 +219,9 @@ class Load:
         message the Yes/No follow-up after the crisis reply), or for the last step a quiet second."""
         deadline = turn.sent + REPLY_TIMEOUT
         while True:
-            timeout = QUIET if (turn.last and turn.first is not None) else deadline - time.monotonic()
+            timeout = (
+                QUIET if (turn.last and turn.first is not None) else deadline - time.monotonic()
+            )
             try:
                 message, at = await asyncio.wait_for(chat.arrivals.get(), max(timeout, 0.01))
             except asyncio.TimeoutError:
@@ -182,6 +241,8 @@ class Load:
                     return True  # the user will try again
             if message.get("reply_markup"):
                 chat.last_with_buttons = message
-                titles = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+                titles = [
+                    b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+                ]
                 if not turn.risk or "No" in titles:
                     return True

@@ -11,6 +11,7 @@ directory and anything the run wrote under the project's var/ is scanned for the
 Telegram ids, first and last names and usernames (tests/privacy_scan.py). Identifiers may appear
 nowhere; message texts only in Rasa's `events` table, which the retention purge deletes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,8 @@ from tests.telegram.test_telegram_with_rasa import CheckIn, response, texts_of
 pytestmark = pytest.mark.rasa
 
 RISK_TEXT = "honestly i want to kill myself"
-FORGOTTEN_TEXTS = ["all the time tbh", RISK_TEXT]              # sent by the user who then uses /forget
-KEPT_TEXTS = ["hardly ever", "i feel kinda left out lately"]   # sent by the user who stays
+FORGOTTEN_TEXTS = ["all the time tbh", RISK_TEXT]  # sent by the user who then uses /forget
+KEPT_TEXTS = ["hardly ever", "i feel kinda left out lately"]  # sent by the user who stays
 
 
 @pytest.fixture
@@ -56,14 +57,24 @@ def front_end_log(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def running(front_end_log: Path, start_front_end, rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", rasa_stack.database_url)  # the gateway's erasure, same database
-    return start_front_end(rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=20.0, busy_after=None)
+def running(
+    front_end_log: Path, start_front_end, rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv(
+        "DATABASE_URL", rasa_stack.database_url
+    )  # the gateway's erasure, same database
+    return start_front_end(
+        rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=20.0, busy_after=None
+    )
 
 
 def identifiers(user: FakeUser, who: str) -> List[Needle]:
-    return [Needle(f"{who}'s Telegram id", str(user.id), True), Needle(f"{who}'s first name", user.first_name, True),
-            Needle(f"{who}'s last name", user.last_name or "", True), Needle(f"{who}'s username", user.username or "", True)]
+    return [
+        Needle(f"{who}'s Telegram id", str(user.id), True),
+        Needle(f"{who}'s first name", user.first_name, True),
+        Needle(f"{who}'s last name", user.last_name or "", True),
+        Needle(f"{who}'s username", user.username or "", True),
+    ]
 
 
 def short_check_in(chat: Conversation, age: str, topic: str, answer: str) -> CheckIn:
@@ -80,7 +91,11 @@ def short_check_in(chat: Conversation, age: str, topic: str, answer: str) -> Che
 
 
 def test_no_text_id_or_name_outside_the_purged_tracker_table(
-    running, front_end_log: Path, fake_api: FakeBotApi, rasa_stack: RasaStack, pseudonymiser: Pseudonymiser,
+    running,
+    front_end_log: Path,
+    fake_api: FakeBotApi,
+    rasa_stack: RasaStack,
+    pseudonymiser: Pseudonymiser,
 ) -> None:
     started = time.time()
     leaving = Conversation(fake_api, distinctive_user(language_code="en-GB"))
@@ -101,14 +116,27 @@ def test_no_text_id_or_name_outside_the_purged_tracker_table(
     checkin = short_check_in(staying, "13–15", "Comparing myself to others", KEPT_TEXTS[0])
     checkin.say(KEPT_TEXTS[1])
 
-    needles = [*identifiers(leaving.user, "the leaver"), *identifiers(staying.user, "the stayer"),
-               Needle("the bot token", fake_api.token, True),
-               *(Needle(f"message {text!r}", text, False) for text in FORGOTTEN_TEXTS + KEPT_TEXTS)]
+    needles = [
+        *identifiers(leaving.user, "the leaver"),
+        *identifiers(staying.user, "the stayer"),
+        Needle("the bot token", fake_api.token, True),
+        *(Needle(f"message {text!r}", text, False) for text in FORGOTTEN_TEXTS + KEPT_TEXTS),
+    ]
     var = PROJECT_ROOT / "var"
-    written_in_var = [p for p in var.rglob("*") if p.is_file() and p.stat().st_mtime >= started] if var.exists() else []
-    files = sorted(p for p in rasa_stack.workdir.rglob("*") if p.is_file()) + [front_end_log] + written_in_var
+    written_in_var = (
+        [p for p in var.rglob("*") if p.is_file() and p.stat().st_mtime >= started]
+        if var.exists()
+        else []
+    )
+    files = (
+        sorted(p for p in rasa_stack.workdir.rglob("*") if p.is_file())
+        + [front_end_log]
+        + written_in_var
+    )
     logs = [p for p in files if p.suffix == ".log"]
-    assert {p.name for p in logs} >= {"actions.log", "rasa.log", "front-end.log"}, [p.name for p in files]
+    assert {p.name for p in logs} >= {"actions.log", "rasa.log", "front-end.log"}, [
+        p.name for p in files
+    ]
     assert rasa_stack.db_path in files and rasa_stack.workdir / "endpoints.yml" in files
 
     in_tables = database_hits(rasa_stack.db_path, needles)
@@ -118,11 +146,15 @@ def test_no_text_id_or_name_outside_the_purged_tracker_table(
     assert rows_mentioning(rasa_stack.db_path, stayer).get("events")
     assert {hit.needle.value for hit in in_tables if hit.table == "events"} >= set(KEPT_TEXTS)
     database_files = [p for p in files if p.name.startswith(rasa_stack.db_path.name)]
-    assert file_hits(database_files, [Needle("probe", KEPT_TEXTS[1], True)]), "the byte scan reads the database files"
+    assert file_hits(database_files, [Needle("probe", KEPT_TEXTS[1], True)]), (
+        "the byte scan reads the database files"
+    )
     assert front_end_log.stat().st_size > 0
 
     bad = not_allowed(in_tables + in_files)
     assert bad == [], "found outside the purged tracker table:\n" + "\n".join(map(str, bad))
-    print(f"\nscanned {len(files)} files ({len(logs)} logs, {sum(p.stat().st_size for p in files)} bytes) and every "
-          f"table for {len(needles)} needles; allowed hits in events: "
-          f"{sorted((h.needle.label, h.count) for h in in_tables if h.table == 'events')}")
+    print(
+        f"\nscanned {len(files)} files ({len(logs)} logs, {sum(p.stat().st_size for p in files)} bytes) and every "
+        f"table for {len(needles)} needles; allowed hits in events: "
+        f"{sorted((h.needle.label, h.count) for h in in_tables if h.table == 'events')}"
+    )

@@ -5,6 +5,7 @@ Dutch; the language button and /language switching in the middle of the check-in
 an answer; Flemish help numbers for nl-BE. Texts come from domain.yml's `nl` variations, the
 screening YAML and bot.safety, so rewording does not break these tests.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -14,9 +15,9 @@ import pytest
 from bot.safety.replies import resources_text
 from bot.screening.content import screening
 from bot.telegram import texts
+from tests.dialogue.helpers import variation
 from tests.stack import RasaStack
 from tests.telegram.fake_bot_api import FakeBotApi
-from tests.dialogue.helpers import variation
 from tests.telegram.harness import Conversation, buttons_of, distinctive_user, last_with_buttons
 
 pytestmark = pytest.mark.rasa
@@ -45,10 +46,14 @@ def item_question(item_id: str, number: int, lang: str) -> str:
 def running(start_front_end, rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DATABASE_URL", rasa_stack.database_url)
     # Whole turns are asserted here; the "busy" note is tested against a stand-in Rasa instead.
-    return start_front_end(rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=20.0, busy_after=None)
+    return start_front_end(
+        rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=20.0, busy_after=None
+    )
 
 
-def test_a_dutch_telegram_gets_the_check_in_in_dutch_and_can_switch_midway(running, fake_api: FakeBotApi) -> None:
+def test_a_dutch_telegram_gets_the_check_in_in_dutch_and_can_switch_midway(
+    running, fake_api: FakeBotApi
+) -> None:
     chat = Conversation(fake_api, distinctive_user(language_code="nl"))
     turn = chat.say("/start")
     assert text("utter_disclosure", "nl") in texts_of(turn)
@@ -61,15 +66,22 @@ def test_a_dutch_telegram_gets_the_check_in_in_dutch_and_can_switch_midway(runni
     turn = chat.say("belgië")
     assert texts_of(turn)[-1] == text("utter_ask_topics", "nl")
     topic = screening().topics["fomo"]
-    assert titles(turn) == [t.button["nl"] for t in screening().topics.values()] + [screening().all_topics.button["nl"]]
+    assert titles(turn) == [t.button["nl"] for t in screening().topics.values()] + [
+        screening().all_topics.button["nl"]
+    ]
     turn = chat.press(last_with_buttons(turn), topic.button["nl"])
     assert item_question("fomo_1", 1, "nl") in texts_of(turn)
-    assert titles(turn) == [p.label["nl"] for p in screening().scale] + [screening().skip.label["nl"]]
+    assert titles(turn) == [p.label["nl"] for p in screening().scale] + [
+        screening().skip.label["nl"]
+    ]
     turn = chat.say("vaak")  # typed Dutch answer
     assert item_question("fomo_2", 2, "nl") in texts_of(turn)
     # The user switches to English in the middle: the same question again, in English.
     turn = chat.say("/language en")
-    assert texts_of(turn) == [text("utter_language_changed", "en"), item_question("fomo_2", 2, "en")]
+    assert texts_of(turn) == [
+        text("utter_language_changed", "en"),
+        item_question("fomo_2", 2, "en"),
+    ]
     assert texts.text("help", "en") == chat.say("/help")[0]["text"]  # the front end follows too
     turn = chat.say("sometimes")
     assert item_question("fomo_3", 3, "en") in texts_of(turn)
@@ -93,7 +105,9 @@ def test_nl_be_shows_the_flemish_numbers_in_dutch(running, fake_api: FakeBotApi)
         assert number in shown
 
 
-def test_the_language_button_and_command_work_from_the_first_question(running, fake_api: FakeBotApi) -> None:
+def test_the_language_button_and_command_work_from_the_first_question(
+    running, fake_api: FakeBotApi
+) -> None:
     chat = Conversation(fake_api, distinctive_user(language_code="en-GB"))
     turn = chat.say("/start")
     assert text("utter_ask_consent", "en") in texts_of(turn)

@@ -5,6 +5,7 @@ logging through `scrollcheck telegram`'s own configure_logging (bot/logformat.py
 The gateway has a planted bug: a lookup keyed by the message text, so the KeyError's message is
 exactly what the young person typed.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -42,7 +43,9 @@ def production_log() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     log = io.StringIO()
-    configure_logging(secrets=("0:stand-in-not-a-real-token",), stream=log)  # as `scrollcheck telegram` does
+    configure_logging(
+        secrets=("0:stand-in-not-a-real-token",), stream=log
+    )  # as `scrollcheck telegram` does
     try:
         yield log
     finally:
@@ -51,7 +54,10 @@ def production_log() -> Iterator[io.StringIO]:
 
 
 def test_a_key_error_with_the_users_text_is_logged_with_file_and_line_only(
-    production_log: io.StringIO, start_front_end, stand_in_rasa: StandInRasa, fake_api: FakeBotApi,
+    production_log: io.StringIO,
+    start_front_end,
+    stand_in_rasa: StandInRasa,
+    fake_api: FakeBotApi,
 ) -> None:
     gateway = GatewayWithABug(stand_in_rasa.url, action_url=stand_in_rasa.action_url, timeout=5.0)
     start_front_end(stand_in_rasa.url, gateway=gateway)
@@ -60,7 +66,9 @@ def test_a_key_error_with_the_users_text_is_logged_with_file_and_line_only(
 
     turn = chat.say(USER_TEXT, timeout=120)  # the first message warms the safety models up
 
-    assert [m["text"] for m in turn] == [unavailable_reply("GB", "en")], "the user still gets an answer"
+    assert [m["text"] for m in turn] == [unavailable_reply("GB", "en")], (
+        "the user still gets an answer"
+    )
     log = production_log.getvalue()
     bug_line = line_in(GatewayWithABug._read, "# THE BUG")
     assert f'File "{__file__}", line {bug_line}, in _read' in log

@@ -1,4 +1,5 @@
 """The real PTB Application against the stand-in Bot API and a stand-in Rasa (exact answers, delays)."""
+
 from __future__ import annotations
 
 import random
@@ -25,7 +26,11 @@ def messages_to_rasa(rasa: StandInRasa) -> List[str]:
 
 
 def with_buttons(text: str, *buttons: tuple) -> Dict[str, Any]:
-    return {"recipient_id": "x", "text": text, "buttons": [{"title": t, "payload": p} for t, p in buttons]}
+    return {
+        "recipient_id": "x",
+        "text": text,
+        "buttons": [{"title": t, "payload": p} for t, p in buttons],
+    }
 
 
 @pytest.fixture
@@ -45,11 +50,22 @@ def running(start_front_end, stand_in_rasa: StandInRasa):
 
 # --- start-up, commands ---------------------------------------------------------------------------
 
+
 def test_commands_are_registered_at_start(running, fake_api: FakeBotApi) -> None:
     assert fake_api.commands == [{"command": c, "description": d} for c, d in texts.commands(None)]
-    assert fake_api.commands_for("nl") == [{"command": c, "description": d} for c, d in texts.commands("nl")]
+    assert fake_api.commands_for("nl") == [
+        {"command": c, "description": d} for c, d in texts.commands("nl")
+    ]
     assert fake_api.commands_for("nl") != fake_api.commands  # a Dutch Telegram shows the Dutch menu
-    assert [c["command"] for c in fake_api.commands] == ["start", "help", "resources", "stop", "forget", "privacy", "language"]
+    assert [c["command"] for c in fake_api.commands] == [
+        "start",
+        "help",
+        "resources",
+        "stop",
+        "forget",
+        "privacy",
+        "language",
+    ]
 
 
 def test_shutdown_closes_the_gateways_http_client(start_front_end, stand_in_rasa, chat) -> None:
@@ -73,11 +89,19 @@ def test_start_sends_greet_with_the_pseudonym_and_language_code_only(
     }
 
 
-@pytest.mark.parametrize("command, payload", [
-    ("/resources", "/request_resources"), ("/stop", "/stop"), ("/forget", "/delete_data"),
-    ("/privacy", "/ask_privacy"), (f"/start@{'scrollcheck_test_bot'}", "/greet"),
-])
-def test_commands_map_to_rasa_messages(running, chat, stand_in_rasa, command: str, payload: str) -> None:
+@pytest.mark.parametrize(
+    "command, payload",
+    [
+        ("/resources", "/request_resources"),
+        ("/stop", "/stop"),
+        ("/forget", "/delete_data"),
+        ("/privacy", "/ask_privacy"),
+        (f"/start@{'scrollcheck_test_bot'}", "/greet"),
+    ],
+)
+def test_commands_map_to_rasa_messages(
+    running, chat, stand_in_rasa, command: str, payload: str
+) -> None:
     chat.say(command)
     assert messages_to_rasa(stand_in_rasa) == [payload]
 
@@ -87,9 +111,13 @@ def test_help_is_answered_locally(running, chat, stand_in_rasa) -> None:
     assert stand_in_rasa.received() == []
 
 
-def test_unknown_commands_and_intent_payloads_never_reach_rasa(running, chat, stand_in_rasa) -> None:
+def test_unknown_commands_and_intent_payloads_never_reach_rasa(
+    running, chat, stand_in_rasa
+) -> None:
     assert [m["text"] for m in chat.say("/answer_often")] == [texts.text("unknown_command", "en")]
-    assert [m["text"] for m in chat.say('/choose_all{"consent": true}')] == [texts.text("unknown_command", "en")]
+    assert [m["text"] for m in chat.say('/choose_all{"consent": true}')] == [
+        texts.text("unknown_command", "en")
+    ]
     chat.say("/ hi there")  # starts with a slash but is not a command: the slash goes
     assert messages_to_rasa(stand_in_rasa) == ["hi there"]
 
@@ -103,24 +131,44 @@ def test_replies_are_plain_text_without_parse_mode(running, chat, stand_in_rasa,
 
 # --- buttons --------------------------------------------------------------------------------------
 
-def test_button_press_is_acknowledged_keyboard_removed_and_payload_sent(running, chat, stand_in_rasa, fake_api) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer([with_buttons(
-        "Question 1 of 5: how often?", ("Often", "/answer_often"), ("Very often", "/answer_very_often"))])
+
+def test_button_press_is_acknowledged_keyboard_removed_and_payload_sent(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [
+            with_buttons(
+                "Question 1 of 5: how often?",
+                ("Often", "/answer_often"),
+                ("Very often", "/answer_very_often"),
+            )
+        ]
+    )
     (question,) = chat.say("start")
     assert [b["text"] for b in buttons_of(question)] == ["Often", "Very often"]
-    stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "thanks"}])
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [{"recipient_id": "x", "text": "thanks"}]
+    )
     before = len(fake_api.calls("answerCallbackQuery"))
     chat.press(question, "Very often")
     assert messages_to_rasa(stand_in_rasa)[-1] == "/answer_very_often"
     assert len(fake_api.calls("answerCallbackQuery")) == before + 1
-    assert "reply_markup" not in fake_api.message(chat.chat_id, question["message_id"]), "keyboard removed"
+    assert "reply_markup" not in fake_api.message(chat.chat_id, question["message_id"]), (
+        "keyboard removed"
+    )
 
 
-def test_a_second_press_on_the_same_keyboard_is_refused(running, chat, stand_in_rasa, fake_api) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer([with_buttons("Q?", ("Yes", "/affirm"), ("No", "/deny"))])
+def test_a_second_press_on_the_same_keyboard_is_refused(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons("Q?", ("Yes", "/affirm"), ("No", "/deny"))]
+    )
     (question,) = chat.say("start")
     first = fake_api.press(chat.user, question, "Yes")
-    second = fake_api.press_data(chat.user, question, "/deny")  # pressed before the keyboard vanished
+    second = fake_api.press_data(
+        chat.user, question, "/deny"
+    )  # pressed before the keyboard vanished
     wait_until(lambda: len(fake_api.calls("answerCallbackQuery")) >= 2)
     fake_api.wait_for_turn(chat.chat_id, 1)
     assert messages_to_rasa(stand_in_rasa) == ["start", "/affirm"]
@@ -128,24 +176,36 @@ def test_a_second_press_on_the_same_keyboard_is_refused(running, chat, stand_in_
     assert fake_api.answered_callback(second) == texts.text("button_already_answered", "en")
 
 
-def test_an_older_question_loses_its_keyboard_and_its_buttons(running, chat, stand_in_rasa, fake_api) -> None:
+def test_an_older_question_loses_its_keyboard_and_its_buttons(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
     counter = iter(range(1, 100))
-    stand_in_rasa.responder = lambda request: CannedAnswer([with_buttons(
-        f"Question {next(counter)} of 5", ("Often", "/answer_often"))])
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons(f"Question {next(counter)} of 5", ("Often", "/answer_often"))]
+    )
     (first,) = chat.say("start")
     chat.say("often")  # answered by typing
     assert "reply_markup" not in fake_api.message(chat.chat_id, first["message_id"])
     query = fake_api.press_data(chat.user, first, "/answer_often")
-    wait_until(lambda: query in [c.params.get("callback_query_id") for c in fake_api.calls("answerCallbackQuery")])
+    wait_until(
+        lambda: (
+            query
+            in [c.params.get("callback_query_id") for c in fake_api.calls("answerCallbackQuery")]
+        )
+    )
     time.sleep(0.3)
     assert messages_to_rasa(stand_in_rasa) == ["start", "often"]
     assert fake_api.answered_callback(query) == texts.text("button_already_answered", "en")
 
 
-def test_long_payloads_fit_telegrams_64_byte_callback_data(running, chat, stand_in_rasa, fake_api) -> None:
+def test_long_payloads_fit_telegrams_64_byte_callback_data(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
     long_payload = '/inform{"country": "Somewhere with a very long name", "note": "ünïcödé ✓"}'
     assert len(long_payload.encode()) > 64
-    stand_in_rasa.responder = lambda request: CannedAnswer([with_buttons("Where?", ("Long", long_payload))])
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons("Where?", ("Long", long_payload))]
+    )
     (question,) = chat.say("start")
     data = buttons_of(question)[0]["callback_data"]
     assert 1 <= len(data.encode()) <= 64
@@ -153,8 +213,12 @@ def test_long_payloads_fit_telegrams_64_byte_callback_data(running, chat, stand_
     assert messages_to_rasa(stand_in_rasa)[-1] == long_payload
 
 
-def test_unknown_short_id_after_a_restart_asks_to_type(running, chat, stand_in_rasa, fake_api) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer([with_buttons("Q?", ("A", "/answer_often"))])
+def test_unknown_short_id_after_a_restart_asks_to_type(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons("Q?", ("A", "/answer_often"))]
+    )
     (question,) = chat.say("start")
     query = fake_api.press_data(chat.user, question, "#" + "0" * 24)
     wait_until(lambda: fake_api.calls("answerCallbackQuery"))
@@ -164,8 +228,11 @@ def test_unknown_short_id_after_a_restart_asks_to_type(running, chat, stand_in_r
 
 # --- robustness -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", NON_TEXT_KINDS)
-def test_non_text_messages_get_i_can_only_read_text(running, chat, stand_in_rasa, fake_api, kind: str) -> None:
+def test_non_text_messages_get_i_can_only_read_text(
+    running, chat, stand_in_rasa, fake_api, kind: str
+) -> None:
     fake_api.send_non_text(chat.user, kind)
     replies = fake_api.wait_for_turn(chat.chat_id, 0)
     assert [m["text"] for m in replies] == [texts.text("non_text", "en")]
@@ -178,11 +245,15 @@ def test_a_risky_caption_is_answered_like_text(running, chat, stand_in_rasa, fak
     assert messages_to_rasa(stand_in_rasa) == ["i want to kill myself"]
 
 
-def test_edited_messages_are_politely_ignored_unless_risky(running, chat, stand_in_rasa, fake_api) -> None:
+def test_edited_messages_are_politely_ignored_unless_risky(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
     original = fake_api.send_text(chat.user, "i feel fine")
     fake_api.wait_for_turn(chat.chat_id, 0)
     fake_api.edit_text(chat.user, original, "i feel great")
-    assert [m["text"] for m in fake_api.wait_for_turn(chat.chat_id, 1)] == [texts.text("edited_ignored", "en")]
+    assert [m["text"] for m in fake_api.wait_for_turn(chat.chat_id, 1)] == [
+        texts.text("edited_ignored", "en")
+    ]
     assert messages_to_rasa(stand_in_rasa) == ["i feel fine"]
     fake_api.edit_text(chat.user, original, "actually i want to die")
     fake_api.wait_for_turn(chat.chat_id, 2)
@@ -206,36 +277,56 @@ def test_long_inbound_messages_are_truncated_with_a_note(running, chat, stand_in
     assert str(MAX_INPUT_CHARS) in replies[0]["text"]
 
 
-def test_long_replies_are_split_at_4096_with_buttons_on_the_last_part(running, chat, stand_in_rasa, fake_api) -> None:
+def test_long_replies_are_split_at_4096_with_buttons_on_the_last_part(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
     paragraphs = [f"Paragraph {i}: " + "scrolling 🙂 " * 60 for i in range(20)]
     long_text = "\n\n".join(paragraphs)
     assert utf16_units(long_text) > 3 * 4096
-    stand_in_rasa.responder = lambda request: CannedAnswer([with_buttons(long_text, ("OK", "/affirm"))])
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons(long_text, ("OK", "/affirm"))]
+    )
     parts = chat.say("tell me everything")
     assert len(parts) >= 4
     assert all(utf16_units(m["text"]) <= 4096 for m in parts)
     assert [bool(buttons_of(m)) for m in parts] == [False] * (len(parts) - 1) + [True]
-    assert "".join(m["text"] for m in parts).replace("\n", "").replace(" ", "") == \
-        long_text.replace("\n", "").replace(" ", "")
+    assert "".join(m["text"] for m in parts).replace("\n", "").replace(
+        " ", ""
+    ) == long_text.replace("\n", "").replace(" ", "")
     assert all(m["text"].startswith("Paragraph") for m in parts), "split at paragraph boundaries"
 
 
-def test_a_quick_answer_comes_without_a_typing_indicator(running, chat, stand_in_rasa, fake_api) -> None:
-    stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "quick"}], delay=0.1)
+def test_a_quick_answer_comes_without_a_typing_indicator(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [{"recipient_id": "x", "text": "quick"}], delay=0.1
+    )
     assert [m["text"] for m in chat.say("hello", until="quick")] == ["quick"]
-    assert not [c for c in fake_api.calls("sendChatAction") if c.params["chat_id"] == chat.chat_id], \
-        "no 'typing…' flash (and no Bot API call) for an answer that comes at once"
+    assert not [
+        c for c in fake_api.calls("sendChatAction") if c.params["chat_id"] == chat.chat_id
+    ], "no 'typing…' flash (and no Bot API call) for an answer that comes at once"
 
 
-def test_typing_indicator_is_shown_while_rasa_thinks(running, chat, stand_in_rasa, fake_api) -> None:
+def test_typing_indicator_is_shown_while_rasa_thinks(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
     # typing… from 0.7 s, refreshed every 4 s: an answer after 5.5 s sees it twice
-    stand_in_rasa.responder = lambda request: CannedAnswer([{"recipient_id": "x", "text": "slow"}], delay=5.5)
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [{"recipient_id": "x", "text": "slow"}], delay=5.5
+    )
     from bot.safety.replies import busy_note
 
     sent = chat.say("hello", timeout=30, until="slow")
-    assert [m["text"] for m in sent] == [busy_note("en"), "slow"], "a late answer is announced, then comes"
+    assert [m["text"] for m in sent] == [busy_note("en"), "slow"], (
+        "a late answer is announced, then comes"
+    )
     actions = [c for c in fake_api.calls("sendChatAction") if c.params["chat_id"] == chat.chat_id]
-    reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id and c.params["text"] == "slow"][0]
+    reply = [
+        c
+        for c in fake_api.calls("sendMessage")
+        if c.params["chat_id"] == chat.chat_id and c.params["text"] == "slow"
+    ][0]
     assert len(actions) >= 2, "refreshed while the answer takes longer than Telegram shows it"
     assert all(a.params["action"] == "typing" and a.at < reply.at for a in actions)
 
@@ -246,8 +337,10 @@ def test_twenty_chats_at_once_keep_their_own_order_and_run_concurrently(
     def responder(request: RasaRequest) -> CannedAnswer:
         # Earlier messages are slower: any reordering inside a chat would show.
         number = int(request.message.rsplit(" ", 1)[1])
-        return CannedAnswer([{"recipient_id": request.sender, "text": f"reply to {request.message}"}],
-                            delay=0.05 * (6 - number) + random.uniform(0, 0.05))
+        return CannedAnswer(
+            [{"recipient_id": request.sender, "text": f"reply to {request.message}"}],
+            delay=0.05 * (6 - number) + random.uniform(0, 0.05),
+        )
 
     stand_in_rasa.responder = responder
     users = [distinctive_user() for _ in range(20)]
@@ -261,14 +354,19 @@ def test_twenty_chats_at_once_keep_their_own_order_and_run_concurrently(
     for user in users:
         replies = [t for t in fake_api.texts(user.id) if t.startswith("reply to")]
         assert replies == [f"reply to message {n}" for n in range(1, 6)]
-    serial = sum(0.05 * (6 - n) for n in range(1, 6)) * len(users)  # 15 s if chats waited on each other
+    serial = sum(0.05 * (6 - n) for n in range(1, 6)) * len(
+        users
+    )  # 15 s if chats waited on each other
     assert elapsed < serial / 3, f"20 chats took {elapsed:.1f} s"
 
 
-def test_a_flooding_chat_is_slowed_without_delaying_others(start_front_end, stand_in_rasa, fake_api) -> None:
+def test_a_flooding_chat_is_slowed_without_delaying_others(
+    start_front_end, stand_in_rasa, fake_api
+) -> None:
     front_end = start_front_end(stand_in_rasa.url)
     stand_in_rasa.responder = lambda request: CannedAnswer(
-        [{"recipient_id": request.sender, "text": f"reply to {request.message}"}], delay=0.1)
+        [{"recipient_id": request.sender, "text": f"reply to {request.message}"}], delay=0.1
+    )
     flooder, calm = distinctive_user(), distinctive_user()
     for number in range(60):
         fake_api.send_text(flooder, f"spam {number}")
@@ -283,7 +381,9 @@ def test_a_flooding_chat_is_slowed_without_delaying_others(start_front_end, stan
 
     crisis_first = crisis_reply(detect("i want to kill myself"), "GB").messages[0]
     wait_until(lambda: crisis_first in fake_api.texts(flooder.id), timeout=60)
-    wait_until(lambda: "i want to kill myself" in messages_to_rasa(stand_in_rasa))  # asked after the reply
+    wait_until(
+        lambda: "i want to kill myself" in messages_to_rasa(stand_in_rasa)
+    )  # asked after the reply
     flooder_texts = fake_api.texts(flooder.id)
     answered = [t for t in flooder_texts if t.startswith("reply to spam")]
     assert flooder_texts.count(texts.text("flood_notice", "en")) == 1
@@ -312,7 +412,9 @@ def test_network_errors_are_retried_with_backoff(running, chat, fake_api) -> Non
     assert sends[1].at - sends[0].at >= 0.25 and sends[2].at - sends[1].at >= 0.5, "backoff grows"
 
 
-def test_rasa_down_gets_unavailable_and_risk_gets_crisis_resources(start_front_end, fake_api, chat) -> None:
+def test_rasa_down_gets_unavailable_and_risk_gets_crisis_resources(
+    start_front_end, fake_api, chat
+) -> None:
     from bot.safety import detect
     from bot.safety.replies import crisis_reply, unavailable_reply
 
@@ -347,15 +449,23 @@ def test_crisis_reply_reaches_the_chat_before_a_slow_rasa_answers_and_only_once(
     sent_at = time.monotonic()
     fake_api.send_text(chat.user, risk_text)
     wait_until(lambda: crisis[-1] in fake_api.texts(chat.chat_id), timeout=5)
-    first_reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id][0]
+    first_reply = [c for c in fake_api.calls("sendMessage") if c.params["chat_id"] == chat.chat_id][
+        0
+    ]
     assert first_reply.at - sent_at < 2.0, f"the crisis reply took {first_reply.at - sent_at:.2f} s"
     assert acuity.text not in fake_api.texts(chat.chat_id), "Rasa has not answered yet"
     (request,) = wait_until(lambda: stand_in_rasa.received())
-    assert request.metadata == {"language_code": "en-GB", "risk": result.as_dict(), "safety_replied": True}
+    assert request.metadata == {
+        "language_code": "en-GB",
+        "risk": result.as_dict(),
+        "safety_replied": True,
+    }
     wait_until(lambda: acuity.text in fake_api.texts(chat.chat_id), timeout=15)
     assert time.monotonic() >= answered_at[0] - 0.1
     time.sleep(0.5)
-    assert fake_api.texts(chat.chat_id) == [*crisis, acuity.text], "one crisis reply, then Rasa's follow-up"
+    assert fake_api.texts(chat.chat_id) == [*crisis, acuity.text], (
+        "one crisis reply, then Rasa's follow-up"
+    )
 
 
 def test_a_crisis_reply_does_not_wait_behind_the_chats_slow_earlier_turn(
@@ -388,39 +498,72 @@ def test_a_crisis_reply_does_not_wait_behind_the_chats_slow_earlier_turn(
     assert "hello there" not in fake_api.texts(chat.chat_id), "ahead of the earlier turn's answer"
     wait_until(lambda: acuity.text in fake_api.texts(chat.chat_id), timeout=15)
     time.sleep(0.5)
-    assert fake_api.texts(chat.chat_id) == [*crisis, "hello there", acuity.text], \
+    assert fake_api.texts(chat.chat_id) == [*crisis, "hello there", acuity.text], (
         "the crisis reply once, then both turns in order"
+    )
 
 
-def test_error_handler_logs_type_and_pseudonym_only(running, chat, fake_api, production_logging, pseudonymiser) -> None:
+def test_error_handler_logs_type_and_pseudonym_only(
+    running, chat, fake_api, production_logging, pseudonymiser
+) -> None:
     fake_api.fail_next("sendMessage", status=400)
     chat.api.send_text(chat.user, "hello")
     wait_until(lambda: "BadRequest" in production_logging.text)
-    assert f"telegram error for {pseudonymiser.pseudonym(chat.user.id)}: BadRequest" in production_logging.text
+    assert (
+        f"telegram error for {pseudonymiser.pseudonym(chat.user.id)}: BadRequest"
+        in production_logging.text
+    )
     for value in (str(chat.user.id), chat.user.first_name, chat.user.username, "hello"):
         assert value not in production_logging.text
 
 
 # --- webhook mode ---------------------------------------------------------------------------------
 
+
 def test_webhook_mode_sets_the_secret_and_refuses_requests_without_it(
     start_front_end, stand_in_rasa, fake_api: FakeBotApi, chat: Conversation
 ) -> None:
     port, secret = free_port(), "s3cret_Token-for-tests"
-    settings = TelegramSettings(token=fake_api.token, base_url=fake_api.base_url,
-                                webhook_url="https://bot.example.org/telegram/hook",
-                                webhook_listen="127.0.0.1", webhook_port=port, webhook_secret=secret)
+    settings = TelegramSettings(
+        token=fake_api.token,
+        base_url=fake_api.base_url,
+        webhook_url="https://bot.example.org/telegram/hook",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        webhook_secret=secret,
+    )
     start_front_end(stand_in_rasa.url, settings=settings)
     webhook = fake_api.webhook
-    assert webhook["url"] == "https://bot.example.org/telegram/hook" and webhook["secret_token"] == secret
-    update = {"update_id": 1, "message": {"message_id": 1, "date": int(time.time()), "chat": chat.user.as_private_chat(),
-                                          "from": chat.user.as_user(), "text": "hello via webhook"}}
+    assert (
+        webhook["url"] == "https://bot.example.org/telegram/hook"
+        and webhook["secret_token"] == secret
+    )
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": chat.user.as_private_chat(),
+            "from": chat.user.as_user(),
+            "text": "hello via webhook",
+        },
+    }
     fake_api.register_chat(chat.user)
     local = f"http://127.0.0.1:{port}/telegram/hook"
     assert httpx.post(local, json=update).status_code == 403
-    assert httpx.post(local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
+    assert (
+        httpx.post(
+            local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        ).status_code
+        == 403
+    )
     time.sleep(0.5)
     assert stand_in_rasa.received() == [], "nothing from a refused request reached Rasa"
-    assert httpx.post(local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}).status_code == 200
+    assert (
+        httpx.post(
+            local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+        ).status_code
+        == 200
+    )
     fake_api.wait_for_turn(chat.chat_id, 0)
     assert messages_to_rasa(stand_in_rasa) == ["hello via webhook"]

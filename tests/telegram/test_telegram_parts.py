@@ -1,4 +1,5 @@
 """The small parts of the front end on their own: splitting, callback data, lanes, the token bucket."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,7 +44,9 @@ def test_callback_data_short_payloads_pass_long_ones_map_back() -> None:
     assert mapping.resolve(data) == long_payload
     assert mapping.resolve("/answer_often") == "/answer_often"
     marked = "#looks-like-an-id"
-    assert mapping.resolve(mapping.encode(marked)) == marked, "a payload that starts with # is mapped too"
+    assert mapping.resolve(mapping.encode(marked)) == marked, (
+        "a payload that starts with # is mapped too"
+    )
     assert CallbackDataMap().resolve(data) is None, "unknown after a restart"
     multibyte = "ü" * 40  # 40 characters, 80 bytes
     assert len(mapping.encode(multibyte).encode()) <= CALLBACK_DATA_MAX_BYTES
@@ -74,6 +77,7 @@ async def test_lanes_keep_order_per_key_and_run_keys_concurrently() -> None:
         async def run() -> None:
             await asyncio.sleep(delay)
             log.append(f"{key}{n}")
+
         return run
 
     started = time.monotonic()
@@ -99,6 +103,7 @@ async def test_lanes_bound_the_backlog_and_survive_a_failing_job() -> None:
         async def run() -> None:
             await asyncio.sleep(0.01)
             done.append(n)
+
         return run
 
     lanes.submit("k", boom)

@@ -1,4 +1,5 @@
 """Alembic environment for scrollcheck's tables (Rasa's `events` table is left to Rasa)."""
+
 from __future__ import annotations
 
 from alembic import context

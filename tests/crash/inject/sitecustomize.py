@@ -7,6 +7,7 @@ SQLAlchemy 1.4 opens a new connection per session for a SQLite file (NullPool), 
 file makes the database "free" again for the next transaction. Nothing here runs in production:
 the product never puts tests/crash/inject on its path.
 """
+
 import os
 
 _FLAG = os.environ.get("SCROLLCHECK_TEST_SQLITE_FULL_FLAG")
@@ -20,6 +21,7 @@ if _FLAG:
     except Exception:  # noqa: BLE001 — a process without SQLAlchemy has nothing to inject into
         pass
     else:
+
         @event.listens_for(Engine, "connect")
         def _full_while_flagged(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             if isinstance(dbapi_connection, sqlite3.Connection) and os.path.exists(_FLAG):

@@ -4,8 +4,9 @@ Revision ID: 0001
 Revises:
 Create Date: 2025-11-22
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -43,7 +44,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["checkin_pk"], ["checkins.id"], name=op.f("fk_topic_summaries_checkin_pk_checkins"), ondelete="CASCADE"
+            ["checkin_pk"],
+            ["checkins.id"],
+            name=op.f("fk_topic_summaries_checkin_pk_checkins"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_topic_summaries")),
         sa.UniqueConstraint("checkin_pk", "topic", name="uq_topic_summaries_checkin_topic"),
@@ -59,7 +63,9 @@ def upgrade() -> None:
         sa.Column("elevated", sa.Boolean(), nullable=False),
         sa.Column("skipped", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["summary_pk"], ["topic_summaries.id"], name=op.f("fk_item_answers_summary_pk_topic_summaries"),
+            ["summary_pk"],
+            ["topic_summaries.id"],
+            name=op.f("fk_item_answers_summary_pk_topic_summaries"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_answers")),
@@ -76,7 +82,9 @@ def upgrade() -> None:
         sa.Column("pseudonym", sa.String(length=128), nullable=True),
         sa.Column("checkin_pk", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["checkin_pk"], ["checkins.id"], name=op.f("fk_escalation_events_checkin_pk_checkins"),
+            ["checkin_pk"],
+            ["checkins.id"],
+            name=op.f("fk_escalation_events_checkin_pk_checkins"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_events")),
@@ -115,12 +123,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["clinician_pk"], ["clinicians.id"], name=op.f("fk_clinician_sessions_clinician_pk_clinicians"),
+            ["clinician_pk"],
+            ["clinicians.id"],
+            name=op.f("fk_clinician_sessions_clinician_pk_clinicians"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_clinician_sessions")),
     )
-    op.create_index(op.f("ix_clinician_sessions_clinician_pk"), "clinician_sessions", ["clinician_pk"])
+    op.create_index(
+        op.f("ix_clinician_sessions_clinician_pk"), "clinician_sessions", ["clinician_pk"]
+    )
 
     op.create_table(
         "audit_log",
@@ -132,7 +144,10 @@ def upgrade() -> None:
         sa.Column("target", sa.String(length=255), nullable=True),
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.ForeignKeyConstraint(
-            ["clinician_pk"], ["clinicians.id"], name=op.f("fk_audit_log_clinician_pk_clinicians"), ondelete="SET NULL"
+            ["clinician_pk"],
+            ["clinicians.id"],
+            name=op.f("fk_audit_log_clinician_pk_clinicians"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
