@@ -29,12 +29,13 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/s
 RISK_INPUTS := data/safety/classifier.yml bot/safety/classifier.py bot/safety/training.py \
 	$(shell find data/safety/training data/nlu -name '*.jsonl' -o -name '*.yml' 2>/dev/null)
 
-.PHONY: help setup venv train train-risk run test test-fast validate bench benchmark constraints clean
+.PHONY: help setup venv train train-risk run test test-fast validate lint bench benchmark constraints clean
 
 help:
 	@echo "make run    - set up, train if needed, start everything and chat in the console"
 	@echo "              (with TELEGRAM_BOT_TOKEN set: the Telegram front end instead)"
 	@echo "make test   - set up, train if needed, run every check (what CI runs)"
+	@echo "make lint   - ruff (lint and format check) on all Python, mypy on bot/ and actions/"
 	@echo "make bench  - the full path under load: Telegram front end, gateway, Rasa, actions (benchmarks/)"
 	@echo "make benchmark - NLU pipeline, safety latency and blind-set figures (benchmarks/)"
 
@@ -79,7 +80,13 @@ validate: setup
 	$(BIN)/scrollcheck crisis-protocol --check
 	$(RASA) data validate --fail-on-warnings --quiet
 
-test: setup $(MODEL) validate
+# Seconds, not minutes: run before the slow suites so a style or type slip fails fast.
+lint: $(STAMPS)/installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup $(MODEL) validate lint
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-nginx.sh
 	$(BIN)/pytest -q
@@ -87,7 +94,7 @@ test: setup $(MODEL) validate
 	@echo "make test: all checks passed"
 
 # Everything except the conversation tests that need a trained model and running servers.
-test-fast: setup validate
+test-fast: setup validate lint
 	$(BIN)/pytest -q -m "not rasa and not browser"
 
 # What a user on Telegram experiences: the full path under 1, 20, 100 and 300 chats (~25 min).

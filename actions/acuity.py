@@ -11,7 +11,7 @@ country's help numbers, and the question is asked again.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Union
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -39,7 +39,7 @@ def read_yes_no(
     """A safety question's answer into `slot` (the acuity and the direct check forms): yes, no,
     or after `max_reasks` re-asks UNCLEAR, which counts as yes."""
     lang = crisis_language(tracker)
-    answer = parse_yes_no(tracker.latest_message.get("text"), lang)
+    answer: Union[bool, str, None] = parse_yes_no(tracker.latest_message.get("text"), lang)
     if answer is None:
         reasks = int(tracker.get_slot("reask_count") or 0) + 1
         if reasks <= max_reasks:

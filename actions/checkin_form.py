@@ -34,6 +34,8 @@ from bot.screening.content import SKIP_INTENT
 
 MAX_REASKS = 2
 SKIPPED = "skipped"
+# A pressed Yes/No button arrives as an intent; typed answers go through parse_yes_no.
+_YES_NO_INTENTS: Dict[str, Optional[bool]] = {"affirm": True, "deny": False}
 # Intents that mean "not an answer": the form rejects and a rule handles them, then resumes.
 INTERRUPTIONS = frozenset(
     {
@@ -116,8 +118,8 @@ class ValidateCheckinForm(Action):
         if intent == "risk_disclosure":
             return None  # crisis wins over everything: never read a risk message as an answer
         if slot == "consent":
-            value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
-            return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
+            answer = _YES_NO_INTENTS.get(intent or "", parse_yes_no(text))
+            return self._settle(slot, answer, intent, dispatcher, tracker, fallback=False)
         if slot == "age_band":
             return self._settle(
                 slot, parse_age_band(text), intent, dispatcher, tracker, fallback=PREFER_NOT
@@ -127,13 +129,13 @@ class ValidateCheckinForm(Action):
                 slot, parse_country(text), intent, dispatcher, tracker, fallback=UNKNOWN_COUNTRY
             )
         if slot == "topics":
-            value = choose_intents().get(intent or "") or _parse_topics(text)
+            topics = choose_intents().get(intent or "") or _parse_topics(text)
             return self._settle(
-                slot, value, intent, dispatcher, tracker, fallback=list(content().topic_order)
+                slot, topics, intent, dispatcher, tracker, fallback=list(content().topic_order)
             )
         if slot == "share_results":
-            value = {"affirm": True, "deny": False}.get(intent, parse_yes_no(text))
-            return self._settle(slot, value, intent, dispatcher, tracker, fallback=False)
+            answer = _YES_NO_INTENTS.get(intent or "", parse_yes_no(text))
+            return self._settle(slot, answer, intent, dispatcher, tracker, fallback=False)
         return self._settle(
             slot, _parse_item_answer(intent, text), intent, dispatcher, tracker, fallback=SKIPPED
         )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from bot.languages import languages
 from bot.screening.content import Screening, screening
+
+if TYPE_CHECKING:
+    from bot.safety.result import RiskResult
 
 CHECKIN_FORM = "checkin_form"
 # Slots that belong to one check-in; a new check-in clears them (consent and profile are kept).
@@ -89,7 +92,7 @@ def safety_replied(tracker: Tracker) -> bool:
     return latest_metadata(tracker).get("safety_replied") is True
 
 
-def gateway_risk(tracker: Tracker):
+def gateway_risk(tracker: Tracker) -> Optional[RiskResult]:
     """The gateway's reading of the latest message (metadata["risk"]) as a RiskResult, or None."""
     from bot.safety.result import RiskResult
 

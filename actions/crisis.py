@@ -19,7 +19,7 @@ and sets up the forms and slots of what follows.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -31,7 +31,9 @@ from actions.profile import UNKNOWN_COUNTRY, parse_country
 from bot.safety import RiskResult, detect
 from bot.safety.answers import parse_yes_no
 from bot.safety.replies import (
+    Button,
     CrisisReply,
+    Prompt,
     country_question,
     crisis_reply,
     reply_language,
@@ -94,7 +96,9 @@ def record_escalation(tracker: Tracker, level: str, category: Optional[str]) -> 
     )
 
 
-def utter_all(dispatcher: CollectingDispatcher, messages, buttons=()) -> None:
+def utter_all(
+    dispatcher: CollectingDispatcher, messages: Iterable[str], buttons: Iterable[Button] = ()
+) -> None:
     """Send messages in order; (title, payload) buttons go with the last one."""
     messages = list(messages)
     for index, message in enumerate(messages):
@@ -107,7 +111,7 @@ def utter_all(dispatcher: CollectingDispatcher, messages, buttons=()) -> None:
             dispatcher.utter_message(text=message)
 
 
-def utter_prompt(dispatcher: CollectingDispatcher, prompt) -> None:
+def utter_prompt(dispatcher: CollectingDispatcher, prompt: Prompt) -> None:
     """A bot.safety.replies.Prompt: its text with its buttons."""
     utter_all(dispatcher, [prompt.text], prompt.buttons)
 

@@ -9,7 +9,7 @@ session it no longer finds in the table.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
@@ -38,6 +38,7 @@ class ValidateForgetForm(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in ("risk_disclosure", "stop", "goodbye", "change_language"):
             return []  # crisis first; stop stops; a language switch asks again in the new language
+        answer: Optional[bool]
         if intent == "delete_data":
             answer = True  # "yes delete it" / pressing /forget again
         else:

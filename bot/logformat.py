@@ -26,7 +26,7 @@ import logging
 import sys
 import traceback
 from types import MethodType, TracebackType
-from typing import Any, Dict, Iterable, List, Optional, TextIO, Tuple, Type, Union
+from typing import Any, Iterable, List, MutableMapping, Optional, TextIO, Tuple, Type, Union
 
 ExcInfo = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
 
@@ -93,7 +93,7 @@ def _safe_arg(value: Any) -> Any:
 def make_safe(record: logging.LogRecord) -> logging.LogRecord:
     """Give `record` a message-free exception text; exceptions as message or arguments become types."""
     if record.exc_info and record.exc_info[1] is not None:
-        record.exc_text = exception_summary(record.exc_info)  # type: ignore[arg-type]
+        record.exc_text = exception_summary(record.exc_info)
         setattr(record, _SAFE, True)
     elif record.exc_text and not getattr(record, _SAFE, False):
         record.exc_text = LEFT_OUT
@@ -209,7 +209,9 @@ def protect_existing_handlers() -> int:
     return wrapped
 
 
-def structlog_processor(_: Any, method_name: str, event_dict: Dict[str, Any]) -> Dict[str, Any]:
+def structlog_processor(
+    _: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """For structlog (Rasa): `exc_info` becomes `exception`, a summary without messages.
 
     Rasa's JSON renderer would otherwise write the message and, with dict_tracebacks, every

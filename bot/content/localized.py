@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple
 
-from bot.content.yamlsource import ContentError, LineDict
+from bot.content.yamlsource import ContentError, LineDict, line_of
 from bot.languages import languages
 
 
@@ -92,7 +92,7 @@ def read_localized_node(
                 ):
                     raise ContentError(
                         path,
-                        value.line_of(index),
+                        line_of(value, index, where),
                         f"`{label}.{code}` entries must be non-empty text",
                     )
             result[code] = tuple(str(entry).lower() for entry in value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from bot import DATA_DIR, PROJECT_ROOT
 from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
@@ -124,8 +124,8 @@ def check_nlu_examples(
 ) -> List[ContentError]:
     """The fixed intents each have MIN_EXAMPLES examples in the files of `nlu_dir` (the default
     language's files sit in data/nlu/ itself, every other language's in data/nlu/<code>/)."""
-    counts = {}
-    first_seen = {}
+    counts: Dict[str, int] = {}
+    first_seen: Dict[str, Tuple[Path, int]] = {}
     errors: List[ContentError] = []
     for path in sorted(nlu_dir.rglob("*.yml") if recursive else nlu_dir.glob("*.yml")):
         try:

@@ -25,7 +25,13 @@ class LineDict(dict):
     """A mapping that knows its own line and the line of each key (1-based)."""
 
     line: int = 0
-    key_lines: Dict[Any, int]
+    # Where a gap inside is reported, when a checker sets it: the line of the key holding this
+    # mapping (0: not set, use `line`).
+    key_line: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines: Dict[Any, int] = {}
 
     def line_of(self, key: Any) -> int:
         return self.key_lines.get(key, self.line)
@@ -35,10 +41,20 @@ class LineList(list):
     """A sequence that knows its own line and the line of each item (1-based)."""
 
     line: int = 0
-    item_lines: List[int]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.item_lines: List[int] = []
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+def line_of(container: Any, key: Any, default: int) -> int:
+    """The line of `key` in what load_yaml_with_lines returned; `default` for plain data."""
+    if isinstance(container, (LineDict, LineList)):
+        return container.line_of(key)
+    return default
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -49,7 +65,6 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
-    result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
@@ -82,7 +97,7 @@ def load_yaml_with_lines(path: Union[str, Path]) -> Any:
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     loader = _LineLoader(text)
-    loader.source_path = str(path)  # type: ignore[attr-defined]
+    loader.source_path = str(path)
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 import httpx
 
@@ -34,6 +34,9 @@ from bot.gateway.text import (
 from bot.langid import message_language
 from bot.languages import default_language
 
+if TYPE_CHECKING:  # imported where used: the detector loads on first use
+    from bot.safety.result import RiskResult
+
 logger = logging.getLogger("bot.gateway")
 
 # Bounds, all documented in docs/telegram.md.
@@ -55,10 +58,9 @@ class _Turn:
     pseudonym: str
     send: Optional[Send]
     language_code: Optional[str] = None
-    user_lang: Optional[str] = (
-        None  # the user's language (Telegram's language_code), if we have texts in it
-    )
-    lang: Optional[str] = None  # the language of this turn's replies
+    # The user's language (Telegram's language_code), if we have texts in it.
+    user_lang: Optional[str] = None
+    lang: Optional[str] = None  # the language of this turn's replies, once the message is read
     country: Optional[str] = None
     text: str = ""  # normalised
     bounded: str = ""  # what Rasa gets (at most max_input_chars)
@@ -71,9 +73,7 @@ class _Turn:
     ask_acuity: bool = False  # the crisis reply wants the acuity question after it
     safety_replied: bool = False  # the gateway has sent the safety reply itself
     shown: Set[str] = field(default_factory=set)
-    unsent: List[Reply] = field(
-        default_factory=list
-    )  # early replies the front end still has to show
+    unsent: List[Reply] = field(default_factory=list)  # early replies the front end must show
 
     @property
     def payload(self) -> bool:
@@ -290,8 +290,8 @@ class Gateway:
 
     def _shown_ahead(self, pseudonym: str, text: str) -> Set[str]:
         """The texts `crisis_ahead` already showed for this message (once)."""
-        pending = self._ahead.get(pseudonym)
-        for index, (ahead_text, texts) in enumerate(pending or ()):
+        pending = self._ahead.get(pseudonym) or []
+        for index, (ahead_text, texts) in enumerate(pending):
             if ahead_text == text:
                 rest = pending[:index] + pending[index + 1 :]
                 if rest:
@@ -370,17 +370,16 @@ class Gateway:
         if ahead:  # the crisis reply went out before this turn's place in the queue
             turn.shown.update(ahead)
             early = [reply for reply in early if reply.text not in ahead]
+        question = turn.question
         if (
             turn.answer is False
-            and turn.question is not None
-            and turn.question.gateway_only
+            and question is not None
+            and question.gateway_only
             and not turn.safety_replied
         ):
             # Only the gateway asked this question (Rasa never answered that turn): Rasa cannot
             # read the answer, so it never sees it.
-            return self._finish(
-                turn, self._safe(lambda: self.safety.no_reply(turn.question), turn.lang)
-            )
+            return self._finish(turn, self._safe(lambda: self.safety.no_reply(question), turn.lang))
 
         metadata: Dict[str, Any] = {}
         if turn.language_code:
@@ -461,12 +460,13 @@ class Gateway:
         result = turn.result
         if result is None or not result.is_risk:
             return []
+        lang = turn.lang or default_language()  # chosen when the message was read
         try:
             if turn.answer is True and turn.question is not None and turn.question.kind == ACUITY:
-                early = self.safety.urgent_after_yes(turn.country, turn.lang)
+                early = self.safety.urgent_after_yes(turn.country, lang)
             else:
                 early, turn.asked, turn.ask_acuity = self.safety.safety_reply(
-                    result, turn.country, turn.lang
+                    result, turn.country, lang
                 )
         except Exception as exc:
             logger.error(
@@ -482,6 +482,8 @@ class Gateway:
     def _rasas_part(self, turn: _Turn, rasa: RasaTurn) -> List[Reply]:
         """Rasa's replies; or, when Rasa failed, what the fail-safe says in their place."""
         pseudonym = turn.pseudonym
+        lang = turn.lang or default_language()  # chosen when the message was read
+        question = turn.question
         if rasa.failure is None:
             # Never the same safety text twice, whatever Rasa's model does with `safety_replied`.
             self.safety.remember(pseudonym, self.safety.question_in(rasa.replies) or turn.asked)
@@ -492,7 +494,7 @@ class Gateway:
                 self.safety.remember(pseudonym, replace(turn.asked, gateway_only=True))
             elif turn.ask_acuity:
                 try:
-                    reply, acuity = self.safety.acuity_question(turn.lang)
+                    reply, acuity = self.safety.acuity_question(lang)
                     self.safety.remember(pseudonym, acuity)
                     return [reply]
                 except Exception as exc:
@@ -503,8 +505,8 @@ class Gateway:
                         exc_info=True,
                     )
             return []
-        if turn.answer is False and turn.question is not None:
-            return self._safe(lambda: self.safety.no_reply(turn.question), turn.lang)
+        if turn.answer is False and question is not None:
+            return self._safe(lambda: self.safety.no_reply(question), lang)
         if turn.result is None:
             return [self._last_resort(turn.lang)]
         if rasa.not_saved:  # the database stayed locked or full: the same question is still open
@@ -533,7 +535,7 @@ class Gateway:
 
     def _detect(
         self, pseudonym: str, text: str, user_lang: Optional[str], *, payload: bool, answering: bool
-    ):
+    ) -> Optional[RiskResult]:
         from bot.safety.result import NO_RISK
 
         if payload:
@@ -548,7 +550,7 @@ class Gateway:
             return None
 
     @staticmethod
-    def _escalate(result, question: Question):
+    def _escalate(result: Optional[RiskResult], question: Question) -> RiskResult:
         """A yes (or an unsure answer) to a safety question is a crisis signal in itself."""
         from bot.safety.result import RiskResult, strongest
 
@@ -561,7 +563,7 @@ class Gateway:
         )  # ties: the message's own reading
 
     @staticmethod
-    def _reply_language(result, user_lang: Optional[str]) -> str:
+    def _reply_language(result: Optional[RiskResult], user_lang: Optional[str]) -> str:
         try:
             from bot.safety.result import NO_RISK
 
@@ -646,8 +648,9 @@ class Gateway:
 
     def _apply_controls(self, pseudonym: str, turn: RasaTurn) -> None:
         for control in turn.controls:
-            if "language" in control and user_language(control["language"]):
-                self._languages.set(pseudonym, user_language(control["language"]))
+            language = user_language(control.get("language"))
+            if language:
+                self._languages.set(pseudonym, language)
             if "country" in control:
                 country = control["country"]
                 self._countries.set(
@@ -657,11 +660,12 @@ class Gateway:
     async def _erase_after_turn(self, pseudonym: str, lang: Optional[str]) -> List[Reply]:
         """The one erasure of a /forget (the action only confirms): Rasa has saved its tracker
         when its HTTP answer arrives, so the erasure sees every row."""
-        erase = self._erase
         try:
-            if erase is None:
-                from bot.storage.erase import erase_pseudonym as erase
-            await asyncio.to_thread(erase, pseudonym)
+            if self._erase is None:
+                from bot.storage.erase import erase_pseudonym
+
+                self._erase = erase_pseudonym
+            await asyncio.to_thread(self._erase, pseudonym)
         except Exception as exc:
             logger.error(
                 "erasure failed: %s", type(exc).__name__, exc_info=True

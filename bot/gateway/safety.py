@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from bot.gateway.memory import MAX_REMEMBERED_PSEUDONYMS, _Lru
 from bot.gateway.reply import Reply, buttons_from_pairs
+
+if TYPE_CHECKING:  # imported where used: the detector and its texts load on first use
+    from bot.safety.result import RiskResult
 
 logger = logging.getLogger("bot.gateway")
 
@@ -29,7 +32,7 @@ def _replies():
     return replies
 
 
-def detect(text: str, lang: Optional[str], context: Sequence[str]):
+def detect(text: str, lang: Optional[str], context: Sequence[str]) -> RiskResult:
     """bot.safety.detect, looked up on each call. Raises whatever the detector raises."""
     import bot.safety
 
@@ -136,7 +139,7 @@ class SafetyDesk:
     # -- replies
 
     def safety_reply(
-        self, result, country: Optional[str], lang: str
+        self, result: RiskResult, country: Optional[str], lang: str
     ) -> Tuple[List[Reply], Optional[Question], bool]:
         """The fast-path reply to a risk result: (replies, the question they ask, ask_acuity).
 
@@ -146,6 +149,8 @@ class SafetyDesk:
         """
         replies = _replies()
         if not result.is_crisis:
+            if result.category is None:
+                raise ValueError("a check question needs a category")
             prompt = replies.check_question(result, lang)
             buttons = buttons_from_pairs(prompt.buttons)
             question = self.question(

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import List, Optional
 
 import spacy
+from spacy.language import Language
 
 from bot import PROJECT_ROOT
 
 DEFAULT_DIR = PROJECT_ROOT / "models" / "spacy"
 
 
-def build_blank_pipeline(lang: str = "en"):
+def build_blank_pipeline(lang: str = "en") -> Language:
     """Return a blank pipeline with lookup lemmas (initialised offline)."""
     nlp = spacy.blank(lang)
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})

@@ -16,7 +16,7 @@ and stack frames but not its message (bot/logformat.py).
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, MutableMapping
 
 REDACTED = "[redacted]"
 # Rasa's own list of keys that may hold user content (rasa.utils.log_utils._anonymizer), plus the
@@ -55,7 +55,9 @@ TEXT_KEYS = frozenset(
 )
 
 
-def redact_user_text(_: Any, __: str, event_dict: Dict[str, Any]) -> Dict[str, Any]:
+def redact_user_text(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """A structlog processor: every key that can hold user content is replaced by a marker."""
     for key in TEXT_KEYS.intersection(event_dict):
         event_dict[key] = REDACTED

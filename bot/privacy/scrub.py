@@ -228,7 +228,8 @@ def _ibans(text: str) -> Iterator[Span]:
             continue
         # Walk forward over characters, allowing single spaces between them (printed IBANs are
         # grouped by four), until exactly `length` characters are collected.
-        compact, pos = [], m.start()
+        compact: List[str] = []
+        pos = m.start()
         while pos < len(text) and len(compact) < length:
             ch = text[pos]
             if _IBAN_CHAR.match(ch):

@@ -20,6 +20,7 @@ import sys
 from typing import List, Optional
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bot import settings
 from bot.review.security import (
@@ -84,7 +85,7 @@ def add_clinician(email: str, password: str, *, url: Optional[str] = None) -> No
         )
 
 
-def _get(session, email: str) -> Clinician:  # noqa: ANN001 - a SQLAlchemy session
+def _get(session: Session, email: str) -> Clinician:
     clinician = session.execute(
         select(Clinician).where(Clinician.email == normalise_email(email))
     ).scalar_one_or_none()

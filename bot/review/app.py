@@ -25,7 +25,7 @@ import secrets
 import signal
 import sys
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, ContextManager, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from flask import (
@@ -44,7 +44,9 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from bot import PROJECT_ROOT, settings
 from bot.logformat import configure as configure_logging
@@ -169,7 +171,7 @@ def create_app(
     content = load_review_content(screening_dir)
     app.extensions["scrollcheck_content"] = content
 
-    def db(write: bool = False):  # noqa: ANN202 - a context manager
+    def db(write: bool = False) -> ContextManager[Session]:
         return session_scope(app.config["DATABASE_URL"], write=write)
 
     def client_ip() -> Optional[str]:
@@ -222,7 +224,7 @@ def create_app(
                 raise CSRFError("The form was sent from another site.")
 
     @app.before_request
-    def _require_login() -> Optional[Response]:
+    def _require_login() -> Optional[BaseResponse]:
         g.actor = None
         if request.endpoint in ("static", "healthz"):
             return None  # no database work for style sheets and health checks
@@ -362,7 +364,7 @@ def create_app(
         return response
 
     @app.post("/logout")
-    def logout() -> Response:
+    def logout() -> BaseResponse:
         with db(write=True) as s:
             end_session(s, session.get("token"))
             audit(s, "logout", actor=g.actor.email, clinician_id=g.actor.id, ip=client_ip())

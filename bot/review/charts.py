@@ -129,7 +129,7 @@ def weekly_bars(
     sentences = []
     for i, (week, values) in enumerate(weeks):
         x = MARGIN_LEFT + i * slot + (slot - bar_w) / 2
-        y = MARGIN_TOP + plot_h
+        y = float(MARGIN_TOP + plot_h)
         for serie, value in zip(series, values):
             if value <= 0:
                 continue

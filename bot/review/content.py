@@ -75,12 +75,13 @@ def _english(value: object) -> Optional[str]:
     """A screening text for the clinician pages: the default language's of a `{en: .., nl: ..}`
     mapping (or a plain string); None when there is none."""
     if isinstance(value, dict):
+        texts = value
         try:
             from bot.languages import default_language
 
-            value = value.get(default_language())
+            value = texts.get(default_language())
         except Exception:  # data/languages.yml unreadable: the pages still work with ids
-            value = value.get("en")
+            value = texts.get("en")
     return value if isinstance(value, str) and value.strip() else None
 
 
@@ -108,34 +109,30 @@ def load_review_content(directory: Optional[Path] = None) -> ReviewContent:
     scale = _read(directory / "scale.yml") if (directory / "scale.yml").exists() else None
     if isinstance(scale, dict) and isinstance(scale.get("scale"), list):
         for point in scale["scale"]:
-            if (
-                isinstance(point, dict)
-                and isinstance(point.get("value"), int)
-                and _english(point.get("label"))
-            ):
-                content.scale_labels[point["value"]] = _english(point["label"])
+            label = _english(point.get("label")) if isinstance(point, dict) else None
+            if label and isinstance(point.get("value"), int):
+                content.scale_labels[point["value"]] = label
     for path in sorted(directory.glob("*.yml")):
         if path.name in ("scale.yml", "topics.yml"):
             continue
         data = _read(path)
         if not isinstance(data, dict):
             continue
-        meta = data.get("topic") if isinstance(data.get("topic"), dict) else {}
-        topic_id = meta.get("id") if isinstance(meta.get("id"), str) else path.stem
-        if _english(meta.get("title")):
-            content.topic_titles[topic_id] = _english(meta["title"])
-        items = data.get("items") if isinstance(data.get("items"), list) else []
+        meta = data["topic"] if isinstance(data.get("topic"), dict) else {}
+        topic_id = meta["id"] if isinstance(meta.get("id"), str) else path.stem
+        title = _english(meta.get("title"))
+        if title:
+            content.topic_titles[topic_id] = title
+        items = data["items"] if isinstance(data.get("items"), list) else []
         content.topic_items[topic_id] = []
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 content.topic_items[topic_id].append(item["id"])
-                if _english(item.get("text")):
-                    content.item_texts[item["id"]] = _english(item["text"])
+                text = _english(item.get("text"))
+                if text:
+                    content.item_texts[item["id"]] = text
         for band in data.get("bands") or []:
-            if (
-                isinstance(band, dict)
-                and isinstance(band.get("id"), str)
-                and _english(band.get("label"))
-            ):
-                content.band_labels.setdefault(band["id"], _english(band["label"]))
+            label = _english(band.get("label")) if isinstance(band, dict) else None
+            if label and isinstance(band.get("id"), str):
+                content.band_labels.setdefault(band["id"], label)
     return content

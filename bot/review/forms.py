@@ -7,7 +7,7 @@ and its URL can be bookmarked; a CSRF token in a URL would leak into history and
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, SelectField, StringField
@@ -44,7 +44,7 @@ class FilterForm(Form):
         choices=[("", "Any"), ("yes", "With escalation"), ("no", "Without escalation")],
     )
 
-    def __init__(self, formdata, content: ReviewContent, **kwargs) -> None:  # noqa: ANN001 - WTForms' own type
+    def __init__(self, formdata: Any, content: ReviewContent, **kwargs: Any) -> None:
         super().__init__(formdata, **kwargs)
         self.topic.choices = [("", "Any topic")] + [
             (t, content.topic_title(t)) for t in content.topics()

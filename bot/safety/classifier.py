@@ -36,12 +36,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from bot import DATA_DIR, PROJECT_ROOT
-from bot.content.yamlsource import ContentError, LineDict, load_yaml_with_lines
+from bot.content.yamlsource import ContentError, LineDict, line_of, load_yaml_with_lines
 from bot.safety.result import NO_RISK, RiskResult
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def _paths(node: LineDict, key: str, path: Path, suffixes: Tuple[str, ...]) -> T
             # A blind set measures what nobody trained on; training on it would hide every miss.
             raise ContentError(
                 path,
-                listed.line_of(index),
+                line_of(listed, index, node.line_of(key)),
                 f"{name} is a blind evaluation set and must not be trained on",
             )
         if target.is_dir():
@@ -120,12 +120,14 @@ def _paths(node: LineDict, key: str, path: Path, suffixes: Tuple[str, ...]) -> T
         elif target.is_file():
             files = [target]
         else:
-            raise ContentError(path, listed.line_of(index), f"{name!r} does not exist")
+            raise ContentError(
+                path, line_of(listed, index, node.line_of(key)), f"{name!r} does not exist"
+            )
         for file in files:
             if "blind" in file.name or (PROJECT_ROOT / "tests") in file.parents:
                 raise ContentError(
                     path,
-                    listed.line_of(index),
+                    line_of(listed, index, node.line_of(key)),
                     f"{file.relative_to(PROJECT_ROOT)} is evaluation data (tests/) and must not be trained on",
                 )
         found.extend(files)
@@ -415,7 +417,9 @@ class RiskModel:
         return RiskResult(level, category, matched)
 
 
-def fit_sklearn(examples: Sequence[Example], c: float, seed: int):
+def fit_sklearn(
+    examples: Sequence[Example], c: float, seed: int
+) -> Tuple[Dict[str, Any], Any, Any]:
     """The fitted scikit-learn parts: ({kind: vectorizer}, category model, urgency model)."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression

@@ -167,7 +167,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
             return report(args.report, thresholds, sys.stdout, args.only)
         if hasattr(sys.stdout, "reconfigure"):
-            sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+            sys.stdout.reconfigure(encoding="utf-8")
         return classify_stream(sys.stdin.buffer, sys.stdout, explain=args.explain)
     except ContentError as exc:  # a broken lexicon: say where, do not print a traceback
         print(f"scrollcheck risk: {exc}", file=sys.stderr)

@@ -29,13 +29,15 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, cast
 
 # spaCy's thinc probes TensorFlow on import; keep its start-up chatter out of the gateway's logs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import spacy  # noqa: E402
+from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.pipeline import Lemmatizer
 from spacy.tokens import Doc
 
 from bot.content.yamlsource import ContentError
@@ -113,7 +115,9 @@ class _PatternIndex:
         self.by_lemma: Dict[str, List[int]] = {}
         self.always: List[int] = []
 
-    def add(self, nlp, key: str, patterns: List[List[dict]], common: FrozenSet[str]) -> None:
+    def add(
+        self, nlp: Language, key: str, patterns: List[List[dict]], common: FrozenSet[str]
+    ) -> None:
         buckets: Dict[Optional[Tuple[str, FrozenSet[str]]], List[List[dict]]] = {}
         for pattern in patterns:
             buckets.setdefault(_anchor(pattern, common), []).append(pattern)
@@ -147,9 +151,8 @@ class Hit:
     entry: Entry
     start: int
     end: int
-    status: str = (
-        "fired"  # fired | guarded | negated | requires (a rule whose requirement is missing) | part
-    )
+    # fired | guarded | negated | requires (a rule whose requirement is missing) | part
+    status: str = "fired"
     category: Optional[str] = None  # rules: the category after attribution
     reason: str = ""
 
@@ -177,7 +180,7 @@ class Analysis:
         return any(h.status in ("guarded", "negated") and h.entry.role == "rule" for h in self.hits)
 
 
-def _build_nlp(language: str):
+def _build_nlp(language: str) -> Language:
     nlp = spacy.blank(language)
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # lookup tables come from the installed spacy-lookups-data; no download
@@ -190,7 +193,7 @@ class Detector:
     def __init__(
         self,
         lexicon: Lexicon,
-        nlp,
+        nlp: Language,
         normaliser: Normaliser,
         index: _PatternIndex,
         phrases: PhraseMatcher,
@@ -289,7 +292,13 @@ class Detector:
             )
         return longest
 
-    def _combine(self, doc: Doc, firsts, thens, within: int) -> Set[Tuple[int, int]]:
+    def _combine(
+        self,
+        doc: Doc,
+        firsts: Iterable[Tuple[int, int]],
+        thens: Iterable[Tuple[int, int]],
+        within: int,
+    ) -> Set[Tuple[int, int]]:
         """Spans where a `first` part is followed closely, with only filler words between, by a `then` part."""
         spans: Set[Tuple[int, int]] = set()
         for a_start, a_end in firsts:
@@ -468,7 +477,8 @@ class Detector:
             return NO_RISK
         matched: List[Tuple[int, str]] = [(h.start, h.entry.id) for h in counted]
         levels: Dict[str, str] = {}
-        for category in {h.category for h in counted}:
+        # Every fired rule has its category from attribution (_judge).
+        for category in {h.category for h in counted if h.category is not None}:
             own = [h for h in counted if h.category == category]
             level = max((h.entry.level or "concern" for h in own), key=severity)
             applicable = [m for m in modifiers if category in m.entry.applies_to]
@@ -487,9 +497,9 @@ class Detector:
             ):
                 level = "concern"
             levels[category] = level
-        level, category = pick(levels.items())
+        final_level, final_category = pick(levels.items())
         ordered = tuple(dict.fromkeys(entry_id for _, entry_id in sorted(matched)))
-        return RiskResult(level, category, ordered)
+        return RiskResult(final_level, final_category, ordered)
 
     @staticmethod
     def _requirements_met(hit: Hit, rules: List[Hit], modifiers: List[Hit]) -> bool:
@@ -506,12 +516,12 @@ class Detector:
 
 
 # -- compiling -------------------------------------------------------------------------------------
-def _vocabulary(lexicon: Lexicon, nlp) -> Set[str]:
+def _vocabulary(lexicon: Lexicon, nlp: Language) -> Set[str]:
     words: Set[str] = set(lexicon.vocabulary)
     words.update(nlp.Defaults.stop_words)
-    for entries in lexicon.sets.values():
-        for entry in entries:
-            words.update(entry.split())
+    for members in lexicon.sets.values():
+        for member in members:
+            words.update(member.split())
     for text in lexicon.macros.values():
         words.update(literal_words(text))
     for entry in lexicon.entries:
@@ -524,24 +534,25 @@ def _vocabulary(lexicon: Lexicon, nlp) -> Set[str]:
         words.update(value.split())
     for phrase in lexicon.negation.neutral + lexicon.flippant:
         words.update(phrase.split())
-    try:
-        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        words.update(v for v in table.values() if isinstance(v, str))
-    except (
-        KeyError,
-        ValueError,
-    ):  # a language without lookup lemmas still works, just less forgiving
-        pass
+    words.update(v for v in _lemma_table(nlp).values() if isinstance(v, str))
     return words
 
 
-def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], List[ContentError]]:
+def _lemma_table(nlp: Language) -> Mapping[str, str]:
+    """The lookup lemmas; empty for a language without them (it works, just less forgiving)."""
+    try:
+        lemmatizer = cast(Lemmatizer, nlp.get_pipe("lemmatizer"))
+        return lemmatizer.lookups.get_table("lemma_lookup")
+    except (KeyError, ValueError):
+        return {}
+
+
+def compile_lexicon(
+    lexicon: Lexicon, nlp: Optional[Language] = None
+) -> Tuple[Optional[Detector], List[ContentError]]:
     """Compile every pattern and phrase; returns (detector or None, problems with file:line)."""
     nlp = nlp or _build_nlp(lexicon.language)
-    try:
-        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-    except (KeyError, ValueError):
-        table = {}
+    table = _lemma_table(nlp)
     words = _vocabulary(lexicon, nlp)
     normaliser = Normaliser(lexicon.normalise, lambda w: w in words or w in table)
     rewrite_keys = set(normaliser.config.rewrites)
@@ -572,9 +583,9 @@ def compile_lexicon(lexicon: Lexicon, nlp=None) -> Tuple[Optional[Detector], Lis
                     lexicon.path, lexicon.macro_lines.get(name, 1), f"macro `{name}`: {exc}"
                 )
             )
-    for name, entries in lexicon.sets.items():
-        for entry in entries:
-            for word in entry.split():
+    for name, members in lexicon.sets.items():
+        for member in members:
+            for word in member.split():
                 problem = check_word(word)
                 if problem:
                     errors.append(

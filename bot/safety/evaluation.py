@@ -52,7 +52,7 @@ class Outcome:
 class EvalReport:
     outcomes: List[Outcome] = field(default_factory=list)
 
-    def _select(self, predicate) -> List[Outcome]:
+    def _select(self, predicate: Callable[[Outcome], bool]) -> List[Outcome]:
         return [o for o in self.outcomes if predicate(o)]
 
     @property

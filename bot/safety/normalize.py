@@ -199,7 +199,7 @@ class Normaliser:
     def _repair_typo(self, word: str) -> Optional[str]:
         if len(word) < 3 or not word.isalpha():
             return None
-        candidates = set()
+        candidates: Set[str] = set()
         for key in _deletions(word, 2 if len(word) >= 7 else 1):
             candidates.update(self._typo_index.get(key, ()))
         best = sorted(

@@ -268,11 +268,11 @@ class _Compiler:
             options.extend(self.expand(alternative))
         for attr, values in merged.items():
             unique = sorted(set(values))
-            spec: TokenSpec = {attr: unique[0] if len(unique) == 1 else {"IN": unique}}
+            merged_spec: TokenSpec = {attr: unique[0] if len(unique) == 1 else {"IN": unique}}
             if node.optional and not options and len(merged) == 1:
-                spec["OP"] = "?"
-                return [[spec]]
-            options.append([spec])
+                merged_spec["OP"] = "?"
+                return [[merged_spec]]
+            options.append([merged_spec])
         if node.optional:
             options.append([])
         return options

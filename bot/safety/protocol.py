@@ -25,6 +25,7 @@ from bot.safety.resources import (
     KINDS_FOR_CATEGORY,
     UNKNOWN_FALLBACK,
     CountryResources,
+    Resource,
     crisis_directory,
 )
 from bot.safety.result import CATEGORIES
@@ -171,7 +172,7 @@ def _language_section(lang: str) -> List[str]:
     return out
 
 
-def _contacts(resource, lang: str) -> str:
+def _contacts(resource: Resource, lang: str) -> str:
     return r.resource_line(resource, lang).split(": ", 1)[1]
 
 

@@ -406,7 +406,7 @@ class _Checker:
     def missing(self, node: LineDict, label: str) -> None:
         # Other languages' gaps are named by the completeness check, which says where `en` has it.
         if self.language == DEFAULT_LANGUAGE and node.line:
-            self.error(getattr(node, "key_line", node.line), f"missing `{label}`")
+            self.error(node.key_line or node.line, f"missing `{label}`")
 
     def check_text(self, value: str, line: int, allowed: Set[str], label: str) -> None:
         try:

@@ -28,7 +28,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
@@ -151,7 +151,7 @@ def cv_figures(
     return figures
 
 
-def train(config: Optional[ModelConfig] = None, *, out=None) -> RiskModel:
+def train(config: Optional[ModelConfig] = None, *, out: Optional[TextIO] = None) -> RiskModel:
     """Cross-validate, choose thresholds, train on everything, save; returns the model."""
     config = config or read_config()
     started = time.perf_counter()

@@ -149,7 +149,7 @@ class _Reader:
             raise self.fail(
                 node, key, f"`{key}` must be {kind.__name__}, got {type(value).__name__}"
             )
-        if kind is str and not value.strip():
+        if isinstance(value, str) and not value.strip():
             raise self.fail(node, key, f"`{key}` must not be empty")
         return value
 

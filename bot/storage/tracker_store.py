@@ -89,6 +89,8 @@ def failure_kind(error: BaseException) -> str:
 class RetryingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore with bounded retries and a turn that knows when its tracker was not saved."""
 
+    engine: sa.engine.Engine  # set by SQLTrackerStore.__init__ (unannotated there)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":

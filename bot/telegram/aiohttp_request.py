@@ -13,7 +13,7 @@ so PTB's retry logic, the AIORateLimiter and our delivery code see what they see
 from __future__ import annotations
 
 import asyncio
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 from urllib.request import getproxies
 
 import aiohttp
@@ -86,7 +86,7 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=self._pick(read_timeout, self._read_timeout),
         )
-        data = None
+        data: Union[aiohttp.FormData, Dict[str, str], None] = None
         if request_data is not None:
             if request_data.contains_files:
                 form = aiohttp.FormData()

@@ -17,12 +17,13 @@ Environment (see docs/telegram.md; parsed in bot/settings.py):
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, TextIO
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, TextIO, Tuple
 from urllib.parse import urlsplit
 
 from telegram import TelegramObject, Update
@@ -169,28 +170,36 @@ class TolerantUpdatesRequest(AiohttpRequest):
     of an unexpected type) fails the batch, PTB logs the raw batch (texts, names, ids) and fetches
     the same batch again, for ever, so the bot is deaf to everyone (found by tests/fuzz). Here the
     unreadable update keeps only its update_id, so the offset moves past it, and only the
-    exception's type is logged.
+    exception's type is logged. Filtered in `do_request`, PTB's extension point (`post` is final).
     """
 
-    async def post(self, *args: Any, **kwargs: Any) -> Any:
-        result = await super().post(*args, **kwargs)
-        if not isinstance(result, list):
-            return result
-        readable = []
-        for update in result:
-            try:
-                Update.de_json(update, None)
-                readable.append(update)
-            except Exception as exc:
-                logger.warning(
-                    "dropped an update that could not be read: %s",
-                    type(exc).__name__,
-                    exc_info=True,
-                )
-                update_id = update.get("update_id") if isinstance(update, dict) else None
-                if isinstance(update_id, int):
-                    readable.append({"update_id": update_id})
-        return readable
+    async def do_request(self, *args: Any, **kwargs: Any) -> Tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        try:
+            body = json.loads(payload) if status == 200 else None
+        except ValueError:
+            return status, payload  # PTB reports an unreadable answer itself
+        if not isinstance(body, dict) or not isinstance(body.get("result"), list):
+            return status, payload
+        result = body["result"]
+        readable = [kept for kept in map(_readable_update, result) if kept is not None]
+        if len(readable) == len(result) and all(a is b for a, b in zip(readable, result)):
+            return status, payload  # the usual case: nothing to rewrite
+        body["result"] = readable
+        return status, json.dumps(body).encode("utf-8")
+
+
+def _readable_update(update: Any) -> Optional[Any]:
+    """The update if PTB can read it; else only its update_id (or None without one)."""
+    try:
+        Update.de_json(update, None)
+        return update
+    except Exception as exc:
+        logger.warning(
+            "dropped an update that could not be read: %s", type(exc).__name__, exc_info=True
+        )
+    update_id = update.get("update_id") if isinstance(update, dict) else None
+    return {"update_id": update_id} if isinstance(update_id, int) else None
 
 
 def run(

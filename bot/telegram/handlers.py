@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
-from typing import Awaitable, Callable, List, Optional, Set
+from typing import Any, Awaitable, Callable, Coroutine, List, Optional, Set
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -447,9 +447,9 @@ class TelegramFrontEnd:
         self._claimed.add(update.update_id)
         self.lanes.submit(key, guarded)
 
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         assert self.application is not None
-        self.application.create_task(coroutine, name="scrollcheck:notice")  # type: ignore[arg-type]
+        self.application.create_task(coroutine, name="scrollcheck:notice")
 
     def _send(self) -> ReplySender:
         assert self.sender is not None, "install() first"
