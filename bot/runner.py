@@ -13,6 +13,9 @@ Supervision (bot/run/):
 * supervisor.py  after start-up a service that dies is restarted after 1, 2, 4, 8 … s (capped at
                  30 s); the 6th death within 10 minutes ends the run with exit 1, naming the
                  service, how it ended and its log.
+* liveness.py    a service that is running but no longer answers its health URL (about 45 s by
+                 default, SCROLLCHECK_PROBE_*) is killed and restarted the same way, and counts
+                 as a death. The front end runs in this process, so it needs no probe.
 Ctrl-C and SIGTERM stop every service within 10 s (SIGTERM, then SIGKILL after 5 s).
 """
 
@@ -34,6 +37,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from bot import PROJECT_ROOT, settings
 from bot.logformat import configure as configure_logging
+from bot.run.liveness import ProbePolicy
 from bot.run.ports import port_problems
 from bot.run.supervisor import Service, Supervisor, describe_exit
 
@@ -48,6 +52,8 @@ PORT_SETTINGS = {
     "action server": settings.ACTION_PORT.name,
     "review page": settings.REVIEW_PORT.name,
 }
+# what messages call each service
+LABELS = {"actions": "The action server", "rasa": "Rasa", "review": "The clinician review page"}
 
 
 def write_endpoints(path: Path, action_port: int, database_url: Optional[str] = None) -> Path:
@@ -211,6 +217,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     upgrade()
     endpoints = write_endpoints(VAR_DIR / "endpoints.yml", args.action_port)
+    # Each health URL is the cheapest GET the service answers: Rasa's and the action server's
+    # answer from their event loops without touching the model or the actions.
+    action_health = f"http://127.0.0.1:{args.action_port}/health"
+    rasa_health = f"http://127.0.0.1:{args.rasa_port}/"
     services = [
         Service(
             "actions",
@@ -224,6 +234,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 str(args.action_port),
             ],
             args.action_port,
+            health_url=action_health,
+            start_timeout=90,
         ),
         Service(
             "rasa",
@@ -242,11 +254,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 str(args.rasa_port),
             ],
             args.rasa_port,
+            health_url=rasa_health,
+            start_timeout=180,
         ),
-    ]
-    readiness: List[Readiness] = [
-        ("actions", f"http://127.0.0.1:{args.action_port}/health", 90, "The action server"),
-        ("rasa", f"http://127.0.0.1:{args.rasa_port}/", 180, "Rasa"),
     ]
     if not args.no_review:
         review = [
@@ -257,12 +267,22 @@ def main(argv: Optional[List[str]] = None) -> int:
             "--port",
             str(args.review_port),
         ]
-        services.append(Service("review", review, args.review_port or None))
-        if args.review_port:
-            review_url = f"http://127.0.0.1:{args.review_port}/healthz"
-            readiness.append(("review", review_url, 60, "The clinician review page"))
+        # port 0: the page picks its own, which the runner does not learn, so it is not probed
+        review_url = f"http://127.0.0.1:{args.review_port}/healthz" if args.review_port else None
+        services.append(Service("review", review, args.review_port or None, health_url=review_url))
+    # the first start waits as long for each service as a restart does
+    readiness: List[Readiness] = [
+        (service.name, service.health_url, service.start_timeout, LABELS[service.name])
+        for service in services
+        if service.health_url
+    ]
     supervisor = Supervisor(
-        services, cwd=PROJECT_ROOT, env=_child_env(), log_dir=LOG_DIR, log_label=log_label
+        services,
+        cwd=PROJECT_ROOT,
+        env=_child_env(),
+        log_dir=LOG_DIR,
+        log_label=log_label,
+        probes=ProbePolicy.from_settings(),
     )
 
     rasa_url = f"http://127.0.0.1:{args.rasa_port}"

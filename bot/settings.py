@@ -123,6 +123,21 @@ def _non_negative_int(value: str) -> int:
     return int(value)
 
 
+def _seconds(zero_allowed: bool) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise Invalid("it is not a number") from None
+        if not math.isfinite(seconds):
+            raise Invalid("it is not a finite number")
+        if seconds < 0 or (seconds == 0 and not zero_allowed):
+            raise Invalid("it is not 0 or more" if zero_allowed else "it is not above zero")
+        return seconds
+
+    return parse
+
+
 def _positive_days(value: str) -> float:
     try:
         days = float(value)
@@ -363,6 +378,48 @@ LANGUAGE_CODE = _define(
         "none",
         "a language code such as nl, nl-BE or en-GB",
         "the language code `scrollcheck console` plays for Telegram's (reply language and help numbers)",
+        "processes",
+    )
+)
+# Liveness probes in `scrollcheck run` (bot/run/liveness.py). A service that is alive but does not
+# answer is killed and restarted only after PROBE_FAILURES probes in a row each waited PROBE_TIMEOUT:
+# with 5 s, 10 s and 3, about 45 s without an answer. A busy Rasa must never be taken for a hung one:
+# its GET / waits on the same event loop as the turns (at most SCROLLCHECK_RASA_IN_FLIGHT of them per
+# front end), and a SQLite lock can hold that loop up to the busy time (5 s). Measured (2026-12-03,
+# 2 cores, turns posted straight to Rasa): GET / at most 3.3 s with 8 turns in flight, 5.9 s with
+# 300. The timeout leaves room above that, and three misses in a row rule out one long pause; a
+# false kill would cost every user ~20 s of fail-safe answers while Rasa reloads.
+PROBE_INTERVAL = _define(
+    Setting(
+        "SCROLLCHECK_PROBE_INTERVAL",
+        _seconds(zero_allowed=True),
+        5.0,
+        "5",
+        "a number of seconds, 0 or more, e.g. 5 or 2.5",
+        "how often `scrollcheck run` checks that each service still answers HTTP; 0 turns the checks off",
+        "processes",
+    )
+)
+PROBE_TIMEOUT = _define(
+    Setting(
+        "SCROLLCHECK_PROBE_TIMEOUT",
+        _seconds(zero_allowed=False),
+        10.0,
+        "10",
+        "a number of seconds above 0, e.g. 10",
+        "how long one check waits for the answer",
+        "processes",
+    )
+)
+PROBE_FAILURES = _define(
+    Setting(
+        "SCROLLCHECK_PROBE_FAILURES",
+        _whole(1, 100),
+        3,
+        "3",
+        "a whole number from 1 to 100",
+        "checks in a row without an answer after which the service counts as hung: it is killed "
+        "and restarted like a service that died",
         "processes",
     )
 )

@@ -3,7 +3,8 @@
 The runner under test is bot.runner.run_services (the same code `scrollcheck run` runs) in a
 process of its own, supervising small HTTP servers on real loopback ports. The servers can start
 a grandchild that ignores SIGTERM and a double-forked daemon in a session of its own, the
-processes most likely to be left behind. Every check is made in /proc and on the ports.
+processes most likely to be left behind, and can hang or answer slowly for the liveness probes
+(tests/test_runner_watchdog.py). Every check is made in /proc and on the ports.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from bot import PROJECT_ROOT
 from bot.run.shim import descendants
 
 # A stand-in service: serves /health on PORT, appends its pid to RECORD, and can start processes
-# of its own, ignore SIGTERM, or exit with a code after a while.
+# of its own, ignore SIGTERM, exit with a code after a while, or answer every request late. GET
+# /hang never answers, and the server answers nothing after it (one thread): connections are still
+# accepted (the kernel's backlog) but never answered, like a stuck event loop.
 SERVICE = r"""
 import http.server, os, signal, subprocess, sys, threading, time
 port, record = int(sys.argv[1]), sys.argv[2]
@@ -42,9 +45,13 @@ if "--family" in options:
 if "--exit-after" in options:
     seconds, code = float(options[options.index("--exit-after") + 1]), int(options[options.index("--exit-after") + 2])
     threading.Timer(seconds, lambda: os._exit(code)).start()
+slow = float(options[options.index("--slow") + 1]) if "--slow" in options else 0.0
 
 class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/hang":
+            threading.Event().wait()
+        time.sleep(slow)
         body = str(os.getpid()).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -68,7 +75,9 @@ from bot.runner import run_services, wait_until_stopped
 
 config = json.loads(sys.argv[1])
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-services = [Service(s["name"], s["argv"], s["port"]) for s in config["services"]]
+services = [Service(s["name"], s["argv"], s["port"], health_url=f"http://127.0.0.1:{s['port']}/health")
+            for s in config["services"]]
+# the liveness probes as SCROLLCHECK_PROBE_* say (the test's environment)
 supervisor = Supervisor(services, cwd=Path.cwd(), env=os.environ, log_dir=Path(config["log_dir"]),
                         policy=RestartPolicy(**config["policy"]))
 readiness = [(s["name"], f"http://127.0.0.1:{s['port']}/health", 30, s["name"]) for s in config["services"]]
@@ -141,7 +150,13 @@ def records(path: Path) -> List[tuple]:
 class StandInRun:
     """One runner process supervising stand-in services."""
 
-    def __init__(self, tmp_path: Path, services: Dict[str, List[str]], **policy: float) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        services: Dict[str, List[str]],
+        env: Optional[Dict[str, str]] = None,
+        **policy: float,
+    ) -> None:
         self.tmp = tmp_path
         script = tmp_path / "service.py"
         script.write_text(SERVICE)
@@ -169,7 +184,7 @@ class StandInRun:
         self.seen: Set[Tuple[int, Optional[int]]] = (
             set()
         )  # (pid, start time) of every process seen, for the clean-up
-        env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+        env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
         with open(self.output, "wb") as out:
             # a session of its own, like a terminal's foreground job: Ctrl-C goes to its group
             self.process = subprocess.Popen(
@@ -215,8 +230,10 @@ class StandInRun:
 def stand_in(tmp_path: Path) -> Iterator[Callable[..., StandInRun]]:
     runs: List[StandInRun] = []
 
-    def start(services: Dict[str, List[str]], **policy: float) -> StandInRun:
-        run = StandInRun(tmp_path, services, **policy)
+    def start(
+        services: Dict[str, List[str]], env: Optional[Dict[str, str]] = None, **policy: float
+    ) -> StandInRun:
+        run = StandInRun(tmp_path, services, env, **policy)
         runs.append(run)
         return run
 
@@ -238,7 +255,7 @@ def test_a_service_that_dies_is_restarted_after_1_then_2_seconds(stand_in):
         killed_at = time.time()
         os.kill(pid, signal.SIGKILL)
         new_pid = wait_for(
-            lambda old=pid: _answered_by_another(run.ports["web"], old),
+            lambda old=pid: answered_by_another(run.ports["web"], old),
             15,  # type: ignore[misc]
             "the service to answer again from a new process",
         )
@@ -251,7 +268,7 @@ def test_a_service_that_dies_is_restarted_after_1_then_2_seconds(stand_in):
     assert "restarting in 2 s" in text
 
 
-def _answered_by_another(port: int, old: int) -> Optional[int]:
+def answered_by_another(port: int, old: int) -> Optional[int]:
     pid = health(port)
     return pid if pid not in (None, old) else None
 

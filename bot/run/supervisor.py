@@ -6,8 +6,12 @@ that dies is restarted after 1, 2, 4, 8 … seconds (capped); after `max_restart
 `window` seconds the supervisor gives up and reports which service, how it ended and which log
 to read. Log lines name services, pids, ports and exit codes only.
 
+A service with a health URL is also probed (bot/run/liveness.py): one that stops answering without
+dying is killed with SIGKILL and then restarted like a service that died, and counts as a death.
+
 Linux sends the parent-death signal when the *thread* that started the process ends, so every
-start happens either in the main thread or in the watcher thread, which lives until `stop()`.
+start happens either in the main thread or in the watcher thread, which lives until `stop()`; the
+probe threads only ever kill.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Deque, Dict, List, Mapping, Optional
 
 from bot.run import ports as port_check
+from bot.run.liveness import Liveness, ProbePolicy, answers
 from bot.run.shim import descendants
 
 logger = logging.getLogger("scrollcheck.runner")
@@ -36,6 +41,8 @@ class Service:
     name: str
     argv: List[str]
     port: Optional[int] = None
+    health_url: Optional[str] = None  # a cheap GET it answers once up; probed while it runs
+    start_timeout: float = 60.0  # seconds it may take to answer health_url after a (re)start
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,15 @@ class Supervisor:
         policy: RestartPolicy = RestartPolicy(),
         on_give_up: Callable[[str], None] = lambda reason: None,
         log_label: Callable[[Path], str] = str,
+        probes: Optional[ProbePolicy] = None,  # None: SCROLLCHECK_PROBE_* (bot/settings.py)
     ) -> None:
         self.services = {service.name: service for service in services}
         self.cwd, self.env, self.log_dir, self.policy = cwd, dict(env), log_dir, policy
         self.on_give_up, self.log_label = on_give_up, log_label
+        self.probes = probes if probes is not None else ProbePolicy.from_settings()
         self.processes: Dict[str, subprocess.Popen] = {}
+        self._started: Dict[str, float] = {}  # service -> when its current process started
+        self._hung: Dict[int, str] = {}  # pid of a shim killed as hung -> how it hung
         self.failure: Optional[str] = None
         self._stopping = threading.Event()
         self._lock = threading.RLock()  # held over a restart, so stop() never misses a new process
@@ -123,6 +134,7 @@ class Supervisor:
             )
         with self._lock:
             self.processes[name] = process
+            self._started[name] = time.monotonic()
         logger.info(
             "started %s (pid %d, log: %s)", name, process.pid, self.log_label(self.log_path(name))
         )
@@ -131,9 +143,17 @@ class Supervisor:
     # --- watching -------------------------------------------------------------------------------
 
     def watch(self) -> None:
-        """From now on, restart a service that dies (in a thread that lives until stop())."""
+        """From now on, restart a service that dies (in a thread that lives until stop()), and
+        kill one that stops answering. Call it once the services answer."""
         self._watcher = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._watcher.start()
+        if not self.probes.enabled:
+            return
+        for service in self.services.values():
+            if service.health_url:
+                threading.Thread(
+                    target=self._probe, args=(service,), name=f"probe {service.name}", daemon=True
+                ).start()
 
     def _watch(self) -> None:
         try:
@@ -164,7 +184,8 @@ class Supervisor:
                 code = process.poll()
                 if code is None:
                     continue
-                reason = self._give_up_reason(name, code, now)
+                how = self._how_it_ended(process.pid, code)
+                reason = self._give_up_reason(name, how, now)
                 if reason:
                     self._give_up(reason)
                     return
@@ -173,7 +194,7 @@ class Supervisor:
                     "%s (pid %d) %s; restarting in %s s (restart %d of %d within %.0f s; log: %s)",
                     name,
                     process.pid,
-                    describe_exit(code),
+                    how,
                     f"{delay:g}",
                     len(self._restarts[name]),
                     self.policy.max_restarts,
@@ -182,13 +203,18 @@ class Supervisor:
                 )
                 due[name] = now + delay
 
-    def _give_up_reason(self, name: str, code: int, now: float) -> Optional[str]:
+    def _how_it_ended(self, pid: int, code: int) -> str:
+        with self._lock:
+            hung = self._hung.pop(pid, None)
+        return f"was killed after it hung ({hung})" if hung else describe_exit(code)
+
+    def _give_up_reason(self, name: str, how: str, now: float) -> Optional[str]:
         restarts = self._restarts[name]
         while restarts and now - restarts[0] > self.policy.window:
             restarts.popleft()
         if len(restarts) >= self.policy.max_restarts:
             return (
-                f"{name} {describe_exit(code)} after {len(restarts)} restarts within {self.policy.window:.0f} s; "
+                f"{name} {how} after {len(restarts)} restarts within {self.policy.window:.0f} s; "
                 f"giving up (read {self.log_label(self.log_path(name))})" + self._port_note(name)
             )
         restarts.append(now)
@@ -211,6 +237,59 @@ class Supervisor:
         with self._lock:
             if not self._stopping.is_set():
                 self._start(name)
+
+    # --- probing --------------------------------------------------------------------------------
+
+    def _probe(self, service: Service) -> None:
+        """Probe one service until stop(); each new process is judged afresh (Liveness)."""
+        assert service.health_url is not None
+        current: Optional[subprocess.Popen] = None
+        liveness: Optional[Liveness] = None
+        while not self._stopping.wait(self.probes.interval):
+            with self._lock:
+                process, started = self.processes[service.name], self._started[service.name]
+            if process is not current:
+                # the processes running when watch() began had answered; a restarted one has not
+                answered = time.monotonic() if current is None else None
+                current = process
+                liveness = Liveness(self.probes, started, service.start_timeout, answered)
+            if process.poll() is not None:
+                continue  # dead: the watcher restarts it
+            ok = answers(service.health_url, self.probes.timeout)
+            assert liveness is not None
+            hung = liveness.record(ok, time.monotonic())
+            if hung and process.poll() is None:
+                self._kill_hung(service, process, hung)
+
+    def _kill_hung(self, service: Service, process: subprocess.Popen, hung: str) -> None:
+        """SIGKILL every process of the service; its shim then exits as the service did (killed by
+        SIGKILL), and the watcher restarts it with the usual backoff."""
+        with self._lock:
+            if self._stopping.is_set() or self.processes[service.name] is not process:
+                return
+            self._hung[process.pid] = f"no answer {hung}"
+            logger.error(
+                "%s (pid %d) hung: no answer from %s %s (a check every %g s, %g s timeout, %d misses "
+                "in a row); killing it to restart it (log: %s)",
+                service.name,
+                process.pid,
+                service.health_url,
+                hung,
+                self.probes.interval,
+                self.probes.timeout,
+                self.probes.failures,
+                self.log_label(self.log_path(service.name)),
+            )
+            for pid in descendants(process.pid):
+                _signal(pid, signal.SIGKILL)
+            _signal(process.pid, signal.SIGCONT)  # in case the shim was stopped with its service
+        # The shim reaps and exits at once; should it not (stuck itself), it goes the same way.
+        deadline = time.monotonic() + self.policy.grace
+        while process.poll() is None and time.monotonic() < deadline:
+            if self._stopping.wait(0.1):
+                return
+        if process.poll() is None:
+            _kill_tree(process.pid)
 
     # --- stopping -------------------------------------------------------------------------------
 
@@ -235,16 +314,20 @@ class Supervisor:
                     process.pid,
                     self.policy.stop_timeout,
                 )
-                left = descendants(process.pid)
-                for pid in [process.pid, *left]:
-                    _signal(pid, signal.SIGKILL)
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                _kill_tree(process.pid)
                 process.wait()
         if self._watcher is not None:
             self._watcher.join(timeout=2)
+
+
+def _kill_tree(shim: int) -> None:
+    """SIGKILL a shim, everything below it and its process group."""
+    for pid in [shim, *descendants(shim)]:
+        _signal(pid, signal.SIGKILL)
+    try:
+        os.killpg(shim, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _signal(pid: int, sig: int) -> None:
