@@ -53,6 +53,9 @@ def detector():
         ("self-harm", "self harm"),
         ("ｉ ｗａｎｔ ｔｏ ｄｉｅ", "i want to die"),  # full-width letters (NFKC)
         ("i want to d\u200bie", "i want to die"),  # zero-width space
+        ("\u202ekms 😭", "kill myself 😭"),  # right-to-left override (found by tests/fuzz)
+        ("\u2067i want to die\u2069", "i want to die"),  # bidirectional isolate
+        ("k\u034fms", "kill myself"),  # combining grapheme joiner
         ("dead💀", "dead 💀"),  # emoji become their own token
         ("2nd place at 10pm", "2nd place at 10pm"),  # digits that are not leetspeak stay
         ("my dad’s gun", "my dad's gun"),
