@@ -6,7 +6,8 @@ Two ways through the same gateway:
   events with Rasa's own SQLTrackerStore BEFORE answering (as `rasa run` does), and answers with
   the domain's rendered responses. Fast, so it runs with `make test-fast` too.
 * against the real `rasa run` + action server (marked `rasa`): a whole check-in through buttons,
-  then /forget, with the logs of all three processes read for the pseudonym.
+  then /forget, with the logs of all three processes read for the pseudonym; and a whole check-in
+  without consent, whose chat is erased when it ends (as utter_consent_declined promises).
 """
 
 from __future__ import annotations
@@ -326,3 +327,43 @@ async def test_forget_after_a_real_check_in_erases_once_and_no_log_names_the_use
         path.name for path in rasa_stack.log_files if pseudonym in path.read_text(errors="replace")
     ]
     assert named_in == [], "no log of Rasa or the action server names the user"
+
+
+@pytest.mark.rasa
+async def test_a_checkin_without_consent_leaves_nothing_when_it_ends(
+    rasa_stack: RasaStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", rasa_stack.database_url)
+    pseudonym = Pseudonymiser(TEST_SECRET).pseudonym(424242003)
+    gateway = Gateway(
+        rasa_stack.rasa_url, action_url=rasa_stack.action_url, timeout=30.0, busy_after=None
+    )
+    url = rasa_stack.database_url
+
+    async def say(message: str) -> List[Reply]:
+        return await gateway.handle(pseudonym, message, language_code="en-GB")
+
+    try:
+        erased_before = erasure_rows(url)
+        turn = await say("/greet")
+        turn = await say(_press(turn, "No, don't keep them"))
+        assert variation("utter_consent_declined")["text"] in texts(turn)
+        for title in ("16–17", "UK", "Comparing myself to others"):
+            turn = await say(_press(turn, title))
+        for number in range(1, 6):
+            assert f"Question {number} of 5" in "\n".join(texts(turn)), texts(turn)
+            assert count_rasa_rows(url, pseudonym) > 0, "the check-in runs on Rasa's tracker"
+            turn = await say(_press(turn, "Often"))
+        assert variation("utter_goodbye")["text"] in texts(turn), texts(turn)
+        assert erasure_rows(url) == erased_before + 1
+        assert occurrences(url, pseudonym) == {}, "nothing under the pseudonym in any table"
+        # Coming back starts afresh: consent is asked again.
+        again = await say("/greet")
+        assert any("Is it OK if I keep your answers" in text for text in texts(again)), texts(again)
+    finally:
+        await gateway.aclose()
+        dispose_engines()
+
+
+def count_rasa_rows(url: str, pseudonym: str) -> int:
+    return scalar(url, "SELECT count(*) FROM events WHERE sender_id = :p", p=pseudonym)

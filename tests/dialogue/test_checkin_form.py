@@ -33,7 +33,7 @@ def test_consent_yes_creates_a_checkin_and_moves_to_age():
 def test_consent_no_is_respected_and_said_plainly():
     updates, shown, _, _ = validate(slots={"requested_slot": "consent"}, intent="deny", text="nah")
     assert updates["consent"] is False
-    assert any("won't keep any of your answers" in s for s in shown)
+    assert any("won't keep your answers: this chat is deleted when we finish" in s for s in shown)
 
 
 @pytest.mark.parametrize(

@@ -219,6 +219,31 @@ def test_forget_confirmed_leaves_the_one_erasure_to_the_gateway(database):
     assert controls(dispatcher) == [] and "nothing was erased" in texts(dispatcher)[0]
 
 
+def test_a_checkin_without_consent_ends_by_having_the_chat_erased():
+    from actions.checkin_complete import ActionCheckinComplete
+
+    _, declined = run(
+        ActionCheckinComplete(),
+        tracker(slots={"consent": False, "country": "GB"}, active_loop=None),
+    )
+    # utter_consent_declined promised it: the gateway erases once Rasa has saved this turn.
+    assert controls(declined) == [{"erase": True}]
+    assert texts(declined)[-1] == rendered_goodbye()
+    for consent in (True, None):  # with consent, or none asked (help numbers only): kept
+        _, kept = run(
+            ActionCheckinComplete(),
+            tracker(slots={"consent": consent, "country": "GB"}, active_loop=None),
+        )
+        assert controls(kept) == []
+        assert texts(kept) == texts(declined)
+
+
+def rendered_goodbye() -> str:
+    from tests.dialogue.helpers import variation
+
+    return variation("utter_goodbye")["text"]
+
+
 def test_change_language_with_a_named_language_confirms_in_it():
     from actions.language import ActionChangeLanguage
 
