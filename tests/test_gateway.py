@@ -612,7 +612,7 @@ async def test_logs_hold_pseudonyms_and_exception_types_only(caplog, risk_text: 
     gateway = Gateway(closed_port_url(), timeout=1.0)
     with caplog.at_level(logging.DEBUG, logger="bot"):
         await gateway.handle(P, secret_text, language_code="en-GB")
-    assert P in caplog.text and "ConnectError" in caplog.text
+    assert P in caplog.text and "ClientConnectorError" in caplog.text
     assert "secret words" not in caplog.text and "kill" not in caplog.text
 
 

@@ -14,7 +14,7 @@ A front end calls `Gateway.handle(pseudonym, text, language_code=..., send=...)`
   up the follow-up (the acuity question, the check question's answer) without repeating the
   text. An answer of [] from Rasa is then not a failure. A "yes" to a safety question gets its
   crisis reply the same way;
-* posts to Rasa's REST webhook over loopback with ONE shared httpx client and a hard total bound
+* posts to Rasa's REST webhook over loopback with ONE shared aiohttp session and a hard total bound
   per message (DEFAULT_TIMEOUT_SECONDS: connect, send, NLU, the action server and the answer);
 * strips the `scrollcheck` control messages out of Rasa's answer and acts on them (remember the
   user's country, reset the disclosure clock, erase the user's data after the turn) (rasa.py);
@@ -23,7 +23,9 @@ A front end calls `Gateway.handle(pseudonym, text, language_code=..., send=...)`
 * is the fail-safe: when Rasa or the action server is down, slow or erroring, a risk message has
   had its safety reply already and gets only the follow-up Rasa would have asked (the acuity
   question, whose answer the gateway then reads itself); anything else gets "briefly
-  unavailable, here is how to get help now". It never raises to the front end.
+  unavailable, here is how to get help now", marked `Reply.send_again` (the message did not
+  count: a front end gives a pressed button's keyboard back with it). It never raises to the
+  front end.
 
 A dead action server hides behind a living Rasa (it answers [] or a misleading fallback), so the
 gateway also asks the action server's /health: remembered for a few seconds and shared by every

@@ -23,7 +23,7 @@ import time
 from typing import Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import aiohttp
 
 logger = logging.getLogger("bot.gateway")
 
@@ -42,7 +42,7 @@ class ActionHealth:
     def __init__(
         self,
         url: str,
-        http: Callable[[], httpx.AsyncClient],
+        http: Callable[[], aiohttp.ClientSession],
         *,
         timeout: float = HEALTH_TIMEOUT_SECONDS,
         ttl_up: float = HEALTH_TTL_UP_SECONDS,
@@ -79,12 +79,18 @@ class ActionHealth:
 
     async def _check(self) -> bool:
         self.requests += 1
-        try:
-            response = await asyncio.wait_for(self._http().get(self.url), self.timeout)
-            up = response.status_code == 200
-        except (httpx.HTTPError, asyncio.TimeoutError, OSError):
-            up = False
+        up = await http_status(self._http(), self.url, self.timeout) == 200
         if not up and self._up is not False:
             logger.warning("action server down")
         self._up, self._checked_at = up, self._clock()
         return up
+
+
+async def http_status(session: aiohttp.ClientSession, url: str, timeout: float) -> Optional[int]:
+    """The status of GET `url`, or None when nothing answered within `timeout`."""
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            await response.read()
+            return response.status
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        return None

@@ -16,6 +16,9 @@ class Button:
 class Reply:
     text: str
     buttons: Tuple[Button, ...] = ()
+    # The fail-safe in place of Rasa's answer ("briefly unavailable", "not saved"): the message
+    # did not count, so a front end that took away the buttons it came from shows them again.
+    send_again: bool = False
 
 
 # A front end's way to show replies at once, before the turn is over (the safety fast path).

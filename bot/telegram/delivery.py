@@ -11,6 +11,8 @@
 * Only the newest keyboard of a chat is live: when a newer question with buttons arrives the old
   keyboard is removed, and a press on an old one is refused (see KeyboardTracker). A turn without
   buttons leaves the open question's keyboard alone.
+* A pressed keyboard goes at once; if the gateway's fail-safe answers the press, its message
+  brings the same buttons back (give_buttons_back).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import contextlib
 import logging
 import random
 from collections import OrderedDict
-from typing import AsyncIterator, Awaitable, Callable, List, Optional, Sequence, TypeVar
+from dataclasses import replace
+from typing import AsyncIterator, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 
-from bot.gateway import Reply
+from bot.gateway import Button, Reply
 from bot.telegram.callback_data import CallbackDataMap
 
 logger = logging.getLogger(__name__)
@@ -89,6 +92,37 @@ def keyboard_for(reply: Reply, callback_data: CallbackDataMap) -> Optional[Inlin
             for button in reply.buttons
         ]
     )
+
+
+def buttons_from_keyboard(
+    markup: Optional[InlineKeyboardMarkup], callback_data: CallbackDataMap
+) -> Tuple[Button, ...]:
+    """The buttons of a keyboard this bot sent, read back from Telegram's copy of it (a button
+    whose long payload the map has forgotten, or that PTB parsed with odd types, is left out)."""
+    buttons = []
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data
+            payload = callback_data.resolve(data) if isinstance(data, str) else None
+            if payload is not None and isinstance(button.text, str):
+                buttons.append(Button(button.text, payload))
+    return tuple(buttons)
+
+
+def give_buttons_back(replies: Sequence[Reply], buttons: Tuple[Button, ...]) -> List[Reply]:
+    """A pressed keyboard is removed at once; when the gateway's fail-safe answered the press (it
+    did not count: "please send that again"), the fail-safe message gets the same buttons, so the
+    user can press again instead of typing. Any buttons of the turn's own (a crisis reply's, a
+    next question's) win."""
+    if not buttons or any(reply.buttons for reply in replies):
+        return list(replies)
+    marked = [index for index, reply in enumerate(replies) if reply.send_again]
+    if not marked:
+        return list(replies)
+    return [
+        replace(reply, buttons=buttons) if index == marked[-1] else reply
+        for index, reply in enumerate(replies)
+    ]
 
 
 async def with_network_retries(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Coroutine, List, Optional, Set
+from typing import Any, Awaitable, Callable, Coroutine, List, Optional, Set, Tuple
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -39,13 +39,19 @@ from telegram.ext import (
 )
 
 from bot import gc_tuning
-from bot.gateway import Gateway, Reply
+from bot.gateway import Button, Gateway, Reply
 from bot.gateway.text import normalise_whitespace, user_language
 from bot.languages import languages
 from bot.privacy.pseudonym import Pseudonymiser
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackDataMap
-from bot.telegram.delivery import KeyboardTracker, ReplySender, with_network_retries
+from bot.telegram.delivery import (
+    KeyboardTracker,
+    ReplySender,
+    buttons_from_keyboard,
+    give_buttons_back,
+    with_network_retries,
+)
 from bot.telegram.inbox import Inbox, JournalingQueue
 from bot.telegram.lanes import ChatLanes
 
@@ -331,7 +337,13 @@ class TelegramFrontEnd:
             await sender.answer_callback(query.id)
             if message_id is not None:
                 await sender.remove_keyboard(chat_id, message_id)
-            await self._converse(chat_id, pseudonym, payload, language_code)
+            await self._converse(
+                chat_id,
+                pseudonym,
+                payload,
+                language_code,
+                pressed=buttons_from_keyboard(markup, self.callback_data),
+            )
 
         self._enqueue(update, pseudonym, press)
 
@@ -415,12 +427,19 @@ class TelegramFrontEnd:
         await self._send().send_text(chat_id, text)
 
     async def _converse(
-        self, chat_id: int, pseudonym: str, text: str, language_code: Optional[str]
+        self,
+        chat_id: int,
+        pseudonym: str,
+        text: str,
+        language_code: Optional[str],
+        *,
+        pressed: Tuple[Button, ...] = (),
     ) -> None:
         """One message through the gateway, in the chat's lane (so the chat's order holds).
 
         The gateway shows a safety reply through `show_now` the moment it has detected the risk,
-        without waiting for Rasa; the rest of the turn follows when Rasa has answered.
+        without waiting for Rasa; the rest of the turn follows when Rasa has answered. `pressed`:
+        the keyboard a button press came from, shown again if the fail-safe answers the press.
         """
         sender = self._send()
 
@@ -431,7 +450,7 @@ class TelegramFrontEnd:
             replies = await self.gateway.handle(
                 pseudonym, text, language_code=language_code, send=show_now
             )
-        await sender.send_replies(chat_id, pseudonym, replies)
+        await sender.send_replies(chat_id, pseudonym, give_buttons_back(replies, pressed))
 
     def _enqueue(self, update: Update, key: str, job: Callable[[], Awaitable[None]]) -> None:
         application = self.application

@@ -127,6 +127,7 @@ class Turn:
     busy_at: Optional[float] = None  # when the "lots of people are chatting" note came
     risk: bool = False
     last: bool = False  # the script's last step: its answer has no buttons
+    pressed: bool = False  # a button press (the fail-safe must give its buttons back)
 
 
 @dataclass
@@ -161,7 +162,8 @@ class Load:
         self.api, self.unavailable_prefix, self.think_mean = api, unavailable_prefix, think_mean
         self.busy_prefix = busy_prefix
         # Answered with the fail-safe ("briefly unavailable, try again"), a user tries the same
-        # step again after a pause, up to `retries` times (0: the chat ends there).
+        # step again after a pause, up to `retries` times (0: the chat ends there); a press is
+        # pressed again, on the buttons the fail-safe message brings back.
         self.retries = retries
         self.rng = random.Random(seed)
         self.chats: Dict[int, Chat] = {}
@@ -177,11 +179,8 @@ class Load:
 
     async def run_chat(self, chat: Chat) -> None:
         for step, (kind, value) in enumerate(chat.script):
-            for attempt in range(self.retries + 1):
-                # Pressing a button takes its keyboard away: after the fail-safe, a user types the
-                # answer instead (the fail-safe asks them to send it again).
-                retry_kind = "say" if attempt and kind == "press" else kind
-                if not await self._step(chat, step, retry_kind, value):
+            for _attempt in range(self.retries + 1):
+                if not await self._step(chat, step, kind, value):
                     return
                 if not chat.turns[-1].unavailable:
                     break
@@ -197,7 +196,10 @@ class Load:
         while not chat.arrivals.empty():  # late messages of an earlier turn
             chat.arrivals.get_nowait()
         turn = Turn(
-            sent=time.monotonic(), risk=value == RISK_TEXT, last=step == len(chat.script) - 1
+            sent=time.monotonic(),
+            risk=value == RISK_TEXT,
+            last=step == len(chat.script) - 1,
+            pressed=kind == "press",
         )
         if kind == "say":
             self.api.send_text(chat.user, value)
@@ -237,6 +239,11 @@ class Load:
                 turn.first = at
             if text.startswith(self.unavailable_prefix):
                 turn.unavailable = True
+                if turn.pressed:
+                    if not message.get("reply_markup"):
+                        chat.stuck = "fail-safe without the pressed buttons"
+                        return False
+                    chat.last_with_buttons = message  # where the user presses again
                 if self.retries:
                     return True  # the user will try again
             if message.get("reply_markup"):

@@ -226,6 +226,64 @@ def test_unknown_short_id_after_a_restart_asks_to_type(
     assert messages_to_rasa(stand_in_rasa) == ["start"]
 
 
+def keyboard(message: Dict[str, Any]) -> List[str]:
+    return [b["text"] for b in buttons_of(message)]
+
+
+def test_a_press_answered_by_the_fail_safe_gets_its_buttons_back(
+    running, chat, stand_in_rasa, fake_api
+) -> None:
+    from bot.safety.replies import unavailable_reply
+
+    long_payload = '/answer{"value": "very often", "note": "longer than Telegram\'s 64 bytes"}'
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons("Q1: how often?", ("Often", "/answer_often"), ("Very often", long_payload))]
+    )
+    (question,) = chat.say("start")
+    stand_in_rasa.responder = lambda request: CannedAnswer({"error": "boom"}, status=500)
+    (fail_safe,) = chat.press(question, "Very often")
+    assert (fail_safe["text"], keyboard(fail_safe)) == (
+        unavailable_reply("GB"),
+        ["Often", "Very often"],
+    ), "the fail-safe brings the pressed keyboard back"
+    assert keyboard(fake_api.message(chat.chat_id, question["message_id"])) == []
+
+    stale = fake_api.press_data(chat.user, question, "/answer_often")  # the old keyboard stays dead
+    wait_until(lambda: stale in [c.params.get("callback_query_id") for c in fake_api.calls()])
+    assert fake_api.answered_callback(stale) == texts.text("button_already_answered", "en")
+
+    stand_in_rasa.responder = lambda request: CannedAnswer(
+        [with_buttons("Q2: and this?", ("Never", "/answer_never"))]
+    )
+    (next_question,) = chat.press(fail_safe, "Very often")
+    assert (next_question["text"], keyboard(next_question)) == ("Q2: and this?", ["Never"])
+    assert keyboard(fake_api.message(chat.chat_id, fail_safe["message_id"])) == []
+    assert messages_to_rasa(stand_in_rasa) == ["start", long_payload, long_payload]
+
+
+def test_a_safety_answer_pressed_while_rasa_is_down_gets_the_crisis_reply_not_its_buttons(
+    start_front_end, chat, stand_in_rasa
+) -> None:
+    from bot.safety import detect
+    from bot.safety.replies import acuity_question, check_question, unavailable_reply
+
+    text = "sometimes i wonder if it's worth it"
+    result = detect(text, lang="en")
+    assert result.level == "check", "a detector change: pick another uncertain message"
+    stand_in_rasa.responder = lambda request: CannedAnswer({"error": "boom"}, status=500)
+    start_front_end(stand_in_rasa.url)
+    prompt = check_question(result, "en")
+    (question,) = [m for m in chat.say(text) if m["text"] == prompt.text]
+    yes = prompt.buttons[0][0]
+    turn = chat.press(question, yes, quiet=1.0)
+    assert unavailable_reply("GB") not in [m["text"] for m in turn]
+    acuity = acuity_question("en")
+    assert [(m["text"], keyboard(m)) for m in turn if buttons_of(m)] in (
+        [],
+        [(acuity.text, [title for title, _ in acuity.buttons])],
+    ), "only the crisis path's own buttons"
+
+
 # --- robustness -----------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""The small parts of the front end on their own: splitting, callback data, lanes, the token bucket."""
+"""The small parts of the front end on their own: splitting, callback data, lanes, the token bucket,
+the buttons a fail-safe gives back."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import asyncio
 import time
 from typing import List
 
+from bot.gateway import Button, Reply
 from bot.telegram.callback_data import CALLBACK_DATA_MAX_BYTES, CallbackDataMap
-from bot.telegram.delivery import split_text, utf16_units
+from bot.telegram.delivery import give_buttons_back, split_text, utf16_units
 from bot.telegram.lanes import ChatLanes, TokenBucket
 
 
@@ -50,6 +52,20 @@ def test_callback_data_short_payloads_pass_long_ones_map_back() -> None:
     assert CallbackDataMap().resolve(data) is None, "unknown after a restart"
     multibyte = "ü" * 40  # 40 characters, 80 bytes
     assert len(mapping.encode(multibyte).encode()) <= CALLBACK_DATA_MAX_BYTES
+
+
+def test_only_the_fail_safe_gets_the_pressed_buttons_back_and_a_turns_own_buttons_win() -> None:
+    pressed = (Button("Often", "/answer_often"),)
+    fail_safe = Reply("briefly unavailable", send_again=True)
+    reminder = Reply("not a human")
+    assert give_buttons_back([reminder, fail_safe], pressed) == [
+        reminder,
+        Reply("briefly unavailable", pressed, send_again=True),
+    ]
+    assert give_buttons_back([reminder], pressed) == [reminder], "not the fail-safe: no buttons"
+    own = Reply("are you safe right now?", (Button("Yes", "/affirm"),))
+    assert give_buttons_back([fail_safe, own], pressed) == [fail_safe, own]
+    assert give_buttons_back([fail_safe], ()) == [fail_safe], "typed, not pressed"
 
 
 def test_callback_map_is_bounded() -> None:
