@@ -53,6 +53,18 @@ SETS = {
         240,
         Thresholds(min_recall=0.95, min_urgent_recall=0.90, max_fpr=0.045, max_check_rate=0.04),
     ),
+    # Written 2026-12-03 (session 4) by two more writers who had seen nothing of the repository,
+    # measured once, before anyone read a line of them; nothing was changed because of them.
+    # measured: 0.888, 0.865, 0.075, 0.030 (below target on recall and false alarms)
+    "blind5_en": (
+        340,
+        Thresholds(min_recall=0.87, min_urgent_recall=0.84, max_fpr=0.09, max_check_rate=0.05),
+    ),
+    # measured: 0.911, 0.864, 0.033, 0.033
+    "blind3_nl": (
+        300,
+        Thresholds(min_recall=0.89, min_urgent_recall=0.84, max_fpr=0.045, max_check_rate=0.05),
+    ),
     # no longer blind; measured 0.983, 0.966, 0.021, 0.027
     "blind2_en": (
         320,
