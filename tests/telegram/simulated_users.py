@@ -76,6 +76,10 @@ RISKY = [
     ("press", "No, keep it private"),
 ]
 SCRIPTS = {"buttons": BUTTONS, "free text": FREE_TEXT, "interruptions": INTERRUPTED}
+# The same button under another title: when Rasa was down for the acuity question, the gateway
+# answers the "No" itself and, not knowing a check-in was paused, titles the same resume payload
+# "Start a check-in" (bot.safety.replies.acuity_no_reply).
+SAME_BUTTON = {"Back to the check-in": ("Start a check-in",)}
 
 
 def make_user(user_id: int) -> FakeUser:
@@ -207,9 +211,13 @@ class Load:
             if chat.last_with_buttons is None:
                 chat.stuck = f"no buttons to press {value!r}"
                 return False
-            try:
-                self.api.press(chat.user, chat.last_with_buttons, value)
-            except AssertionError:
+            for title in (value, *SAME_BUTTON.get(value, ())):
+                try:
+                    self.api.press(chat.user, chat.last_with_buttons, title)
+                    break
+                except AssertionError:
+                    continue
+            else:
                 chat.stuck = f"no button {value!r}"
                 return False
         chat.turns.append(turn)
