@@ -142,7 +142,9 @@ def test_two_replicas_of_everything_serve_200_chats_and_survive_a_killed_rasa(
         print(
             f"\nscale-out: {len(turns)} messages from {CHATS} chats in {outcome['seconds']:.0f} s "
             f"({len(turns) / outcome['seconds']:.1f} msg/s), {unavailable} fail-safe answers after killing one Rasa, "
-            f"{api.webhook_deliveries} webhook deliveries, {api.webhook_retries} redelivered"
+            f"{api.webhook_deliveries} webhook deliveries, {api.webhook_retries} redelivered, "
+            f"{sum(chat.skipped for chat in chats)} script steps skipped to follow the bot after a "
+            "fail-safe whose turn Rasa had saved"
         )
 
         assert outcome["killed"], "the run ended before a Rasa replica was killed"

@@ -143,6 +143,10 @@ class Chat:
     sent: List[Tuple[str, str]] = field(default_factory=list)  # the steps sent, retries included
     last_with_buttons: Optional[Dict[str, Any]] = None
     stuck: Optional[str] = None
+    # Steps skipped to follow the bot after a fail-safe: the lost turn had reached Rasa, so the
+    # answer pressed again counted for the next question (answer payloads do not name their
+    # question) and the bot is ahead of the script. Reported, not hidden.
+    skipped: int = 0
 
 
 def announced_within(api: TimedBotApi, chat: "Chat", turn: Turn, seconds: float) -> bool:
@@ -182,9 +186,16 @@ class Load:
             chat.arrivals.put_nowait((message, at))
 
     async def run_chat(self, chat: Chat) -> None:
-        for step, (kind, value) in enumerate(chat.script):
+        step = 0
+        while step < len(chat.script):
+            ahead = self._ahead_after_fail_safe(chat, step)
+            if ahead:
+                chat.skipped += ahead
+                step += ahead
+            kind, value = chat.script[step]
+            step += 1
             for _attempt in range(self.retries + 1):
-                if not await self._step(chat, step, kind, value):
+                if not await self._step(chat, step - 1, kind, value):
                     return
                 if not chat.turns[-1].unavailable:
                     break
@@ -192,6 +203,26 @@ class Load:
             else:
                 chat.stuck = "unavailable after retries"
                 return
+
+    @staticmethod
+    def _ahead_after_fail_safe(chat: Chat, step: int) -> int:
+        """After a fail-safe in this chat, when the step's button is not on the keyboard but a
+        later step's is (the bot moved on), how many steps to skip to follow it; else 0."""
+        if not any(turn.unavailable for turn in chat.turns) or chat.last_with_buttons is None:
+            return 0
+        titles = {
+            button["text"]
+            for row in (chat.last_with_buttons.get("reply_markup") or {}).get("inline_keyboard", [])
+            for button in row
+        }
+        kind, value = chat.script[step]
+        if kind != "press" or titles & {value, *SAME_BUTTON.get(value, ())}:
+            return 0
+        for later in range(step + 1, min(step + 3, len(chat.script))):
+            later_kind, later_value = chat.script[later]
+            if later_kind == "press" and later_value in titles:
+                return later - step
+        return 0
 
     async def _step(self, chat: Chat, step: int, kind: str, value: str) -> bool:
         """Send one step and wait for its answer; False when the chat cannot go on."""
